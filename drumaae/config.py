@@ -1,0 +1,416 @@
+"""Recipes: frozen dataclasses for audio, model and training settings, loaded from YAML.
+
+A recipe is a YAML file with up to four top-level keys::
+
+    base: default.yaml        # optional: another recipe this one overrides
+    audio:    {...}           # AudioConfig fields
+    model:    {...}           # ModelConfig fields
+    training: {...}           # TrainingConfig fields
+
+`base` is resolved relative to the including file, then among the bundled recipes. Nested
+mappings are merged key by key, so a recipe names only what it changes. Every key is checked:
+an unknown key, a value of the wrong type or an impossible value raises `RecipeError` naming
+the key (``model.latent_dim``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, Mapping
+
+import yaml
+
+from drumaae.errors import RecipeError
+
+__all__ = [
+    "AudioConfig",
+    "ModelConfig",
+    "TrainingConfig",
+    "Recipe",
+    "load_recipe",
+    "recipe_from_dict",
+    "bundled_recipes",
+    "recipe_path",
+]
+
+PRECISIONS = ("auto", "float32", "mixed_float16")
+BAR_METHODS = ("variable_hop", "resample_frames")
+PRIOR_LAYOUTS = ("radial", "hypersphere")
+RECON_LOSSES = ("l1", "l2")
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    """How audio becomes model features.
+
+    Args:
+        sample_rate: the model's rate in Hz; all input is resampled to it.
+        n_fft: STFT frame length in samples (Hann window).
+        bar_frames: spectrogram frames per bar, whatever the bar's tempo.
+        reference_bpm: the tempo at which a bar is `bar_frames * hop_length` samples; the
+            bundled example rate/tempo give 41,344 samples = 1.875 s per bar (the paper's).
+        beats_per_bar: 4 for 4/4.
+        bar_method: how a bar of any length becomes `bar_frames` frames: ``variable_hop``
+            (the STFT hop is the bar length / bar_frames) or ``resample_frames`` (fixed hop,
+            then frames linearly resampled); see docs/audio.md for the measured comparison.
+        min_db: floor of the log-magnitude range mapped to feature 0.
+        ref_db: level (dB re 1.0) mapped to feature 1.
+        griffin_lim_iters: default Griffin-Lim iterations when rendering audio.
+        griffin_lim_momentum: fast Griffin-Lim momentum (Perraudin et al. 2013).
+    """
+
+    sample_rate: int = 22050
+    n_fft: int = 1024
+    bar_frames: int = 128
+    reference_bpm: float = 128.0
+    beats_per_bar: int = 4
+    bar_method: str = "variable_hop"
+    min_db: float = -100.0
+    ref_db: float = 20.0
+    griffin_lim_iters: int = 64
+    griffin_lim_momentum: float = 0.99
+
+    @property
+    def n_bins(self) -> int:
+        """Frequency bins of a feature frame (the Nyquist bin is dropped)."""
+        return self.n_fft // 2
+
+    def bar_samples(self, bpm: float | None = None) -> int:
+        """Samples of one bar at `bpm` (default: reference tempo), a multiple of bar_frames."""
+        bpm = self.reference_bpm if bpm is None else float(bpm)
+        exact = self.beats_per_bar * 60.0 / bpm * self.sample_rate
+        return max(1, int(round(exact / self.bar_frames))) * self.bar_frames
+
+    @property
+    def hop_length(self) -> int:
+        """STFT hop in samples at the reference tempo."""
+        return self.bar_samples() // self.bar_frames
+
+    def validate(self) -> None:
+        _positive(self, "audio", ["sample_rate", "n_fft", "bar_frames", "reference_bpm",
+                                  "beats_per_bar", "griffin_lim_iters"])
+        _choice("audio.bar_method", self.bar_method, BAR_METHODS)
+        if self.n_fft & (self.n_fft - 1):
+            raise RecipeError(f"audio.n_fft must be a power of two, got {self.n_fft}")
+        if self.hop_length > self.n_fft:
+            raise RecipeError(
+                f"audio.n_fft ({self.n_fft}) is shorter than the hop at reference_bpm "
+                f"({self.hop_length} samples): raise n_fft or bar_frames"
+            )
+        if self.min_db >= self.ref_db:
+            raise RecipeError("audio.min_db must be below audio.ref_db")
+        if not 0.0 <= self.griffin_lim_momentum < 1.0:
+            raise RecipeError("audio.griffin_lim_momentum must be in [0, 1)")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Sizes of the three networks and the prior.
+
+    Args:
+        latent_dim: size d of a code z.
+        encoder_filters: channels of the encoder's strided 1-D convolutions over time.
+        kernel_size: temporal kernel of every convolution.
+        generator_filters: channels of the generator's upsampling convolutions.
+        discriminator_units: hidden widths of the latent discriminator MLP.
+        stochastic_encoder: output mu and sigma and sample z = mu + sigma * eps.
+        num_components: K, Gaussian-mixture components (and rhythm clusters).
+        prior_layout: ``radial`` (Makhzani's star: arms in the first two dimensions) or
+            ``hypersphere`` (means spread on a sphere in all dimensions).
+        prior_radius: distance of each component's mean from the origin.
+        prior_radial_std: spread of a component along its arm.
+        prior_tangential_std: spread across the arm (and in the other dimensions).
+        use_labels: feed rhythm-cluster labels to the discriminator (semi-supervised AAE).
+        dropout: dropout rate in encoder and discriminator.
+    """
+
+    latent_dim: int = 32
+    encoder_filters: tuple[int, ...] = (256, 256, 256, 256)
+    kernel_size: int = 5
+    generator_filters: tuple[int, ...] = (256, 256, 256, 256)
+    discriminator_units: tuple[int, ...] = (512, 512)
+    stochastic_encoder: bool = True
+    num_components: int = 10
+    prior_layout: str = "radial"
+    prior_radius: float = 4.0
+    prior_radial_std: float = 0.5
+    prior_tangential_std: float = 0.1
+    use_labels: bool = True
+    dropout: float = 0.1
+
+    def validate(self, audio: AudioConfig | None = None) -> None:
+        _positive(self, "model", ["latent_dim", "kernel_size", "num_components",
+                                  "prior_radius", "prior_radial_std", "prior_tangential_std"])
+        for key in ("encoder_filters", "generator_filters", "discriminator_units"):
+            values = getattr(self, key)
+            if not values or any(v <= 0 for v in values):
+                raise RecipeError(f"model.{key} must be a non-empty list of positive ints")
+        _choice("model.prior_layout", self.prior_layout, PRIOR_LAYOUTS)
+        if self.prior_layout == "radial" and self.latent_dim < 2:
+            raise RecipeError("model.latent_dim must be >= 2 for prior_layout: radial")
+        if not 0.0 <= self.dropout < 1.0:
+            raise RecipeError("model.dropout must be in [0, 1)")
+        if audio is not None:
+            for key in ("encoder_filters", "generator_filters"):
+                n = len(getattr(self, key))
+                if audio.bar_frames % (2**n):
+                    raise RecipeError(
+                        f"model.{key}: {n} stride-2 layers need audio.bar_frames "
+                        f"({audio.bar_frames}) divisible by {2**n}"
+                    )
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How the AAE is trained.
+
+    Args:
+        batch_size: bars per step.
+        epochs: passes over the training bars.
+        steps_per_epoch: cap on steps per epoch (0: the whole training set).
+        ae_learning_rate: Adam rate of the reconstruction phase (encoder + generator).
+        d_learning_rate: Adam rate of the discriminator phase.
+        e_learning_rate: Adam rate of the encoder's adversarial phase.
+        beta_1: Adam beta_1 of all three optimizers (0.5, as usual for adversarial training).
+        recon_loss: ``l1`` or ``l2`` on features.
+        recon_weight: weight of the reconstruction loss.
+        adv_weight: weight of the encoder's adversarial loss.
+        precision: ``auto`` (mixed_float16 on a GPU, float32 otherwise), ``float32`` or
+            ``mixed_float16``.
+        validation_fraction: share of files (never bars of one file) held out.
+        seed: seed of shuffling, splitting, noise and initialisation.
+        shuffle_buffer: tf.data shuffle buffer in bars.
+        log_every_epochs: epochs between MLflow figure/audio examples.
+        augment: SpecAugment-style time/frequency masks on training features.
+    """
+
+    batch_size: int = 32
+    epochs: int = 50
+    steps_per_epoch: int = 0
+    ae_learning_rate: float = 1e-3
+    d_learning_rate: float = 2e-4
+    e_learning_rate: float = 2e-4
+    beta_1: float = 0.5
+    recon_loss: str = "l1"
+    recon_weight: float = 1.0
+    adv_weight: float = 0.1
+    precision: str = "auto"
+    validation_fraction: float = 0.1
+    seed: int = 1234
+    shuffle_buffer: int = 2048
+    log_every_epochs: int = 5
+    augment: bool = False
+
+    def validate(self) -> None:
+        _positive(self, "training", ["batch_size", "epochs", "ae_learning_rate",
+                                     "d_learning_rate", "e_learning_rate", "shuffle_buffer",
+                                     "log_every_epochs"])
+        if self.steps_per_epoch < 0:
+            raise RecipeError("training.steps_per_epoch must be >= 0")
+        _choice("training.recon_loss", self.recon_loss, RECON_LOSSES)
+        _choice("training.precision", self.precision, PRECISIONS)
+        if not 0.0 <= self.validation_fraction < 1.0:
+            raise RecipeError("training.validation_fraction must be in [0, 1)")
+        if not 0.0 <= self.beta_1 < 1.0:
+            raise RecipeError("training.beta_1 must be in [0, 1)")
+        if self.recon_weight < 0 or self.adv_weight < 0:
+            raise RecipeError("training.recon_weight and training.adv_weight must be >= 0")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A full, resolved recipe: what is saved with every run and every model."""
+
+    name: str = "default"
+    audio: AudioConfig = field(default_factory=AudioConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+
+    def validate(self) -> "Recipe":
+        self.audio.validate()
+        self.model.validate(self.audio)
+        self.training.validate()
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    def flat_params(self) -> dict[str, Any]:
+        """`{"model.latent_dim": 32, ...}`: the recipe as flat key/value pairs (MLflow params)."""
+        out: dict[str, Any] = {"name": self.name}
+        for section in ("audio", "model", "training"):
+            for key, value in dataclasses.asdict(getattr(self, section)).items():
+                out[f"{section}.{key}"] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    def replace(self, **sections: Mapping[str, Any]) -> "Recipe":
+        """A copy with some fields changed: ``recipe.replace(training={"epochs": 3})``."""
+        data = self.to_dict()
+        for section, values in sections.items():
+            if section == "name":
+                data["name"] = values
+                continue
+            if section not in _SECTIONS:
+                raise RecipeError(f"unknown recipe section {section!r}")
+            data[section] = {**data[section], **dict(values)}
+        return recipe_from_dict(data)
+
+
+_SECTIONS = {"audio": AudioConfig, "model": ModelConfig, "training": TrainingConfig}
+
+
+def _positive(obj: Any, section: str, keys: list[str]) -> None:
+    for key in keys:
+        if getattr(obj, key) <= 0:
+            raise RecipeError(f"{section}.{key} must be > 0, got {getattr(obj, key)!r}")
+
+
+def _choice(key: str, value: str, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise RecipeError(f"{key} must be one of {', '.join(choices)}; got {value!r}")
+
+
+def _coerce(key: str, value: Any, annotation: Any) -> Any:
+    """Check `value` against a field annotation; ints are accepted where floats are."""
+    origin = typing.get_origin(annotation)
+    if origin is tuple:
+        (item_type, _ellipsis) = typing.get_args(annotation)
+        if not isinstance(value, (list, tuple)):
+            raise RecipeError(f"{key} must be a list of {item_type.__name__}, got {value!r}")
+        return tuple(_coerce(f"{key}[{i}]", v, item_type) for i, v in enumerate(value))
+    if annotation is bool:
+        if not isinstance(value, bool):
+            raise RecipeError(f"{key} must be true or false, got {value!r}")
+        return value
+    if annotation is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise RecipeError(f"{key} must be an integer, got {value!r}")
+        return value
+    if annotation is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise RecipeError(f"{key} must be a number, got {value!r}")
+        return float(value)
+    if annotation is str:
+        if not isinstance(value, str):
+            raise RecipeError(f"{key} must be a string, got {value!r}")
+        return value
+    raise TypeError(f"unsupported annotation {annotation!r} for {key}")  # our own bug
+
+
+def _section(name: str, cls: type, values: Any) -> Any:
+    if values is None:
+        values = {}
+    if not isinstance(values, Mapping):
+        raise RecipeError(f"{name} must be a mapping, got {type(values).__name__}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in values.items():
+        if key not in known:
+            raise RecipeError(
+                f"unknown key {name}.{key} (known: {', '.join(sorted(known))})"
+            )
+        kwargs[key] = _coerce(f"{name}.{key}", value, hints[key])
+    return cls(**kwargs)
+
+
+def recipe_from_dict(data: Mapping[str, Any], name: str | None = None) -> Recipe:
+    """Build and validate a Recipe from a mapping (with no `base`)."""
+    if not isinstance(data, Mapping):
+        raise RecipeError("a recipe must be a YAML mapping")
+    unknown = set(data) - {"name", "base", *_SECTIONS}
+    if unknown:
+        raise RecipeError(
+            f"unknown recipe key {sorted(unknown)[0]!r} (known: name, base, audio, model, "
+            "training)"
+        )
+    recipe = Recipe(
+        name=str(data.get("name") or name or "recipe"),
+        **{key: _section(key, cls, data.get(key)) for key, cls in _SECTIONS.items()},
+    )
+    return recipe.validate()
+
+
+def bundled_recipes() -> dict[str, str]:
+    """Names and paths of the recipes shipped with drumaae (`recipes/` in the source tree)."""
+    folder = resources.files("drumaae.recipes")
+    out = {}
+    for entry in folder.iterdir():
+        if entry.name.endswith(".yaml"):
+            out[entry.name[: -len(".yaml")]] = str(entry)
+    return dict(sorted(out.items()))
+
+
+def recipe_path(name_or_path: str | os.PathLike) -> str:
+    """Resolve a recipe given as a path or as a bundled name (``tiny``, ``default.yaml``)."""
+    text = os.fspath(name_or_path)
+    if os.path.isfile(text):
+        return text
+    stem = text[:-5] if text.endswith(".yaml") else text
+    bundled = bundled_recipes()
+    if os.sep not in stem and stem in bundled:
+        return bundled[stem]
+    raise RecipeError(
+        f"no recipe {text!r}: give a YAML file or one of {', '.join(bundled)}"
+    )
+
+
+def _merge(base: dict, over: Mapping) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(dict(out[key]), value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_tree(path: str, seen: tuple[str, ...] = ()) -> dict:
+    real = os.path.realpath(path)
+    if real in seen:
+        raise RecipeError(f"recipe {path} includes itself through 'base'")
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = yaml.safe_load(f)
+    except yaml.YAMLError as exc:
+        raise RecipeError(f"recipe {path} is not valid YAML: {str(exc).splitlines()[0]}") from exc
+    except OSError as exc:
+        raise RecipeError(f"cannot read recipe {path}: {exc.strerror}") from exc
+    if data is None:
+        data = {}
+    if not isinstance(data, Mapping):
+        raise RecipeError(f"recipe {path} must be a YAML mapping")
+    base = data.get("base")
+    if base is None:
+        return dict(data)
+    if not isinstance(base, str):
+        raise RecipeError(f"base in {path} must be a file name")
+    candidate = os.path.join(os.path.dirname(path), base)
+    base_path = candidate if os.path.isfile(candidate) else recipe_path(base)
+    merged = _merge(_read_tree(base_path, seen + (real,)), {k: v for k, v in data.items()
+                                                           if k != "base"})
+    return merged
+
+
+def load_recipe(name_or_path: str | os.PathLike, overrides: Mapping[str, Any] | None = None
+                ) -> Recipe:
+    """Load, merge (`base`), override and validate a recipe.
+
+    Args:
+        name_or_path: a YAML path or a bundled recipe name (``default``, ``tiny``, ``paper``).
+        overrides: nested mapping applied last, e.g. ``{"training": {"epochs": 2}}``.
+    """
+    path = recipe_path(name_or_path)
+    data = _read_tree(path)
+    if overrides:
+        data = _merge(data, overrides)
+    stem = os.path.basename(path)[: -len(".yaml")] if path.endswith(".yaml") else path
+    return recipe_from_dict(data, name=stem)

@@ -1,0 +1,55 @@
+"""drumaae: adversarial autoencoder drum synthesis and rhythmic transformation."""
+
+import os
+
+from setuptools import find_packages, setup
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _version() -> str:
+    scope: dict = {}
+    with open(os.path.join(HERE, "drumaae", "version.py"), encoding="utf-8") as f:
+        exec(f.read(), scope)  # noqa: S102 - our own one-line version file
+    return scope["__version__"]
+
+
+# The verified set (see docs/install.md): TF 2.16 needs numpy < 2 and protobuf < 5, and
+# tensorflow-io 0.37 does not load on TF >= 2.18.
+INSTALL_REQUIRES = [
+    "tensorflow==2.16.2",
+    "tensorflow-io==0.37.1",
+    "keras==3.15.1",
+    "numpy==1.26.4",
+    "protobuf<5",
+    "librosa==0.11.0",
+    "mlflow==3.17.2",
+    "click>=8.5,<8.6",
+    "soundfile>=0.12",
+    "pyyaml>=6",
+    "matplotlib>=3.7",
+    "mir_eval>=0.7",
+]
+
+setup(
+    name="drumaae",
+    version=_version(),
+    description="Drum synthesis and rhythmic transformation with adversarial autoencoders "
+    "(AAE-GM, Tomczak et al. 2020) in Keras 3 / TensorFlow",
+    long_description=open(os.path.join(HERE, "README.md"), encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11,<3.12",
+    # The CLI installs as `drumaae_cli` (source folder cli/) and the recipes as
+    # `drumaae.recipes` (source folder recipes/), so neither claims a generic top-level name.
+    packages=find_packages(include=["drumaae", "drumaae.*"])
+    + ["drumaae_cli", "drumaae.recipes"],
+    package_dir={"drumaae_cli": "cli", "drumaae.recipes": "recipes"},
+    include_package_data=True,
+    package_data={"drumaae": ["assets/*", "assets/**/*"], "drumaae.recipes": ["*.yaml"]},
+    install_requires=INSTALL_REQUIRES,
+    extras_require={
+        "gpu": ["tensorflow[and-cuda]==2.16.2"],
+        "dev": ["pytest>=8", "pytest-timeout>=2.3"],
+    },
+    entry_points={"console_scripts": ["drumaae=drumaae_cli.main:main"]},
+)
