@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 from drumaae.version import __version__
+from drumaae_cli.common import DrumaaeGroup
+
+# Each module defines one click command (or group) named `command`; they are attached here.
+# Imported when the group is built, so `drumaae --help` lists them all.
+COMMAND_MODULES = [
+]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=DrumaaeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="drumaae")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
     """Drum synthesis and rhythmic transformation with adversarial autoencoders.
 
     \b
     Example:
       drumaae interpolate examples/funk.wav examples/rock.wav --steps 5 --out morph/
     """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+for _name in COMMAND_MODULES:
+    cli.add_command(importlib.import_module(f"drumaae_cli.{_name}").command)
 
 
 def main() -> None:
