@@ -1,0 +1,177 @@
+"""Bar spectrogram features in pure `tf.signal` (tf.data, the model and exported SavedModels).
+
+TensorFlow-specific on purpose, and free of librosa and tensorflow-io, so the same code runs
+in the input pipeline, in training and inside a TF-Serving graph. See docs/audio.md.
+
+The representation (an `AudioConfig` holds the numbers):
+- Hann STFT of `n_fft` samples with centred frames (frame ``k`` centred on sample
+  ``k * hop``; reflect padding of ``n_fft // 2``), magnitudes on the unnormalised FFT scale.
+- Every bar becomes exactly `bar_frames` frames, whatever its tempo (`bar_method`):
+  ``variable_hop`` analyses with ``hop = bar_length // bar_frames``; ``resample_frames``
+  analyses at the reference hop and linearly resamples the frames in time.
+- The Nyquist bin is dropped (`n_bins = n_fft // 2`), then
+  ``feature = clip((20 log10(max(mag, amin)) - min_db) / (ref_db - min_db), 0, 1)``, a fixed
+  reference, so loudness survives.
+
+Everything is computed in float32, whatever the Keras dtype policy (inputs are cast).
+"""
+
+from __future__ import annotations
+
+import math
+
+import tensorflow as tf
+
+from drumaae.audio.griffinlim import centred_stft, griffin_lim, num_frames
+from drumaae.config import AudioConfig
+
+__all__ = [
+    "stft_magnitude",
+    "magnitude_to_features",
+    "features_to_magnitude",
+    "bar_features",
+    "render_bars",
+    "resample_frames",
+]
+
+
+def _f32(x) -> tf.Tensor:
+    x = tf.convert_to_tensor(x)
+    return x if x.dtype == tf.float32 else tf.cast(x, tf.float32)
+
+
+def stft_magnitude(wave, n_fft: int, hop) -> tf.Tensor:
+    """Magnitude STFT with centred frames.
+
+    Args:
+        wave: `(..., samples)` waveform (cast to float32); more than ``n_fft // 2`` samples.
+        n_fft: FFT size and Hann window length (Python int).
+        hop: hop in samples, a Python int or a scalar int32 tensor (so a SavedModel can take
+            bars of any length).
+
+    Returns:
+        float32 `(..., ceil(samples / hop), n_fft // 2 + 1)`.
+    """
+    return tf.abs(centred_stft(_f32(wave), n_fft, hop))
+
+
+def magnitude_to_features(mag, audio: AudioConfig) -> tf.Tensor:
+    """`(..., frames, n_fft // 2 + 1)` magnitudes -> `(..., frames, n_bins)` features in [0, 1].
+
+    Drops the Nyquist bin; maps `audio.min_db` dB to 0 and `audio.ref_db` dB to 1 (clipped).
+    """
+    mag = _f32(mag)[..., : audio.n_bins]
+    amin = 10.0 ** (audio.min_db / 20.0)
+    db = 20.0 * tf.math.log(tf.maximum(mag, amin)) / math.log(10.0)
+    return tf.clip_by_value((db - audio.min_db) / (audio.ref_db - audio.min_db), 0.0, 1.0)
+
+
+def features_to_magnitude(feat, audio: AudioConfig) -> tf.Tensor:
+    """`(..., frames, n_bins)` features -> `(..., frames, n_fft // 2 + 1)` magnitudes.
+
+    Inverse of `magnitude_to_features` for levels between min_db and ref_db; feature 0 maps to
+    the floor level (min_db), and the Nyquist bin is restored as zeros.
+    """
+    feat = tf.clip_by_value(_f32(feat), 0.0, 1.0)
+    db = feat * (audio.ref_db - audio.min_db) + audio.min_db
+    mag = tf.exp(db * (math.log(10.0) / 20.0))
+    pad = tf.zeros_like(mag[..., :1])
+    return tf.concat([mag, pad], axis=-1)
+
+
+def resample_frames(mag, frames_out, hop_in, hop_out) -> tf.Tensor:
+    """Linearly resample `(batch, frames_in, bins)` in time to `frames_out` frames.
+
+    Output frame ``j`` (centred at sample ``j * hop_out``) interpolates the input frames
+    around position ``j * hop_out / hop_in``; positions past the last frame repeat it.
+    `hop_in` and `hop_out` may be non-integer (float) tensors.
+    """
+    mag = _f32(mag)
+    frames_in = tf.shape(mag)[-2]
+    pos = tf.range(frames_out, dtype=tf.float32) * (
+        tf.cast(hop_out, tf.float32) / tf.cast(hop_in, tf.float32))
+    last = tf.cast(frames_in - 1, tf.float32)
+    pos = tf.minimum(pos, last)
+    lo = tf.cast(tf.floor(pos), tf.int32)
+    hi = tf.minimum(lo + 1, frames_in - 1)
+    w = (pos - tf.cast(lo, tf.float32))[:, tf.newaxis]
+    return tf.gather(mag, lo, axis=-2) * (1.0 - w) + tf.gather(mag, hi, axis=-2) * w
+
+
+def _bar_length(bars: tf.Tensor):
+    static = bars.shape[-1]
+    return static if static is not None else tf.shape(bars)[-1]
+
+
+def bar_features(bars, audio: AudioConfig) -> tf.Tensor:
+    """Waveform bars -> model features.
+
+    Args:
+        bars: `(batch, bar_length)` float waveforms at `audio.sample_rate` (or one `(bar_length,)`).
+            For ``variable_hop`` bar_length should be a multiple of `audio.bar_frames`
+            (`AudioConfig.bar_samples` gives one); otherwise hop = bar_length // bar_frames and
+            the tail beyond ``bar_frames * hop`` is ignored.
+        audio: the recipe's AudioConfig.
+
+    Returns:
+        float32 `(batch, bar_frames, n_bins)` (or `(bar_frames, n_bins)`), values in [0, 1].
+    """
+    bars = _f32(bars)
+    unbatched = bars.shape.rank == 1
+    if unbatched:
+        bars = bars[tf.newaxis]
+    length = _bar_length(bars)
+    frames = audio.bar_frames
+    if audio.bar_method == "variable_hop":
+        hop = length // frames
+        mag = stft_magnitude(bars, audio.n_fft, hop)[..., :frames, :]
+    elif audio.bar_method == "resample_frames":
+        mag = stft_magnitude(bars, audio.n_fft, audio.hop_length)
+        mag = resample_frames(mag, frames, audio.hop_length,
+                              tf.cast(length, tf.float32) / frames)
+    else:  # validated by AudioConfig; kept for hand-made configs
+        raise ValueError(f"unknown bar_method {audio.bar_method!r}")
+    feat = magnitude_to_features(mag, audio)
+    feat = tf.ensure_shape(feat, [bars.shape[0], frames, audio.n_bins])
+    return feat[0] if unbatched else feat
+
+
+def render_bars(features, audio: AudioConfig, bar_length, *, iters=None, momentum=None,
+                seed: int = 0) -> tf.Tensor:
+    """Model features -> waveform bars of `bar_length` samples, through Griffin-Lim.
+
+    The magnitude is rebuilt at the bar's own tempo: ``variable_hop`` inverts with hop
+    ``bar_length // bar_frames``; ``resample_frames`` resamples the frames back to the
+    reference hop first.
+
+    Args:
+        features: `(batch, bar_frames, n_bins)` (or `(bar_frames, n_bins)`) in [0, 1].
+        audio: the recipe's AudioConfig.
+        bar_length: output samples per bar (int or scalar int32 tensor), e.g.
+            ``audio.bar_samples(bpm)``.
+        iters: Griffin-Lim iterations (default `audio.griffin_lim_iters`).
+        momentum: fast Griffin-Lim momentum (default `audio.griffin_lim_momentum`).
+        seed: seed of the initial phases.
+
+    Returns:
+        float32 `(batch, bar_length)` (or `(bar_length,)`).
+    """
+    features = _f32(features)
+    unbatched = features.shape.rank == 2
+    if unbatched:
+        features = features[tf.newaxis]
+    iters = audio.griffin_lim_iters if iters is None else iters
+    momentum = audio.griffin_lim_momentum if momentum is None else momentum
+    mag = features_to_magnitude(features, audio)
+    frames = audio.bar_frames
+    if audio.bar_method == "variable_hop":
+        hop = bar_length // frames
+    elif audio.bar_method == "resample_frames":
+        hop = audio.hop_length
+        target = num_frames(bar_length, hop)
+        mag = resample_frames(mag, target, tf.cast(bar_length, tf.float32) / frames, hop)
+    else:
+        raise ValueError(f"unknown bar_method {audio.bar_method!r}")
+    out = griffin_lim(mag, audio.n_fft, hop, iters=iters, momentum=momentum,
+                      length=bar_length, seed=seed)
+    return out[0] if unbatched else out

@@ -1,0 +1,149 @@
+"""drumaae.audio.features: shapes, scaling, centring, graph/tf.data use, float32 policy."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import keras
+import librosa
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from drumaae.audio.features import (bar_features, features_to_magnitude,
+                                    magnitude_to_features, render_bars, stft_magnitude)
+from drumaae.audio.griffinlim import spectral_convergence
+
+METHODS = ("variable_hop", "resample_frames")
+
+
+def _bar(audio, bpm, make_loop, seed=0):
+    length = audio.bar_samples(bpm)
+    x = make_loop(audio.sample_rate, bpm, seed=seed)
+    return np.pad(x, (0, max(0, length - len(x))))[:length]
+
+
+def test_stft_matches_librosa_centred_framing():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(4000).astype(np.float32)
+    ours = stft_magnitude(x, 256, 100).numpy()
+    ref = np.abs(librosa.stft(x, n_fft=256, hop_length=100, center=True, pad_mode="reflect")).T
+    assert ours.shape == (40, 129)  # ceil(4000 / 100) frames
+    np.testing.assert_allclose(ours, ref[:40], rtol=1e-3, atol=1e-3)
+
+
+def test_frame_k_is_centred_on_sample_k_times_hop(tiny_recipe):
+    audio = tiny_recipe.audio
+    length = audio.bar_samples(128)
+    hop = length // audio.bar_frames
+    x = np.zeros((3, length), np.float32)
+    for i, k in enumerate((5, 20, 40)):
+        x[i, k * hop] = 1.0
+    energy = stft_magnitude(x, audio.n_fft, hop).numpy().sum(-1)
+    assert list(energy.argmax(-1)) == [5, 20, 40]
+
+
+def test_features_round_trip_within_float_precision(tiny_recipe):
+    audio = tiny_recipe.audio
+    db = np.linspace(audio.min_db + 1, audio.ref_db - 1, 1000, dtype=np.float32)
+    mag = (10.0 ** (db / 20.0)).reshape(1, 1000, 1) * np.ones((1, 1, audio.n_fft // 2 + 1),
+                                                               np.float32)
+    feat = magnitude_to_features(mag, audio)
+    assert feat.shape == (1, 1000, audio.n_bins)
+    back = features_to_magnitude(feat, audio).numpy()
+    assert back.shape == mag.shape
+    np.testing.assert_allclose(back[..., :-1], mag[..., :-1], rtol=1e-3)
+    assert np.all(back[..., -1] == 0.0)  # Nyquist restored as zeros
+
+
+def test_fixed_reference_keeps_loudness_and_clips(tiny_recipe):
+    audio = tiny_recipe.audio
+    mag = np.array([[0.0, 10 ** (audio.min_db / 20) / 10, 1.0, 10 ** (audio.ref_db / 20) * 10]],
+                   np.float32)
+    mag = np.pad(mag, [[0, 0], [0, audio.n_fft // 2 + 1 - 4]])
+    feat = magnitude_to_features(mag[np.newaxis], audio).numpy()[0, 0, :4]
+    expected_one = (0 - audio.min_db) / (audio.ref_db - audio.min_db)
+    np.testing.assert_allclose(feat, [0.0, 0.0, expected_one, 1.0], atol=1e-6)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("recipe", ["tiny_recipe", "default_recipe"])
+def test_bar_feature_shapes(recipe, method, request, make_loop):
+    audio = dataclasses.replace(request.getfixturevalue(recipe).audio, bar_method=method)
+    for bpm in (70, 128, 180):
+        bar = _bar(audio, bpm, make_loop)
+        feat = bar_features(np.stack([bar, bar]), audio)
+        assert feat.shape == (2, audio.bar_frames, audio.n_bins)
+        assert feat.dtype == tf.float32
+        assert 0.0 <= float(tf.reduce_min(feat)) and float(tf.reduce_max(feat)) <= 1.0
+        one = bar_features(bar, audio)
+        assert one.shape == (audio.bar_frames, audio.n_bins)
+        np.testing.assert_allclose(one.numpy(), feat[0].numpy(), atol=1e-6)
+
+
+def test_louder_bar_has_larger_features(tiny_recipe, make_loop):
+    audio = tiny_recipe.audio
+    bar = _bar(audio, 128, make_loop) * 0.1
+    quiet, loud = bar_features(np.stack([bar, bar * 4]), audio).numpy()
+    assert loud.mean() > quiet.mean() + 0.03
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_render_bars_shape_and_quality(tiny_recipe, method, make_loop):
+    audio = dataclasses.replace(tiny_recipe.audio, bar_method=method)
+    length = audio.bar_samples(100)
+    bar = _bar(audio, 100, make_loop) * 0.3
+    feat = bar_features(bar[np.newaxis], audio)
+    out = render_bars(feat, audio, length, iters=16)
+    assert out.shape == (1, length) and out.dtype == tf.float32
+    # judged on magnitudes: in dB features, GL's residual in silent bins dominates
+    hop = length // audio.bar_frames
+    ref = stft_magnitude(bar, audio.n_fft, hop)
+    assert float(spectral_convergence(ref, stft_magnitude(out[0], audio.n_fft, hop))) < 0.45
+    assert render_bars(feat[0], audio, length, iters=1).shape == (length,)
+
+
+def test_graph_with_unknown_length_and_tensor_hop(tiny_recipe, make_loop):
+    audio = tiny_recipe.audio
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.float32)])
+    def encode(bars):
+        return bar_features(bars, audio)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, audio.bar_frames, audio.n_bins]),
+                                  tf.TensorSpec([], tf.int32)])
+    def decode(feat, length):
+        return render_bars(feat, audio, length, iters=2)
+
+    for bpm in (90, 150):
+        length = audio.bar_samples(bpm)
+        bar = _bar(audio, bpm, make_loop)[np.newaxis]
+        feat = encode(tf.constant(bar))
+        np.testing.assert_allclose(feat.numpy(), bar_features(bar, audio).numpy(), atol=1e-5)
+        assert decode(feat, tf.constant(length)).shape == (1, length)
+    assert len(encode.get_concrete_function().graph.as_graph_def().node) > 0
+
+
+def test_inside_tf_data_map(tiny_recipe, make_loop):
+    audio = tiny_recipe.audio
+    bars = np.stack([_bar(audio, 128, make_loop, seed=s) for s in range(4)])
+    ds = (tf.data.Dataset.from_tensor_slices(bars)
+          .map(lambda b: bar_features(b, audio)).batch(2))
+    got = np.concatenate([b.numpy() for b in ds])
+    np.testing.assert_allclose(got, bar_features(bars, audio).numpy(), atol=1e-5)
+
+
+def test_float32_under_mixed_precision(tiny_recipe, make_loop):
+    audio = tiny_recipe.audio
+    bar = _bar(audio, 128, make_loop)[np.newaxis]
+    before = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        feat = bar_features(tf.constant(bar, tf.float16), audio)
+        assert feat.dtype == tf.float32
+        out = render_bars(tf.cast(feat, tf.float16), audio, bar.shape[-1], iters=1)
+        assert out.dtype == tf.float32
+        assert magnitude_to_features(tf.ones([1, 2, audio.n_fft // 2 + 1], tf.float16),
+                                     audio).dtype == tf.float32
+    finally:
+        keras.mixed_precision.set_global_policy(before)
