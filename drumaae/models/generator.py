@@ -1,0 +1,87 @@
+"""The generator G: a latent code z -> features of one bar."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import keras
+from keras import layers, ops
+
+
+@keras.saving.register_keras_serializable(package="drumaae")
+class Generator(keras.layers.Layer):
+    """Dense projection to a short feature map, then upsample-and-convolve blocks over time.
+
+    ``Dense -> reshape (frames / 2^n, filters[0])``; each block doubles the frames with
+    nearest-neighbour upsampling followed by ``Conv1D -> LayerNorm -> LeakyReLU`` (no
+    transposed convolutions: they leave checkerboard patterns in spectrograms). A last
+    ``Conv1D`` to ``bins`` channels with a sigmoid gives features in [0, 1], in float32.
+
+    Args:
+        frames: frames per bar of the output.
+        bins: frequency bins of the output.
+        filters: channels of the upsampling blocks; ``len(filters)`` doublings.
+        kernel_size: temporal kernel width in frames.
+
+    Call arguments:
+        z: `(batch, latent_dim)` codes.
+
+    Returns:
+        `(batch, frames, bins)` float32 features.
+
+    Example:
+        >>> gen = Generator(frames=64, bins=256, filters=(16, 16))
+        >>> gen(np.zeros((2, 8), "float32")).shape
+        (2, 64, 256)
+    """
+
+    def __init__(self, frames: int, bins: int, filters: Sequence[int] = (256, 256, 256, 256),
+                 kernel_size: int = 5, **kwargs):
+        super().__init__(**kwargs)
+        self.frames = int(frames)
+        self.bins = int(bins)
+        self.filters = tuple(int(f) for f in filters)
+        self.kernel_size = int(kernel_size)
+        n = len(self.filters)
+        if self.frames % (2**n):
+            raise ValueError(f"frames ({frames}) must be divisible by 2**len(filters) ({2**n})")
+        self.start_frames = self.frames // (2**n)
+        self.project = layers.Dense(self.start_frames * self.filters[0], name="project")
+        self.project_norm = layers.LayerNormalization(name="project_norm")
+        self.ups = [layers.UpSampling1D(2, name=f"up_{i}") for i in range(n)]
+        self.convs = [
+            layers.Conv1D(f, self.kernel_size, padding="same", name=f"conv_{i}")
+            for i, f in enumerate(self.filters)
+        ]
+        self.norms = [layers.LayerNormalization(name=f"norm_{i}") for i in range(n)]
+        self.out = layers.Conv1D(self.bins, self.kernel_size, padding="same",
+                                 activation="sigmoid", dtype="float32", name="out")
+
+    def build(self, input_shape):
+        self.project.build(tuple(input_shape))
+        shape = (input_shape[0], self.start_frames, self.filters[0])
+        self.project_norm.build(shape)
+        for up, conv, norm in zip(self.ups, self.convs, self.norms):
+            shape = up.compute_output_shape(shape)
+            conv.build(shape)
+            shape = conv.compute_output_shape(shape)
+            norm.build(shape)
+        self.out.build(shape)
+        self.built = True
+
+    def call(self, z, training=False):
+        x = self.project(z)
+        x = ops.reshape(x, (-1, self.start_frames, self.filters[0]))
+        x = ops.leaky_relu(self.project_norm(x), 0.2)
+        for up, conv, norm in zip(self.ups, self.convs, self.norms):
+            x = ops.leaky_relu(norm(conv(up(x))), 0.2)
+        return self.out(x)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.frames, self.bins)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(frames=self.frames, bins=self.bins, filters=list(self.filters),
+                      kernel_size=self.kernel_size)
+        return config
