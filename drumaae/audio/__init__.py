@@ -1,0 +1,1 @@
+"""Audio: decoding and writing files (`io`), bar cutting (`bars`), features (`features`)."""
