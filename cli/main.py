@@ -12,6 +12,7 @@ from drumaae_cli.common import DrumaaeGroup
 # Each module defines one click command (or group) named `command`; they are attached here.
 # Imported when the group is built, so `drumaae --help` lists them all.
 COMMAND_MODULES = [
+    "corpus",
 ]
 
 

@@ -1,0 +1,373 @@
+"""The drum corpus: Hydrogen kit/song parsing, the groove generator and corpus rendering.
+
+Everything runs on tiny kits and songs written here, so the tests need no Debian package;
+the one check against the installed Hydrogen kits is marked slow.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+import soundfile as sf
+from click.testing import CliRunner
+
+from drumaae.data.corpus import (
+    GENRES,
+    bar_samples,
+    bpm_lookup,
+    generate_groove,
+    list_kits,
+    load_kit,
+    read_manifest,
+    read_song_patterns,
+    render_corpus,
+)
+from drumaae.data.hydrogen import ROLES, role_for_name
+from drumaae.errors import DataError, OutputExistsError
+from drumaae_cli.main import cli
+
+SR = 8000  # output rate of the tests' corpora: small and fast
+KIT_SR = 16000  # the tiny kits' samples, so rendering resamples
+
+
+# --- tiny kits and songs ---------------------------------------------------------------------
+
+
+def _sound(kind: str, seed: int = 0) -> np.ndarray:
+    t = np.arange(int(0.15 * KIT_SR)) / KIT_SR
+    rng = np.random.default_rng(seed)
+    if kind == "kick":
+        x = np.sin(2 * np.pi * (50 + 80 * np.exp(-t * 40)) * t) * np.exp(-t * 20)
+    elif kind == "snare":
+        x = rng.standard_normal(len(t)) * np.exp(-t * 25) * 0.5
+    else:
+        x = np.diff(rng.standard_normal(len(t)), prepend=0.0) * np.exp(-t * 60) * 0.3
+    return x.astype(np.float32)
+
+
+def _layer_xml(filename: str, lo: float, hi: float, gain: float = 1.0) -> str:
+    return (f"<layer><filename>{filename}</filename><min>{lo}</min><max>{hi}</max>"
+            f"<gain>{gain}</gain><pitch>0</pitch></layer>")
+
+
+def make_kit(root, name: str, *, layout: str = "layers", namespace: bool = False,
+             license_text: str | None = "CC0", with_snare: bool = True) -> str:
+    """A Hydrogen kit folder with 3-4 instruments; the kick has two velocity layers.
+
+    layout: "layers" (0.9.x: <instrument><layer>), "components" (1.x:
+    <instrument><instrumentComponent><layer>) or "flat" (oldest: <instrument><filename>).
+    """
+    kit_dir = os.path.join(str(root), name)
+    os.makedirs(kit_dir)
+    sf.write(os.path.join(kit_dir, "kick_soft.wav"), 0.5 * _sound("kick"), KIT_SR)
+    sf.write(os.path.join(kit_dir, "kick_hard.flac"), _sound("kick"), KIT_SR)
+    sf.write(os.path.join(kit_dir, "snare.wav"), _sound("snare", 1), KIT_SR)
+    sf.write(os.path.join(kit_dir, "hat.wav"), _sound("hat", 2), KIT_SR)
+    sf.write(os.path.join(kit_dir, "hat_open.wav"), _sound("hat", 3), KIT_SR)
+    instruments = [("Kick", [("kick_soft.wav", 0, 0.5, 1.0), ("kick_hard.flac", 0.5, 1, 0.9)]),
+                   ("Closed HH", [("hat.wav", 0, 1, 1.0)]),
+                   ("Open Hi-Hat", [("hat_open.wav", 0, 1, 1.0)])]
+    if with_snare:
+        instruments.insert(1, ("Snare Rock", [("snare.wav", 0, 1, 1.0)]))
+    body = []
+    for i, (inst_name, layers) in enumerate(instruments):
+        if layout == "flat":
+            inner = f"<filename>{layers[-1][0]}</filename>"
+        else:
+            inner = "".join(_layer_xml(*ly) for ly in layers)
+            if layout == "components":
+                inner = (f"<instrumentComponent><component_id>0</component_id><gain>1</gain>"
+                         f"{inner}</instrumentComponent>")
+        body.append(f"<instrument><id>{i}</id><name>{inst_name}</name><volume>1</volume>"
+                    f"<gain>1</gain>{inner}</instrument>")
+    ns = ' xmlns="http://www.hydrogen-music.org/drumkit"' if namespace else ""
+    lic = f"<license>{license_text}</license>" if license_text else ""
+    with open(os.path.join(kit_dir, "drumkit.xml"), "w", encoding="utf-8") as f:
+        f.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<drumkit_info{ns}><name>{name}</name>'
+                f"<author>Test Author</author>{lic}<instrumentList>{''.join(body)}"
+                "</instrumentList></drumkit_info>\n")
+    return kit_dir
+
+
+def _note(pos: int, inst: int, vel: float = 0.8) -> str:
+    return (f"<note><position>{pos}</position><leadlag>0</leadlag><velocity>{vel}</velocity>"
+            f"<probability>1</probability><instrument>{inst}</instrument></note>")
+
+
+def make_song(path) -> str:
+    """A song whose ids map Kick=3, Snare=7, Hat=9; a 1-bar pattern, its duplicate, a 2-bar
+    pattern and a 3/4 one."""
+    rock = "".join(_note(p, 3) for p in (0, 96)) + "".join(_note(p, 7) for p in (48, 144)) + \
+        "".join(_note(p, 9, 0.5) for p in range(0, 192, 24))
+    two_bars = _note(0, 3) + _note(240, 7) + _note(192 + 96, 3, 0.6)
+    waltz = _note(0, 3) + _note(48, 7) + _note(96, 7)
+    patterns = [("verse", 192, rock), ("verse copy", 192, rock), ("long", 384, two_bars),
+                ("waltz", 144, waltz)]
+    pats = "".join(f"<pattern><name>{n}</name><size>{s}</size><denominator>4</denominator>"
+                   f"<noteList>{notes}</noteList></pattern>" for n, s, notes in patterns)
+    insts = "".join(f"<instrument><id>{i}</id><name>{n}</name></instrument>"
+                    for i, n in ((3, "Kick"), (7, "Snare"), (9, "Closed Hat"), (11, "Whistle")))
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(f"<?xml version='1.0' encoding='UTF-8'?>\n<song><version>1.2.0</version>"
+                f"<bpm>120</bpm><instrumentList>{insts}</instrumentList>"
+                f"<patternList>{pats}</patternList></song>\n")
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    """Two usable kits (both XML layouts), one without a snare, and a songs folder."""
+    root = tmp_path_factory.mktemp("hydrogen")
+    kits = root / "drumkits"
+    kits.mkdir()
+    make_kit(kits, "Alpha Kit", layout="layers")
+    make_kit(kits, "Beta Kit", layout="components", namespace=True, license_text=None)
+    make_kit(kits, "Hands Only", with_snare=False)
+    songs = root / "songs"
+    songs.mkdir()
+    make_song(songs / "demo.h2song")
+    return {"kits": str(kits), "songs": str(songs), "root": root}
+
+
+def _render(library, out, **kwargs):
+    args = dict(kits_dir=library["kits"], songs_dir=library["songs"], n_bars=6, seed=3,
+                val_kits=1, sample_rate=SR)
+    args.update(kwargs)
+    return render_corpus(str(out), **args)
+
+
+@pytest.fixture(scope="module")
+def corpus(library, tmp_path_factory):
+    out = tmp_path_factory.mktemp("corpus") / "c"
+    calls = []
+    manifest = _render(library, out, progress=lambda d, t: calls.append((d, t)))
+    return {"dir": str(out), "manifest": manifest, "calls": calls}
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("layout,namespace", [("layers", False), ("components", True),
+                                              ("flat", False)])
+def test_load_kit_layouts(tmp_path, layout, namespace):
+    make_kit(tmp_path, "K", layout=layout, namespace=namespace)
+    kit = load_kit(str(tmp_path / "K"))
+    assert kit.name == "K" and kit.author == "Test Author" and kit.license == "CC0"
+    assert kit.usable
+    roles = kit.roles
+    assert set(roles) == {"kick", "snare", "hat_closed", "hat_open"}
+    kick = roles["kick"][0]
+    if layout == "flat":
+        assert len(kick.layers) == 1 and kick.layers[0].path.endswith("kick_hard.flac")
+    else:
+        assert [os.path.basename(ly.path) for ly in kick.layers] == ["kick_soft.wav",
+                                                                      "kick_hard.flac"]
+        assert (kick.layers[1].min_velocity, kick.layers[1].max_velocity) == (0.5, 1.0)
+        assert kick.layers[1].gain == pytest.approx(0.9)
+    # load_kit takes the xml file too
+    assert load_kit(str(tmp_path / "K" / "drumkit.xml")).roles.keys() == roles.keys()
+
+
+def test_kit_without_license_or_snare(tmp_path):
+    make_kit(tmp_path, "NoLic", license_text=None, with_snare=False)
+    kit = load_kit(str(tmp_path / "NoLic"))
+    assert kit.license == "unknown" and not kit.usable
+
+
+@pytest.mark.parametrize("name,role", [
+    ("Kick (Tama Superstar 22\")", "kick"), ("BassDrum", "kick"), ("c3 - bass drum 1", "kick"),
+    ("Snare (Pearl Free Floating Maple 14x3.5)", "snare"), ("Sabian Hat Closed", "hat_closed"),
+    ("Hat Op Dirty", "hat_open"), ("Hi Hat Opened", "hat_open"), ("Ride Jazz", "ride"),
+    ("Sabian Crash", "crash"), ("Pearl Tom Floor", "tom_low"), ("Tom Hi", "tom_high"),
+    ("Tom 2", "tom_mid"), ("Hand Clap", "clap"), ("Pearl Side Stick", "rim"),
+    ("Cowbell", "perc"), ("Snare Roll", None), ("Hat Pedal", None), ("23", None), ("", None),
+])
+def test_role_for_name(name, role):
+    assert role_for_name(name) == role
+
+
+def test_read_song_patterns(library):
+    patterns = read_song_patterns(os.path.join(library["songs"], "demo.h2song"))
+    names = [p.name for p in patterns]
+    # the copy is deduplicated, the 2-bar pattern split, the 3/4 one left out
+    assert names == ["demo:verse", "demo:long:bar1", "demo:long:bar2"]
+    verse = patterns[0]
+    assert verse.source == "demo.h2song" and verse.bars == 1
+    kicks = [n.time for n in verse.notes if n.role == "kick"]
+    snares = [n.time for n in verse.notes if n.role == "snare"]
+    hats = [n for n in verse.notes if n.role == "hat_closed"]
+    assert kicks == [0.0, 2.0] and snares == [1.0, 3.0] and len(hats) == 8
+    assert all(n.velocity == pytest.approx(0.5) for n in hats)
+    bar2 = patterns[2]
+    assert [(n.time, n.role) for n in bar2.notes] == [(1.0, "snare"), (2.0, "kick")]
+
+
+def test_missing_kits_dir_says_how_to_install(tmp_path):
+    for kits_dir in (tmp_path / "nope", tmp_path):
+        with pytest.raises(DataError, match="sudo apt-get install hydrogen-drumkits "
+                                            "hydrogen-data"):
+            list_kits(str(kits_dir))
+    with pytest.raises(DataError, match="sudo apt-get install hydrogen-drumkits"):
+        render_corpus(str(tmp_path / "out"), kits_dir=str(tmp_path / "nope"), n_bars=1)
+    assert not (tmp_path / "out").exists()
+
+
+# --- grooves ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("genre", GENRES)
+def test_every_genre_generates_a_valid_groove(genre):
+    for seed in range(4):
+        p = generate_groove(genre, np.random.default_rng(seed))
+        assert p.genre == genre and p.source == f"generator:{genre}" and p.bars == 1
+        assert p.notes and all(n.role in ROLES for n in p.notes)
+        assert all(0.0 < n.velocity <= 1.0 for n in p.notes)
+        assert all(-0.5 < n.time < 4.5 for n in p.notes)
+        assert any(n.role in ("kick", "snare", "rim", "clap") for n in p.notes)
+        assert sum(n.role == "hat_closed" or n.role == "ride" or n.role == "hat_open"
+                   for n in p.notes) >= 2
+    a = generate_groove(genre, np.random.default_rng(7), bars=2)
+    b = generate_groove(genre, np.random.default_rng(7), bars=2)
+    assert a == b and a.bars == 2 and max(n.time for n in a.notes) > 4.0
+
+
+def test_groove_shapes():
+    rng = np.random.default_rng(0)
+    house = generate_groove("house", rng)
+    kicks = sorted(round(n.time) for n in house.notes if n.role == "kick")
+    assert kicks == [0, 1, 2, 3]
+    reggae = generate_groove("reggae", rng)
+    assert [round(n.time) for n in reggae.notes if n.role == "kick"] == [2]
+    with pytest.raises(ValueError, match="unknown genre"):
+        generate_groove("polka", rng)
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def test_render_corpus_files(corpus):
+    m, d = corpus["manifest"], corpus["dir"]
+    assert len(m["files"]) == 6
+    for entry in m["files"]:
+        path = os.path.join(d, entry["path"])
+        info = sf.info(path)
+        assert info.channels == 1 and info.samplerate == SR and info.subtype == "PCM_16"
+        x, _ = sf.read(path, dtype="float32")
+        assert len(x) == entry["samples"] == bar_samples(1, entry["bpm"], SR)
+        assert len(x) == round(4 * 60 / entry["bpm"] * SR)
+        peak = float(np.max(np.abs(x)))
+        assert 0.5 < peak <= 10 ** (-1 / 20) + 1e-3
+        assert 70 <= entry["bpm"] <= 180
+    assert corpus["calls"][-1] == (6, 6) and len(corpus["calls"]) == 6
+
+
+def test_render_corpus_manifest(corpus):
+    m, d = corpus["manifest"], corpus["dir"]
+    assert read_manifest(d) == json.loads(json.dumps(m))
+    assert m["seed"] == 3 and m["generator_version"] and m["sample_rate"] == SR
+    assert sorted(k["name"] for k in m["kits"]) == ["Alpha Kit", "Beta Kit"]
+    assert [s["kit"] for s in m["skipped_kits"]] == ["Hands Only"]
+    assert len(m["val_kits"]) == 1 and len(m["train_kits"]) == 1
+    val = m["val_kits"][0]
+    licenses = {"Alpha Kit": "CC0", "Beta Kit": "unknown"}
+    for e in m["files"]:
+        assert set(e) >= {"path", "kit", "license", "pattern", "source", "bpm", "bars", "seed",
+                          "split"}
+        assert e["license"] == licenses[e["kit"]]
+        assert e["split"] == ("val" if e["kit"] == val else "train")
+        assert e["path"].startswith(e["split"] + "/")
+        assert e["source"] == "demo.h2song" or e["source"] == f"generator:{e['genre']}"
+    # files are spread evenly over kits: both splits are present
+    assert {e["split"] for e in m["files"]} == {"train", "val"}
+    lookup = bpm_lookup(m)
+    assert lookup == {e["path"]: e["bpm"] for e in m["files"]}
+    # nothing but the corpus is left beside it
+    assert os.listdir(os.path.dirname(d)) == ["c"]
+
+
+def test_render_is_deterministic(library, corpus, tmp_path):
+    _render(library, tmp_path / "again")
+    for name in ["manifest.json"] + [e["path"] for e in corpus["manifest"]["files"]]:
+        with open(os.path.join(corpus["dir"], name), "rb") as a, \
+                open(tmp_path / "again" / name, "rb") as b:
+            assert a.read() == b.read(), name
+    other = _render(library, tmp_path / "other", seed=4)
+    assert [e["bpm"] for e in other["files"]] != [e["bpm"] for e in corpus["manifest"]["files"]]
+
+
+def test_named_val_kit_and_loops(library, tmp_path):
+    m = _render(library, tmp_path / "loops", n_bars=2, val_kits=["Beta Kit"], loop_bars=2,
+                bpm_range=(120, 120))
+    assert m["val_kits"] == ["Beta Kit"]
+    for e in m["files"]:
+        x, _ = sf.read(tmp_path / "loops" / e["path"])
+        assert e["bars"] == 2 and len(x) == bar_samples(2, 120.0, SR) == 32000
+        assert e["split"] == ("val" if e["kit"] == "Beta Kit" else "train")
+    with pytest.raises(DataError, match="unknown --val-kit"):
+        _render(library, tmp_path / "x", val_kits=["Gamma"])
+    with pytest.raises(DataError, match="at least one kit"):
+        _render(library, tmp_path / "y", val_kits=2)
+
+
+def test_refuses_existing_output_unless_force(library, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep me")
+    with pytest.raises(OutputExistsError, match="--force"):
+        _render(library, out, n_bars=1)
+    assert (out / "mine.txt").read_text() == "keep me"
+    _render(library, out, n_bars=1, force=True)
+    assert not (out / "mine.txt").exists() and (out / "manifest.json").exists()
+    assert sorted(os.listdir(tmp_path)) == ["out"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    _render(library, empty, n_bars=1)  # an empty folder is fine
+    assert (empty / "manifest.json").exists()
+
+
+# --- CLI -------------------------------------------------------------------------------------
+
+
+def test_cli_render_and_info(library, tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "cli"
+    result = runner.invoke(cli, ["corpus", "render", "--out", str(out), "--kits-dir",
+                                 library["kits"], "--songs-dir", library["songs"], "--bars",
+                                 "2", "--val-kit", "Alpha Kit", "--sample-rate", str(SR)])
+    assert result.exit_code == 0, result.output
+    assert "Wrote 2 files" in result.output and "Skipped kit Hands Only" in result.output
+    assert read_manifest(str(out))["val_kits"] == ["Alpha Kit"]
+    info = runner.invoke(cli, ["corpus", "info", str(out), "--json"])
+    assert info.exit_code == 0, info.output
+    assert json.loads(info.output)["files"] == 2
+    again = runner.invoke(cli, ["corpus", "render", "--out", str(out), "--kits-dir",
+                                library["kits"], "--bars", "1"])
+    assert again.exit_code == 1 and "--force" in again.output
+
+
+def test_cli_missing_kits_is_one_error_line(tmp_path):
+    result = CliRunner().invoke(cli, ["corpus", "render", "--out", str(tmp_path / "o"),
+                                      "--kits-dir", str(tmp_path / "none")])
+    assert result.exit_code == 1
+    lines = [ln for ln in result.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error:")
+    assert "sudo apt-get install hydrogen-drumkits hydrogen-data" in lines[0]
+    bad = CliRunner().invoke(cli, ["corpus", "info", str(tmp_path)])
+    assert bad.exit_code == 1 and bad.output.startswith("Error:")
+
+
+# --- the real kits ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_render_with_installed_hydrogen_kits(tmp_path):
+    """Needs `sudo apt-get install hydrogen-drumkits hydrogen-data`."""
+    m = render_corpus(str(tmp_path / "real"), n_bars=4, seed=0, val_kits=1)
+    assert len(m["kits"]) >= 10 and m["song_patterns"] > 20
+    for e in m["files"]:
+        x, sr = sf.read(tmp_path / "real" / e["path"])
+        assert sr == 22050 and len(x) == bar_samples(1, e["bpm"], sr)
+        assert 0.5 < np.max(np.abs(x)) <= 0.9
