@@ -1,0 +1,1 @@
+"""Data: the tf.data input pipeline (`dataset`) and corpus building (`corpus`)."""
