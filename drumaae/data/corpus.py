@@ -75,9 +75,9 @@ _FALLBACK = {
     "crash": ("ride",),
     "clap": ("snare",),
     "rim": ("snare",),
-    "tom_high": ("tom_mid", "tom_low"),
-    "tom_mid": ("tom_high", "tom_low"),
-    "tom_low": ("tom_mid", "tom_high"),
+    "tom_high": ("tom_mid", "tom_low", "snare"),
+    "tom_mid": ("tom_high", "tom_low", "snare"),
+    "tom_low": ("tom_mid", "tom_high", "snare"),
     "perc": (),
 }
 # Velocity scale for a note played by a stand-in (a rim click played on the snare is softer).

@@ -278,7 +278,8 @@ def generate_groove(genre: str, rng: np.random.Generator, bars: int = 1) -> Patt
         if "hat_closed" in grid and style.open_hat_rate > 0:
             kept = []
             for s, v in grid["hat_closed"]:
-                if s % 2 and rng.random() < style.open_hat_rate:
+                # Lift off-beat hats (the "and"s and sixteenths), never one on the beat.
+                if s % (style.steps // 4) and rng.random() < style.open_hat_rate:
                     grid.setdefault("hat_open", []).append((s, v))
                 else:
                     kept.append((s, v))
