@@ -428,9 +428,19 @@ def read_manifest(corpus_dir: str) -> dict:
     return manifest
 
 
-def bpm_lookup(manifest: dict) -> dict[str, float]:
-    """``{relative path: bpm}`` for every file of a manifest (for the dataset's bar cutter)."""
-    return {entry["path"]: float(entry["bpm"]) for entry in manifest["files"]}
+def bpm_lookup(manifest: dict, corpus_dir: str | None = None) -> dict[str, float]:
+    """``{path: bpm}`` for every file of a manifest, for the dataset's bar cutter.
+
+    Keys are the manifest's paths, relative to the corpus folder (``train/000000_....wav``);
+    with `corpus_dir`, absolute paths instead, which also match when only a split's
+    subfolder (``corpus/train``) is indexed.
+    """
+    root = os.path.abspath(corpus_dir) if corpus_dir is not None else None
+    return {
+        (os.path.join(root, *entry["path"].split("/")) if root else entry["path"]):
+            float(entry["bpm"])
+        for entry in manifest["files"]
+    }
 
 
 def summarize(manifest: dict) -> dict:

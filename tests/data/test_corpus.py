@@ -284,6 +284,10 @@ def test_render_corpus_manifest(corpus):
     assert {e["split"] for e in m["files"]} == {"train", "val"}
     lookup = bpm_lookup(m)
     assert lookup == {e["path"]: e["bpm"] for e in m["files"]}
+    absolute = bpm_lookup(m, d)
+    assert absolute == {os.path.join(os.path.abspath(d), e["path"]): e["bpm"]
+                        for e in m["files"]}
+    assert all(os.path.isfile(p) for p in absolute)
     # nothing but the corpus is left beside it
     assert os.listdir(os.path.dirname(d)) == ["c"]
 
