@@ -1,0 +1,97 @@
+"""drumaae.audio.bars: bar counts, boundaries, overrides and errors on generated audio."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from drumaae.audio.bars import cut_bars, estimate_tempo
+from drumaae.errors import AudioError, TooShortError
+
+SR = 22050
+
+
+def click_track(bpm, bars, offset=0.0, seconds=None, sr=SR):
+    """Accented clicks: a loud high click on each downbeat, softer ones on other beats."""
+    beat = 60.0 / bpm
+    n = int(round((seconds if seconds is not None else offset + bars * 4 * beat) * sr))
+    out = np.zeros(n, np.float32)
+    t = np.arange(int(0.03 * sr)) / sr
+    for k in range(int(bars * 4)):
+        i0 = int(round((offset + k * beat) * sr))
+        freq, amp = (1500.0, 0.9) if k % 4 == 0 else (1000.0, 0.5)
+        click = (amp * np.sin(2 * np.pi * freq * t) * np.exp(-t * 150)).astype(np.float32)
+        end = min(n, i0 + click.size)
+        if i0 < n:
+            out[i0:end] += click[: end - i0]
+    return out
+
+
+def _assert_bars(cut, bpm, n_bars, offset=0.0, sr=SR):
+    assert cut.n_bars == n_bars, (cut.n_bars, cut.bpm)
+    truth = (offset + np.arange(n_bars) * 4 * 60.0 / bpm) * sr
+    assert np.max(np.abs(cut.starts - truth)) / sr < 0.020
+    assert abs(cut.bpm - bpm) / bpm < 0.01
+    assert cut.bars.shape == (n_bars, cut.bar_length) and cut.bars.dtype == np.float32
+
+
+@pytest.mark.parametrize("bpm", [60, 90, 120, 150, 180])
+def test_click_loops(bpm, tiny_recipe):
+    audio = tiny_recipe.audio.__class__(sample_rate=SR)
+    for n_bars in (1, 4):
+        _assert_bars(cut_bars(click_track(bpm, n_bars), SR, audio), bpm, n_bars)
+
+
+@pytest.mark.parametrize("bpm,n_bars,pattern", [(90, 4, "rock"), (120, 1, "funk"),
+                                                (150, 1, "rock"), (180, 4, "funk"),
+                                                (137, 1, "rock"), (137, 1, "funk")])
+def test_drum_loops(bpm, n_bars, pattern, make_loop, default_recipe):
+    audio = default_recipe.audio
+    cut = cut_bars(make_loop(SR, bpm, n_bars, pattern=pattern), SR, audio)
+    _assert_bars(cut, bpm, n_bars)
+    assert cut.bar_length == audio.bar_samples(bpm) and cut.bar_length % audio.bar_frames == 0
+
+
+def test_long_recording_uses_beat_grid_offset(default_recipe):
+    audio = default_recipe.audio
+    x = click_track(120, 18, offset=0.35, seconds=0.35 + 18 * 2.0)
+    cut = cut_bars(x, SR, audio)
+    assert cut.n_bars == 18
+    _assert_bars(cut, 120, 18, offset=0.35)
+
+
+def test_overrides(default_recipe, make_loop):
+    audio = default_recipe.audio
+    x = make_loop(SR, 172, 2)  # a 2-bar loop at 172: with bars=1 it is one bar at 86 BPM
+    cut = cut_bars(x, SR, audio, bars=1)
+    assert cut.n_bars == 1 and abs(cut.bpm - 86.0) < 0.1
+    cut = cut_bars(x, SR, audio, bpm=172)
+    assert cut.n_bars == 2 and cut.bpm == 172.0
+    assert cut.bar_length == audio.bar_samples(172)
+    cut = cut_bars(x, SR, audio, bpm=86)
+    assert cut.n_bars == 1
+
+
+def test_resamples_and_mixes(default_recipe, make_loop):
+    audio = default_recipe.audio
+    x = make_loop(44100, 120, 1)
+    cut = cut_bars(np.stack([x, x]), 44100, audio, bars=1)
+    assert cut.bars.shape == (1, audio.bar_samples(120))
+
+
+def test_errors(default_recipe):
+    audio = default_recipe.audio
+    x = click_track(120, 1)
+    for bad in (0, -10, 401, float("nan")):
+        with pytest.raises(AudioError, match="tempo"):
+            cut_bars(x, SR, audio, bpm=bad)
+    with pytest.raises(TooShortError, match="beat"):
+        cut_bars(x[: int(0.3 * SR)], SR, audio, bpm=120)
+    with pytest.raises(TooShortError):
+        cut_bars(np.zeros(10, np.float32), SR, audio)
+    with pytest.raises(AudioError):
+        cut_bars(x, SR, audio, bars=0)
+
+
+def test_estimate_tempo_reads_a_clear_loop(make_loop):
+    assert abs(estimate_tempo(make_loop(SR, 137, 1), SR) - 137) < 3
