@@ -407,7 +407,8 @@ def split_by_file(index: BarIndex, validation_fraction: float, seed: int
     """
     if not 0.0 <= validation_fraction < 1.0:
         raise ValueError(f"validation_fraction must be in [0, 1), got {validation_fraction}")
-    paths = sorted(index.file_paths, key=lambda p: index.entry(p).name)
+    names = {f.path: f.name for f in index.files}
+    paths = sorted(index.file_paths, key=lambda p: names[p])
     n = len(paths)
     n_val = int(round(validation_fraction * n))
     if validation_fraction > 0 and n >= 2:
