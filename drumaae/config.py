@@ -70,8 +70,8 @@ class AudioConfig:
     reference_bpm: float = 128.0
     beats_per_bar: int = 4
     bar_method: str = "variable_hop"
-    min_db: float = -100.0
-    ref_db: float = 20.0
+    min_db: float = -50.0
+    ref_db: float = 50.0
     griffin_lim_iters: int = 64
     griffin_lim_momentum: float = 0.99
 
@@ -193,12 +193,12 @@ class TrainingConfig:
     epochs: int = 50
     steps_per_epoch: int = 0
     ae_learning_rate: float = 1e-3
-    d_learning_rate: float = 2e-4
+    d_learning_rate: float = 2e-3
     e_learning_rate: float = 2e-4
     beta_1: float = 0.5
     recon_loss: str = "l1"
     recon_weight: float = 1.0
-    adv_weight: float = 0.1
+    adv_weight: float = 1.0
     precision: str = "auto"
     validation_fraction: float = 0.1
     seed: int = 1234

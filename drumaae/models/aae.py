@@ -125,6 +125,11 @@ class DrumAAE(keras.Model):
         self.adv_weight = float(adv_weight)
         kwargs.setdefault("jit_compile", False)
         super().compile(**kwargs)
+        if self.built:
+            # Create the optimizers' variables now, in the caller's distribution scope: built
+            # lazily inside a replica context (the first train_step) they fail under
+            # MirroredStrategy, and a loaded model needs them to receive its saved state.
+            self.build_optimizers()
 
     def get_compile_config(self):
         if self.ae_optimizer is None:
@@ -149,8 +154,6 @@ class DrumAAE(keras.Model):
             recon_weight=config.get("recon_weight", 1.0),
             adv_weight=config.get("adv_weight", 1.0),
         )
-        if self.built:
-            self.build_optimizers()
 
     def build_optimizers(self):
         """Create the optimizers' slots now, so a loaded model gets its saved Adam state
@@ -217,9 +220,10 @@ class DrumAAE(keras.Model):
         return ops.mean(hits)
 
     @staticmethod
-    def _step(optimizer, tape, loss, variables):
-        grads = tape.gradient(optimizer.scale_loss(loss), variables)
-        optimizer.apply(grads, variables)
+    def _step(optimizer, tape, scaled_loss, variables):
+        """Apply one player's update; `scaled_loss` is `optimizer.scale_loss(loss)` computed
+        inside `tape` (a LossScaleOptimizer unscales the gradients in `apply`)."""
+        optimizer.apply(tape.gradient(scaled_loss, variables), variables)
 
     def train_step(self, data):
         x, labels = self._unpack(data)
@@ -231,7 +235,7 @@ class DrumAAE(keras.Model):
             z, _, _ = self.encoder(x, training=True)
             x_hat = self.generator(z, training=True)
             recon = self._reconstruction(x, x_hat)
-            loss = self.recon_weight * recon / replicas
+            loss = self.ae_optimizer.scale_loss(self.recon_weight * recon / replicas)
         self._step(self.ae_optimizer, tape, loss, ae_vars)
 
         # The discriminator sees this batch's codes (from before the update above).
@@ -242,14 +246,14 @@ class DrumAAE(keras.Model):
             real_logits = self.discriminator(z_real, labels, training=True)
             fake_logits = self.discriminator(z_fake, labels, training=True)
             d_loss = self._bce(1.0, real_logits) + self._bce(0.0, fake_logits)
-            loss = d_loss / replicas
+            loss = self.d_optimizer.scale_loss(d_loss / replicas)
         self._step(self.d_optimizer, tape, loss, d_vars)
 
         e_vars = self.encoder.trainable_variables
         with tf.GradientTape() as tape:
             z, _, _ = self.encoder(x, training=True)
             e_loss = self._bce(1.0, self.discriminator(z, labels, training=False))
-            loss = self.adv_weight * e_loss / replicas
+            loss = self.e_optimizer.scale_loss(self.adv_weight * e_loss / replicas)
         self._step(self.e_optimizer, tape, loss, e_vars)
 
         return self._update_trackers(recon, d_loss, e_loss,
