@@ -1,0 +1,220 @@
+"""Model references: what every ``--model`` option accepts.
+
+A reference is one of:
+
+- ``None``: the bundled default model (`BUNDLED_MODEL`, ``drumaae/assets/default.keras``);
+- a path to a ``.keras`` file (or to a folder holding exactly one);
+- an MLflow URI: ``models:/NAME/VERSION``, ``models:/NAME@ALIAS`` (registry) or
+  ``runs:/RUN_ID/model`` (a run's artifact). These are downloaded once with
+  `mlflow.artifacts.download_artifacts` into a cache folder (``~/.cache/drumaae/mlflow/``, or
+  ``$DRUMAAE_CACHE/mlflow/``) and the ``.keras`` file inside is loaded.
+
+Example:
+    >>> model = load_model_ref("models:/drums@champion", tracking_uri="sqlite:///mlflow.db")
+    >>> path = resolve_model_path(None)          # the bundled default
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import threading
+from importlib import resources
+from typing import Any
+
+from drumaae.errors import UnknownModelError
+
+__all__ = [
+    "BUNDLED_MODEL",
+    "DEFAULT_TRACKING_URI",
+    "MLFLOW_SCHEMES",
+    "is_mlflow_uri",
+    "resolve_tracking_uri",
+    "resolve_model_path",
+    "load_model_ref",
+    "clear_cache",
+    "cache_dir",
+]
+
+BUNDLED_MODEL = str(resources.files("drumaae") / "assets" / "default.keras")
+"""Path of the default model shipped with the package (may be absent in a source checkout)."""
+
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+"""The store used when no URI is given: a SQLite file in the current folder."""
+
+MLFLOW_SCHEMES = ("models:/", "runs:/")
+
+_CACHE: dict[tuple, Any] = {}
+_LOCK = threading.Lock()
+
+
+def is_mlflow_uri(ref: str | os.PathLike | None) -> bool:
+    """True for ``models:/...`` and ``runs:/...`` references."""
+    return isinstance(ref, str) and ref.startswith(MLFLOW_SCHEMES)
+
+
+def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
+    """The tracking URI to use: the one given, else ``$MLFLOW_TRACKING_URI``, else
+    `DEFAULT_TRACKING_URI` (``sqlite:///mlflow.db`` in the current folder)."""
+    return tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+
+
+def cache_dir() -> str:
+    """Where MLflow models are downloaded: ``$DRUMAAE_CACHE/mlflow`` or
+    ``~/.cache/drumaae/mlflow``."""
+    root = os.environ.get("DRUMAAE_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
+        "drumaae")
+    return os.path.join(root, "mlflow")
+
+
+def _find_keras_file(folder: str, what: str) -> str:
+    if os.path.isfile(folder):
+        if folder.endswith(".keras"):
+            return folder
+        raise UnknownModelError(f"{what} is a file but not a .keras model: {folder}")
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            if name.endswith(".keras") and not name.startswith(".partial-"):
+                found.append(os.path.join(root, name))
+    if not found:
+        raise UnknownModelError(
+            f"{what} holds no .keras file: was it logged by 'drumaae train' (mlflow.keras "
+            "flavor)?")
+    # Prefer the mlflow.keras flavor's data/model.keras, else the shallowest file.
+    found.sort(key=lambda p: (not p.endswith(os.path.join("data", "model.keras")),
+                              p.count(os.sep), p))
+    return found[0]
+
+
+def _describe_registry_problem(ref: str, uri: str, exc: Exception) -> str:
+    text = " ".join(str(exc).split())[:300]
+    if ref.startswith("models:/"):
+        hint = "list registered models with 'drumaae models list' or the MLflow UI"
+    else:
+        hint = "check the run id in the MLflow UI ('mlflow ui --backend-store-uri ...')"
+    return (f"cannot find model {ref!r} in the MLflow registry at {uri} ({text}); {hint}, "
+            "or pass --tracking-uri for another store")
+
+
+def _download_mlflow(ref: str, tracking_uri: str | None) -> str:
+    uri = resolve_tracking_uri(tracking_uri)
+    try:
+        import mlflow
+        from mlflow.exceptions import MlflowException
+    except ImportError as exc:  # pragma: no cover - mlflow is a dependency
+        raise UnknownModelError(
+            f"{ref} is an MLflow URI but mlflow is not installed: pip install mlflow") from exc
+    key = hashlib.sha256(f"{uri}\n{ref}".encode()).hexdigest()[:24]
+    target = os.path.join(cache_dir(), key)
+    # `models:/NAME@ALIAS` and `models:/NAME/latest` may move: always re-resolve those.
+    pinned = ref.startswith("runs:/") or (
+        ref.startswith("models:/") and "@" not in ref
+        and ref.rstrip("/").rsplit("/", 1)[-1].isdigit())
+    if pinned and os.path.isdir(target):
+        try:
+            return _find_keras_file(target, ref)
+        except UnknownModelError:
+            shutil.rmtree(target, ignore_errors=True)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f".{key}-", dir=os.path.dirname(target))
+    try:
+        try:
+            mlflow.set_tracking_uri(uri)
+            mlflow.set_registry_uri(uri)
+            mlflow.artifacts.download_artifacts(artifact_uri=ref, dst_path=tmp,
+                                                tracking_uri=uri)
+        except MlflowException as exc:
+            raise UnknownModelError(_describe_registry_problem(ref, uri, exc)) from exc
+        except OSError as exc:
+            raise UnknownModelError(_describe_registry_problem(ref, uri, exc)) from exc
+        except Exception as exc:  # connection errors from requests, etc.
+            raise UnknownModelError(
+                f"cannot download model {ref!r} from the MLflow store at {uri}: "
+                f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}; is the "
+                "tracking server running?") from exc
+        path = _find_keras_file(tmp, f"model {ref!r} at {uri}")
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(tmp, target)
+        return os.path.join(target, os.path.relpath(path, tmp))
+    finally:
+        if os.path.isdir(tmp):
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def resolve_model_path(ref: str | os.PathLike | None, *,
+                       tracking_uri: str | None = None) -> str:
+    """The local ``.keras`` file a reference names (downloading MLflow models).
+
+    Args:
+        ref: None (bundled default), a path, or an MLflow URI (see the module docstring).
+        tracking_uri: MLflow store for ``models:/``/``runs:/`` URIs (default:
+            ``$MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db``).
+
+    Raises:
+        UnknownModelError: nothing there (no bundled model yet, no file, unknown name,
+            version, alias or run), naming what was asked and where it was looked for.
+    """
+    if ref is None or (isinstance(ref, str) and ref.strip() == ""):
+        if not os.path.isfile(BUNDLED_MODEL):
+            raise UnknownModelError(
+                f"no bundled default model in this installation ({BUNDLED_MODEL} is "
+                "missing): pass --model with a .keras file or an MLflow URI "
+                "(models:/NAME/VERSION, models:/NAME@ALIAS, runs:/ID/model), or train one "
+                "with 'drumaae train'")
+        return BUNDLED_MODEL
+    if is_mlflow_uri(ref):
+        return _download_mlflow(str(ref), tracking_uri)
+    path = os.path.expanduser(os.fspath(ref))
+    if isinstance(ref, str) and re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:/", ref):
+        raise UnknownModelError(
+            f"unsupported model reference {ref!r}: give a .keras path or models:/NAME/VERSION, "
+            "models:/NAME@ALIAS, runs:/ID/model")
+    if os.path.isdir(path):
+        return _find_keras_file(path, f"folder {path}")
+    if not os.path.exists(path):
+        raise UnknownModelError(
+            f"no model at {path}: give a .keras file, an MLflow URI (models:/NAME/VERSION, "
+            "models:/NAME@ALIAS, runs:/ID/model) or omit --model for the bundled default")
+    return path
+
+
+def load_model_ref(ref: str | os.PathLike | None, *, tracking_uri: str | None = None,
+                   compile: bool = False):
+    """Load the `DrumAAE` a reference names; cached in-process by (ref, tracking URI).
+
+    Raises:
+        UnknownModelError: see `resolve_model_path`.
+        CorruptModelError, ModelFormatError: the file is not a model this drumaae reads.
+    """
+    from drumaae.models import load_model
+
+    if is_mlflow_uri(ref):
+        # Keyed by the URI itself: an alias is resolved once per process.
+        key: tuple = (str(ref), resolve_tracking_uri(tracking_uri), bool(compile))
+        with _LOCK:
+            if key in _CACHE:
+                return _CACHE[key]
+        path = resolve_model_path(ref, tracking_uri=tracking_uri)
+    else:
+        path = resolve_model_path(ref, tracking_uri=tracking_uri)
+        # The file's modification time joins the key, so a retrained file is reloaded.
+        key = (os.path.abspath(path), None, bool(compile), os.path.getmtime(path))
+        with _LOCK:
+            if key in _CACHE:
+                return _CACHE[key]
+    model = load_model(path, compile=compile)
+    with _LOCK:
+        _CACHE[key] = model
+    return model
+
+
+def clear_cache() -> None:
+    """Forget the models loaded by `load_model_ref` in this process."""
+    with _LOCK:
+        _CACHE.clear()
