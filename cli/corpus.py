@@ -78,7 +78,7 @@ def render(out_dir, kits_dir, songs_dir, n_bars, seed, bpm_range, val_kits, val_
             bars[0].__exit__(None, None, None)
     summary = corpus_lib.summarize(manifest)
     click.echo(
-        f"Wrote {summary['files']} files ({summary['seconds']} s) to {out_dir}: "
+        f"Wrote {summary['files']} files ({summary['seconds']} s of audio) to {out_dir}: "
         f"{summary['per_split'].get('train', 0)} train, {summary['per_split'].get('val', 0)} "
         f"val; kits held out: {', '.join(manifest['val_kits']) or 'none'}"
     )
