@@ -1,0 +1,142 @@
+"""Keras callbacks of a training run: per-epoch checkpoints with the whole history, NaN stop.
+
+`EpochCheckpoint` writes, after every finished epoch, everything a resumed run needs:
+
+- ``checkpoints/last.keras``: the whole model (weights, the three optimizers' Adam state and
+  step counters, recipe), through `drumaae.models.save_model` (atomic);
+- ``checkpoints/state.json``: the number of finished epochs, the metric history of the whole
+  run so far, the step counter, the data hash and the MLflow run id (atomic).
+
+The model file is replaced before the state, so a kill between the two leaves a state that is
+one epoch behind a newer model: `read_state` trusts the epoch stored *inside* the state and
+`trainer` checks it against the model's step counter.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from typing import Any, Callable
+
+import keras
+import numpy as np
+
+from drumaae.errors import TrainingError
+
+__all__ = ["EpochCheckpoint", "StopOnNaN", "EpochHook", "read_state", "write_json_atomic",
+           "CHECKPOINT_MODEL", "CHECKPOINT_STATE"]
+
+CHECKPOINT_MODEL = "last.keras"
+CHECKPOINT_STATE = "state.json"
+
+
+def write_json_atomic(path: str, data: Any) -> str:
+    """Write JSON to `path` through a temporary file and a rename."""
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def read_state(checkpoint_dir: str) -> dict | None:
+    """The state of the last finished epoch, or None when there is no usable checkpoint."""
+    state_path = os.path.join(checkpoint_dir, CHECKPOINT_STATE)
+    model_path = os.path.join(checkpoint_dir, CHECKPOINT_MODEL)
+    if not (os.path.isfile(state_path) and os.path.isfile(model_path)):
+        return None
+    try:
+        with open(state_path, encoding="utf-8") as f:
+            state = json.load(f)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise TrainingError(f"{state_path} is damaged ({exc}); delete the checkpoints folder "
+                            "and train again") from exc
+    state["model_path"] = model_path
+    return state
+
+
+def _floats(logs: dict | None) -> dict[str, float]:
+    out = {}
+    for key, value in (logs or {}).items():
+        try:
+            out[key] = float(np.asarray(value))
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """Save model + optimizer state + epoch + history after every epoch.
+
+    Args:
+        checkpoint_dir: the run's ``checkpoints/`` folder.
+        history: the metric history so far (``{"epoch": [...], "recon/loss": [...], ...}``);
+            extended in place, so a resumed run keeps one continuous history.
+        extra_state: stored with each state (data hash, run id...); a callable is called at
+            each save and its dict merged in.
+        save: function ``(model, path)`` writing the model (default `save_model`).
+        write: False on non-chief workers of a multi-worker run: they still call `save`
+            (collective reads) but into a temporary folder.
+    """
+
+    def __init__(self, checkpoint_dir: str, history: dict[str, list], *,
+                 extra_state: dict | Callable[[], dict] | None = None,
+                 save: Callable | None = None):
+        super().__init__()
+        self.checkpoint_dir = checkpoint_dir
+        self.history = history
+        self.extra_state = extra_state
+        if save is None:
+            from drumaae.models import save_model as save
+        self.save = save
+        os.makedirs(checkpoint_dir, exist_ok=True)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        values = _floats(logs)
+        self.history.setdefault("epoch", []).append(epoch + 1)
+        self.history.setdefault("step", []).append(self.model.train_iterations)
+        for key, value in values.items():
+            self.history.setdefault(key, []).append(value)
+        self.save(self.model, os.path.join(self.checkpoint_dir, CHECKPOINT_MODEL))
+        extra = self.extra_state() if callable(self.extra_state) else dict(self.extra_state or {})
+        write_json_atomic(os.path.join(self.checkpoint_dir, CHECKPOINT_STATE), {
+            **extra,
+            "epochs_done": epoch + 1,
+            "train_iterations": self.model.train_iterations,
+            "history": self.history,
+        })
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """Stop training with a `TrainingError` as soon as a loss becomes NaN or infinite."""
+
+    def __init__(self):
+        super().__init__()
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        for key, value in _floats(logs).items():
+            if not math.isfinite(value):
+                self.model.stop_training = True
+                raise TrainingError(
+                    f"loss became NaN at epoch {self.epoch + 1} step {batch + 1} ({key} = "
+                    f"{value}); lower the learning rates (training.ae_learning_rate, "
+                    "d_learning_rate, e_learning_rate) or use --precision float32; the last "
+                    "finished epoch's checkpoint is kept (--resume continues from it)")
+
+
+class EpochHook(keras.callbacks.Callback):
+    """Call ``fn(epoch_number_from_1, logs_as_floats, model)`` after every epoch."""
+
+    def __init__(self, fn: Callable[[int, dict[str, float], Any], None]):
+        super().__init__()
+        self.fn = fn
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.fn(epoch + 1, _floats(logs), self.model)

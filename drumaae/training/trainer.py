@@ -1,0 +1,457 @@
+"""`train`: a recipe and audio folders in, a trained `.keras` model (and its run) out.
+
+Steps: precision policy -> distribution strategy -> seeds -> bar index (a corpus folder's
+``train/`` and ``val/`` subfolders are the split when present: held-out kits; otherwise
+`split_by_file`) -> rhythm labels (when ``model.use_labels`` and `drumaae.data.rhythm` is
+available) -> tf.data datasets -> `build_model` + `compile_model` inside the strategy's scope
+(or the last checkpoint, with ``resume=True``) -> `fit` with per-epoch checkpoints, a NaN stop
+and the tracker -> ``model.keras``, ``recipe.yaml``, ``history.json`` in `out_dir`.
+
+The output folder::
+
+    out_dir/
+      model.keras        the trained model (drumaae.models.load_model / --model PATH)
+      recipe.yaml        the resolved recipe (precision resolved, epochs as run)
+      history.json       per-epoch metrics of the whole run (resumes included)
+      checkpoints/       last.keras + state.json, rewritten after every epoch
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from drumaae.config import Recipe, recipe_from_dict
+from drumaae.errors import DataError, OutputExistsError, TrainingError
+from drumaae.training.callbacks import (
+    CHECKPOINT_MODEL,
+    EpochCheckpoint,
+    EpochHook,
+    StopOnNaN,
+    read_state,
+    write_json_atomic,
+)
+
+__all__ = ["train", "TrainResult", "TrainData", "prepare_data", "resolve_precision",
+           "make_strategy", "STRATEGIES"]
+
+STRATEGIES = ("auto", "default", "mirrored", "multi_worker")
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced.
+
+    Attributes:
+        model_path: the final ``model.keras``.
+        out_dir: the run's folder.
+        history: per-epoch metrics of the whole run (``{"epoch": [1, 2, ...], ...}``).
+        epochs_run: epochs run by this call (0 when a resumed run was already complete).
+        epochs_total: epochs finished in the whole run.
+        initial_epoch: epochs already done before this call (resume).
+        train_bars, val_bars: bars in each part.
+        wall_time_s: this call's wall time.
+        index_hash: content hash of the bar index (train + validation).
+        train_iterations: the model's own step counter at the end.
+        precision: the policy used.
+        labelled: whether rhythm-cluster labels were used.
+        run_id, registered_version, not_logged: from the tracker (None / [] without one).
+    """
+
+    model_path: str
+    out_dir: str
+    history: dict[str, list]
+    epochs_run: int
+    epochs_total: int
+    initial_epoch: int
+    train_bars: int
+    val_bars: int
+    wall_time_s: float
+    index_hash: str
+    train_iterations: int
+    precision: str
+    labelled: bool = False
+    run_id: str | None = None
+    registered_version: str | None = None
+    not_logged: list[str] = field(default_factory=list)
+
+    def final_metrics(self) -> dict[str, float]:
+        return {k: v[-1] for k, v in self.history.items() if v and k not in ("epoch", "step")}
+
+
+@dataclass
+class TrainData:
+    """The prepared input of a run."""
+
+    train_index: Any
+    val_index: Any
+    train_labels: np.ndarray | None
+    val_labels: np.ndarray | None
+    index_hash: str
+    split: str  # "corpus train/ and val/ folders" or "split_by_file"
+    centroids: np.ndarray | None = None
+
+
+# --- precision and strategy -----------------------------------------------------------------
+
+def resolve_precision(precision: str | None, recipe: Recipe) -> str:
+    """``auto`` -> ``mixed_float16`` when a GPU is visible, else ``float32``."""
+    import tensorflow as tf
+
+    value = precision or recipe.training.precision
+    if value not in ("auto", "float32", "mixed_float16"):
+        raise TrainingError(f"precision must be auto, float32 or mixed_float16; got {value!r}")
+    if value == "auto":
+        return "mixed_float16" if tf.config.list_physical_devices("GPU") else "float32"
+    return value
+
+
+def make_strategy(strategy: str = "auto"):
+    """A `tf.distribute` strategy by name.
+
+    ``auto``: MirroredStrategy over all GPUs when there are two or more, else the default
+    strategy; ``default``: no distribution; ``mirrored``: `tf.distribute.MirroredStrategy()`
+    (all local GPUs, or the CPU); ``multi_worker``: `MultiWorkerMirroredStrategy()`
+    configured by the ``TF_CONFIG`` environment variable (see docs/training.md).
+    """
+    import tensorflow as tf
+
+    if strategy not in STRATEGIES:
+        raise TrainingError(f"strategy must be one of {', '.join(STRATEGIES)}; got {strategy!r}")
+    if strategy == "auto":
+        gpus = tf.config.list_physical_devices("GPU")
+        return tf.distribute.MirroredStrategy() if len(gpus) > 1 else tf.distribute.get_strategy()
+    if strategy == "default":
+        return tf.distribute.get_strategy()
+    if strategy == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if "TF_CONFIG" not in os.environ:
+        raise TrainingError("--strategy multi_worker needs the TF_CONFIG environment variable "
+                            "(cluster and task of this worker); see docs/training.md")
+    return tf.distribute.MultiWorkerMirroredStrategy()
+
+
+def _is_chief() -> bool:
+    """True unless TF_CONFIG names this process a non-chief worker."""
+    try:
+        task = json.loads(os.environ.get("TF_CONFIG", "{}")).get("task", {})
+        cluster = json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {})
+    except json.JSONDecodeError as exc:
+        raise TrainingError(f"TF_CONFIG is not valid JSON: {exc}") from exc
+    kind, index = task.get("type"), int(task.get("index", 0))
+    if not kind:
+        return True
+    if kind == "chief":
+        return True
+    return kind == "worker" and index == 0 and "chief" not in cluster
+
+
+# --- data -----------------------------------------------------------------------------------
+
+def _corpus_split(folder: str) -> tuple[str, str, dict[str, float]] | None:
+    """``(train_dir, val_dir, bpm lookup)`` for a rendered corpus folder with both parts."""
+    from drumaae.data.corpus import MANIFEST_NAME, bpm_lookup, read_manifest
+
+    if not os.path.isfile(os.path.join(folder, MANIFEST_NAME)):
+        return None
+    manifest = read_manifest(folder)
+    train_dir, val_dir = os.path.join(folder, "train"), os.path.join(folder, "val")
+    lookup = bpm_lookup(manifest, folder)
+    if os.path.isdir(train_dir) and os.path.isdir(val_dir):
+        return train_dir, val_dir, lookup
+    return None
+
+
+def prepare_data(recipe: Recipe, data: Sequence[str | os.PathLike], *, progress: bool = False,
+                 log: Callable[[str], None] = print) -> TrainData:
+    """Index the audio, split it (corpus folders' train/ and val/, else by file), label it."""
+    from drumaae.data.dataset import BarIndex, build_index, split_by_file
+
+    if isinstance(data, (str, os.PathLike)):
+        data = [data]
+    paths = [os.path.abspath(os.fspath(p)) for p in data]
+    if not paths:
+        raise DataError("no training data given: pass --data with audio files or folders")
+    for p in paths:
+        if not os.path.exists(p):
+            raise DataError(f"{p} does not exist: give audio files or folders with --data")
+    train_paths: list[str] = []
+    val_paths: list[str] = []
+    lookup: dict[str, float] = {}
+    rest: list[str] = []
+    for p in paths:
+        split = _corpus_split(p) if os.path.isdir(p) else None
+        if split is None:
+            rest.append(p)
+            continue
+        train_paths.append(split[0])
+        val_paths.append(split[1])
+        lookup.update(split[2])
+    a = recipe.audio
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if train_paths:
+            train_index = build_index(train_paths + rest, a, bpm_lookup=lookup, progress=progress)
+            try:
+                val_index = build_index(val_paths, a, bpm_lookup=lookup, progress=progress)
+            except DataError:
+                val_index = BarIndex(sample_rate=a.sample_rate, files=(), records=())
+            how = "the corpus's train/ and val/ folders (held-out kits)"
+        else:
+            full = build_index(rest, a, progress=progress)
+            train_index, val_index = split_by_file(full, recipe.training.validation_fraction,
+                                                   recipe.training.seed)
+            how = "whole files held out (split_by_file)"
+    for w in caught:
+        log(f"warning: {w.message}")
+    if len(train_index) == 0:
+        raise DataError("no training bars: give more audio or a lower "
+                        "training.validation_fraction")
+    combined = BarIndex(sample_rate=train_index.sample_rate,
+                        files=train_index.files + val_index.files,
+                        records=train_index.records + val_index.records)
+    result = TrainData(train_index, val_index, None, None, combined.hash(), how)
+    if recipe.model.use_labels:
+        _label(result, recipe, log)
+    return result
+
+
+def _label(data: TrainData, recipe: Recipe, log: Callable[[str], None]) -> None:
+    """Rhythm-cluster labels of every bar (k-means fitted on training bars only).
+
+    Hook: without `drumaae.data.rhythm` (or with fewer training bars than clusters) the run
+    is unlabelled: every bar gets label K (= "no label", the prior's whole mixture).
+    """
+    try:
+        from drumaae.data.rhythm import assign_rhythms, onset_grid, rhythm_labels
+    except ImportError:
+        log("note: drumaae.data.rhythm is not available: training without rhythm labels")
+        return
+    from drumaae.data.dataset import iterate_bars
+
+    k = recipe.model.num_components
+    a = recipe.audio
+    if len(data.train_index) < k:
+        log(f"note: {len(data.train_index)} training bars < {k} rhythm clusters: training "
+            "without rhythm labels")
+        return
+    train_feats = np.stack([f for _, f in iterate_bars(data.train_index, a)])
+    labels, centroids = rhythm_labels(train_feats, a, k, seed=recipe.training.seed)
+    data.train_labels = np.asarray(labels, np.int32)
+    data.centroids = np.asarray(centroids, np.float32)
+    if len(data.val_index):
+        val_feats = np.stack([f for _, f in iterate_bars(data.val_index, a)])
+        data.val_labels = assign_rhythms(onset_grid(val_feats, a), data.centroids)
+    counts = np.bincount(data.train_labels, minlength=k).tolist()
+    log(f"rhythm labels: {k} clusters, training bars per cluster {counts}")
+
+
+# --- the run --------------------------------------------------------------------------------
+
+def _check_out_dir(out_dir: str, resume: bool) -> dict | None:
+    ckpt = os.path.join(out_dir, "checkpoints")
+    if resume:
+        state = read_state(ckpt)
+        if state is None:
+            raise TrainingError(f"nothing to resume in {out_dir}: no checkpoint "
+                                f"({os.path.join(ckpt, CHECKPOINT_MODEL)}); train without "
+                                "--resume first")
+        return state
+    if os.path.isdir(out_dir) and os.listdir(out_dir):
+        raise OutputExistsError(f"{out_dir} already exists and is not empty: use --resume to "
+                                "continue that run or choose another --out")
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise OutputExistsError(f"{out_dir} is a file: choose another --out")
+    return None
+
+
+def _same_model(a: Recipe, b: Recipe) -> list[str]:
+    da, db = a.flat_params(), b.flat_params()
+    return [k for k in da if (k.startswith(("audio.", "model.")) and da[k] != db.get(k))]
+
+
+def _write_text_atomic(path: str, text: str) -> None:
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def train(recipe: Recipe, data: Sequence[str | os.PathLike], out_dir: str | os.PathLike, *,
+          epochs: int | None = None, resume: bool = False, strategy: str = "auto",
+          precision: str | None = None, tracker: Any = None, progress: bool = True,
+          log: Callable[[str], None] = print) -> TrainResult:
+    """Train a DrumAAE on audio and write the run's folder.
+
+    Args:
+        recipe: the resolved recipe (`drumaae.config.load_recipe`).
+        data: audio files and/or folders; a corpus folder made by ``drumaae corpus render``
+            (``manifest.json`` + ``train/`` + ``val/``) gives tempi and the held-out split.
+        out_dir: the run's folder; must be absent or empty unless ``resume``.
+        epochs: total epochs of the run (default ``recipe.training.epochs``).
+        resume: continue from ``out_dir/checkpoints`` (the last finished epoch).
+        strategy: ``auto``, ``default``, ``mirrored`` or ``multi_worker`` (`make_strategy`).
+        precision: ``auto``, ``float32`` or ``mixed_float16`` (default: the recipe's).
+        tracker: a `drumaae.training.tracking.Tracker` (or None: no MLflow).
+        progress: show a Keras progress bar (one line per epoch when not on a terminal).
+        log: where messages go.
+
+    Returns:
+        A `TrainResult`.
+
+    Raises:
+        DataError: no usable audio.
+        OutputExistsError: `out_dir` holds files and ``resume`` is False.
+        TrainingError: NaN loss; ``resume`` without a checkpoint; a recipe that differs from
+            the checkpoint's model.
+    """
+    import keras
+    import tensorflow as tf
+
+    from drumaae.data.dataset import make_dataset
+    from drumaae.models import build_model, compile_model, load_model, save_model
+
+    t0 = time.time()
+    out_dir = os.path.abspath(os.fspath(out_dir))
+    state = _check_out_dir(out_dir, resume)
+    total_epochs = int(epochs if epochs is not None else recipe.training.epochs)
+    if total_epochs <= 0:
+        raise TrainingError(f"epochs must be > 0, got {total_epochs}")
+    resolved = resolve_precision(precision, recipe)
+    recipe = recipe.replace(training={"epochs": total_epochs, "precision": resolved})
+    if state is not None:
+        saved = recipe_from_dict(state["recipe"])
+        diff = _same_model(recipe, saved)
+        if diff:
+            raise TrainingError(
+                f"the recipe differs from the one {out_dir} was trained with ({', '.join(diff)})"
+                ": resume with the same recipe or start a new --out")
+    os.makedirs(out_dir, exist_ok=True)
+    chief = _is_chief()
+    ckpt_dir = os.path.join(out_dir, "checkpoints")
+    if not chief:  # non-chief workers write their (identical) saves into a scratch folder
+        ckpt_dir = tempfile.mkdtemp(prefix="drumaae-worker-")
+
+    previous_policy = keras.config.dtype_policy()
+    keras.mixed_precision.set_global_policy(resolved)
+    try:
+        dist = make_strategy(strategy)
+        keras.utils.set_random_seed(recipe.training.seed)
+        prepared = prepare_data(recipe, data, progress=False, log=log)
+        if state is not None and state.get("index_hash") not in (None, prepared.index_hash):
+            log("warning: the data differ from the data the checkpoint was trained on "
+                "(index hash changed); continuing with the new data")
+        t = recipe.training
+        steps = t.steps_per_epoch or None
+        train_ds = make_dataset(prepared.train_index, recipe.audio, batch_size=t.batch_size,
+                                shuffle=True, seed=t.seed, labels=prepared.train_labels,
+                                repeat=steps is not None, augment=t.augment,
+                                shuffle_buffer=t.shuffle_buffer)
+        # make_dataset's unbatch() leaves the cardinality unknown; Keras 3 then runs one
+        # extra (empty) step per epoch that still moves the optimizers' counters.
+        if steps is None:
+            train_ds = train_ds.apply(tf.data.experimental.assert_cardinality(
+                -(-len(prepared.train_index) // t.batch_size)))
+        val_ds = None
+        if len(prepared.val_index):
+            val_labels = prepared.val_labels
+            if prepared.train_labels is not None and val_labels is None:
+                val_labels = np.full(len(prepared.val_index), recipe.model.num_components,
+                                     np.int32)
+            val_ds = make_dataset(prepared.val_index, recipe.audio, batch_size=t.batch_size,
+                                  shuffle=False, seed=t.seed, labels=val_labels)
+            val_ds = val_ds.apply(tf.data.experimental.assert_cardinality(
+                -(-len(prepared.val_index) // t.batch_size)))
+        log(f"data: {len(prepared.train_index)} training bars, {len(prepared.val_index)} "
+            f"validation bars; validation = {prepared.split}; index hash "
+            f"{prepared.index_hash[:12]}")
+        log(f"precision {resolved}; strategy {type(dist).__name__} "
+            f"({dist.num_replicas_in_sync} replica(s))")
+
+        with dist.scope():
+            if state is not None:
+                model = load_model(state["model_path"], compile=True)
+                if model.train_iterations != state.get("train_iterations",
+                                                       model.train_iterations):
+                    log("warning: the checkpoint's model and state disagree on the step "
+                        "count; using the model's")
+            else:
+                model = build_model(recipe)
+                compile_model(model, recipe)
+
+        initial_epoch = int(state["epochs_done"]) if state is not None else 0
+        history: dict[str, list] = {k: list(v) for k, v in (state or {}).get(
+            "history", {}).items()}
+        for key in history:  # a state written before a newer model: keep its epochs only
+            del history[key][initial_epoch:]
+        run_id = (state or {}).get("run_id")
+        if tracker is not None and chief:
+            run_id = tracker.start(recipe, index_hash=prepared.index_hash,
+                                   resume_run_id=run_id, out_dir=out_dir,
+                                   extra_params={"data.train_bars": len(prepared.train_index),
+                                                 "data.val_bars": len(prepared.val_index),
+                                                 "data.split": prepared.split,
+                                                 "data.labelled":
+                                                     prepared.train_labels is not None})
+            tracker.set_examples(prepared.val_index if len(prepared.val_index)
+                                 else prepared.train_index, recipe.audio)
+
+        extra = {"recipe": recipe.to_dict(), "index_hash": prepared.index_hash,
+                 "run_id": run_id, "total_epochs": total_epochs}
+        callbacks: list = [StopOnNaN(), EpochCheckpoint(ckpt_dir, history, extra_state=extra)]
+        if tracker is not None and chief:
+            callbacks.append(EpochHook(tracker.on_epoch_end))
+        verbose = (1 if sys.stdout.isatty() else 2) if progress else 0
+        epochs_run = 0
+        if initial_epoch < total_epochs:
+            log(f"training epochs {initial_epoch + 1}..{total_epochs}"
+                + (f" (resumed at step {model.train_iterations})" if state else ""))
+            try:
+                model.fit(train_ds, validation_data=val_ds, epochs=total_epochs,
+                          initial_epoch=initial_epoch, steps_per_epoch=steps,
+                          callbacks=callbacks, verbose=verbose)
+            except BaseException as exc:
+                if tracker is not None and chief:
+                    tracker.fail(exc)
+                raise
+            epochs_run = len(history.get("epoch", [])) - initial_epoch
+        else:
+            log(f"{out_dir} already finished {initial_epoch} epochs: nothing to train")
+
+        model_path = os.path.join(out_dir, "model.keras")
+        if chief:
+            save_model(model, model_path)
+            _write_text_atomic(os.path.join(out_dir, "recipe.yaml"), recipe.to_yaml())
+            write_json_atomic(os.path.join(out_dir, "history.json"), history)
+            if prepared.centroids is not None:
+                tmp = os.path.join(out_dir, f".rhythm_centroids.tmp-{os.getpid()}.npy")
+                np.save(tmp, prepared.centroids)
+                os.replace(tmp, os.path.join(out_dir, "rhythm_centroids.npy"))
+        else:
+            save_model(model, os.path.join(ckpt_dir, "model.keras"))
+            shutil.rmtree(ckpt_dir, ignore_errors=True)
+
+        result = TrainResult(
+            model_path=model_path, out_dir=out_dir, history=history, epochs_run=epochs_run,
+            epochs_total=len(history.get("epoch", [])), initial_epoch=initial_epoch,
+            train_bars=len(prepared.train_index), val_bars=len(prepared.val_index),
+            wall_time_s=0.0, index_hash=prepared.index_hash,
+            train_iterations=model.train_iterations, precision=resolved,
+            labelled=prepared.train_labels is not None, run_id=run_id)
+        if tracker is not None and chief:
+            done = tracker.finish(model, result)
+            result.registered_version = done.get("registered_version")
+            result.not_logged = list(done.get("not_logged", []))
+        result.wall_time_s = time.time() - t0
+        return result
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
