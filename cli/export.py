@@ -1,0 +1,60 @@
+"""`drumaae export`: write a model as a TF-Serving SavedModel (OUTDIR/NAME/VERSION/)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import click
+
+from drumaae_cli.common import (force_option, json_option, model_option, pass_errors,
+                                tracking_uri_option)
+
+
+@click.command("export")
+@click.argument("out_dir", metavar="OUTDIR", type=click.Path(file_okay=False))
+@model_option
+@tracking_uri_option
+@click.option("--name", default="drumaae", show_default=True,
+              help="Served model name: the folder under OUTDIR (TF Serving's model name).")
+@click.option("--version", "version", type=click.IntRange(min=1), default=None,
+              help="Integer version folder  [default: the next free one].")
+@click.option("--gl-iters", type=click.IntRange(min=0), default=None,
+              help="Griffin-Lim iterations inside the graph  [default: the model's recipe].")
+@force_option
+@json_option
+@pass_errors
+def command(out_dir, model_ref, tracking_uri, name, version, gl_iters, force, as_json):
+    """Export a model for TF Serving as OUTDIR/NAME/VERSION/ (a SavedModel).
+
+    Signatures: interpolate (= serving_default), encode, decode, config; all
+    float32, audio at the model's sample rate. Serve OUTDIR/NAME as a model
+    base path; see docs/serving.md.
+
+    \b
+    Example:
+      drumaae export exports/ --model model.keras --name drums
+      docker run -p 8501:8501 -v $PWD/exports/drums:/models/drums \\
+        -e MODEL_NAME=drums tensorflow/serving:2.16.1
+    """
+    from drumaae.registry import load_model_ref
+
+    start = time.monotonic()
+    err = click.get_text_stream("stderr")
+
+    def progress(message: str) -> None:
+        if not as_json:
+            click.echo(f"[{time.monotonic() - start:5.1f}s] {message}", file=err)
+
+    progress(f"loading model {model_ref or '(bundled default)'}")
+    model = load_model_ref(model_ref, tracking_uri=tracking_uri)
+    from drumaae.serving.export import export_model, read_export_settings
+
+    path = export_model(model, out_dir, name=name, version=version, force=force,
+                        gl_iters=gl_iters, progress=progress)
+    if as_json:
+        settings = read_export_settings(path)
+        click.echo(json.dumps({"path": path, **{k: settings[k] for k in (
+            "name", "version", "gl_iters", "latent_dim", "audio")}}, indent=2))
+    else:
+        click.echo(path)

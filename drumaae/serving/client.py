@@ -1,0 +1,303 @@
+"""A REST client for a drumaae model behind TF Serving (a transform backend).
+
+Standard library and NumPy only (no TensorFlow import): a thin machine can drive a served
+model. `RestBackend` speaks TF Serving's REST API:
+
+- ``POST {url}/v1/models/{name}[/versions/{N}]:predict`` with
+  ``{"signature_name": SIG, "inputs": {...}}`` (the columnar format); the reply is
+  ``{"outputs": {...}}``, or ``{"outputs": VALUE}`` when the signature has one output;
+- ``GET {url}/v1/models/{name}[/versions/{N}]/metadata`` for the signatures.
+
+Where the audio settings come from: TF Serving's metadata lists signatures only, so the
+export carries a ``config`` signature that returns them (sample rate, n_fft, bar_frames,
+latent size, Griffin-Lim iterations and seed, and the full settings as JSON). `RestBackend`
+calls it once, on first use of `audio`; pass ``audio=`` (an `AudioConfig`) or
+``settings=`` (the export's ``assets.extra/drumaae.json``) to skip that request.
+
+Every failure (connection refused, HTTP 4xx/5xx with TF Serving's ``{"error": ...}``, timeout,
+a reply that is not the expected JSON) raises `drumaae.errors.ServingError` with one line
+naming the URL and what to check.
+
+Example:
+    >>> backend = RestBackend("http://localhost:8501", "drumaae")
+    >>> codes = backend.encode_bars(bars)                  # (n, d)
+    >>> audio = backend.decode_codes(codes, backend.audio.bar_samples(120.0),
+    ...                              iters=backend.gl_iters, seed=0)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import socket
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from drumaae.config import AudioConfig
+from drumaae.errors import ServingError
+
+__all__ = ["RestBackend"]
+
+# Output names per signature (kept here so the client does not import TensorFlow; must match
+# drumaae.serving.export.SIGNATURES).
+_OUTPUTS = {
+    "interpolate": ("audio", "codes", "alphas"),
+    "encode": ("codes",),
+    "decode": ("audio",),
+    "config": ("sample_rate", "n_fft", "bar_frames", "latent_dim", "gl_iters", "seed",
+               "bar_length", "settings_json"),
+}
+
+
+def _first_line(text: str, limit: int = 300) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+class RestBackend:
+    """Encode, decode and interpolate with a drumaae model served by TF Serving (REST).
+
+    Args:
+        url: the server's REST root, e.g. ``http://localhost:8501``.
+        model_name: the served model's name (the folder name under TF Serving's base path).
+        version: a model version, or None for the latest the server has loaded.
+        timeout: seconds to wait for each request (connect and answer).
+        audio: the model's `AudioConfig`; default: asked from the server (``config``).
+        settings: the export's sidecar dict (``assets.extra/drumaae.json``), instead of
+            asking the server.
+
+    Attributes:
+        audio: the model's `AudioConfig` (its ``griffin_lim_iters`` is the export's).
+        latent_dim: the code size d.
+        gl_iters, seed: Griffin-Lim iterations and seed fixed in the exported graph.
+    """
+
+    def __init__(self, url: str, model_name: str, version: int | None = None,
+                 timeout: float = 30.0, *, audio: AudioConfig | None = None,
+                 settings: Mapping[str, Any] | None = None):
+        parsed = urllib.parse.urlparse(str(url))
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ServingError(
+                f"server URL {url!r} must look like http://HOST:8501 (TF Serving's REST port)")
+        if not model_name or "/" in model_name or ":" in model_name:
+            raise ServingError(f"model name {model_name!r} is not a TF Serving model name")
+        if version is not None and int(version) < 1:
+            raise ServingError(f"model version must be a positive integer, got {version}")
+        if timeout <= 0:
+            raise ServingError(f"timeout must be positive, got {timeout}")
+        self.url = str(url).rstrip("/")
+        self.model_name = model_name
+        self.version = None if version is None else int(version)
+        self.timeout = float(timeout)
+        self._settings: dict | None = dict(settings) if settings is not None else None
+        if audio is not None:
+            base = dict(self._settings or {})
+            base["audio"] = dataclasses.asdict(audio)
+            base.setdefault("gl_iters", audio.griffin_lim_iters)
+            base.setdefault("seed", 0)
+            self._settings = base
+
+    # --- endpoints ------------------------------------------------------------------------
+    @property
+    def model_url(self) -> str:
+        """``{url}/v1/models/{name}[/versions/{N}]``."""
+        out = f"{self.url}/v1/models/{urllib.parse.quote(self.model_name)}"
+        return out if self.version is None else f"{out}/versions/{self.version}"
+
+    def _what(self) -> str:
+        version = "latest" if self.version is None else f"version {self.version}"
+        return f"model {self.model_name!r} ({version}) at {self.url}"
+
+    def _request(self, url: str, body: dict | None = None) -> Any:
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        request = urllib.request.Request(
+            url, data=data, method="GET" if body is None else "POST",
+            headers={"Content-Type": "application/json", "Accept": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as exc:
+            raise self._http_error(url, exc) from None
+        except urllib.error.URLError as exc:
+            reason = exc.reason
+            if isinstance(reason, (socket.timeout, TimeoutError)):
+                raise self._timeout(url) from None
+            if isinstance(reason, ConnectionRefusedError):
+                raise ServingError(
+                    f"cannot connect to TF Serving at {self.url} (connection refused): is "
+                    "the server running, and is the port its REST port (8501 by default)?"
+                ) from None
+            raise ServingError(
+                f"cannot reach TF Serving at {self.url} ({_first_line(reason)}): check the "
+                "host name and port in --server") from None
+        except (socket.timeout, TimeoutError):
+            raise self._timeout(url) from None
+        except (ConnectionError, OSError) as exc:
+            raise ServingError(
+                f"connection to TF Serving at {self.url} failed ({_first_line(exc)}): check "
+                "the server is up and --server") from None
+        try:
+            return json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ServingError(
+                f"{url} answered something that is not JSON ({_first_line(raw[:80])!r}): "
+                "is --server a TF Serving REST port?") from None
+
+    def _timeout(self, url: str) -> ServingError:
+        return ServingError(
+            f"no answer from {url} within {self.timeout:g} s: the server may be overloaded "
+            "or the request too large; retry with a longer timeout or fewer bars")
+
+    def _http_error(self, url: str, exc: urllib.error.HTTPError) -> ServingError:
+        try:
+            raw = exc.read()
+        except OSError:
+            raw = b""
+        message = None
+        try:
+            payload = json.loads(raw)
+            if isinstance(payload, dict) and "error" in payload:
+                message = str(payload["error"])
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            pass
+        detail = _first_line(message if message is not None else
+                             (raw[:200].decode("utf-8", "replace") or exc.reason))
+        if exc.code == 404:
+            hint = "check --model-name and that this version is loaded"
+        elif 400 <= exc.code < 500:
+            hint = "check the model name, version and inputs (bar length, code size)"
+        else:
+            hint = "the server failed; see its log"
+        return ServingError(
+            f"TF Serving answered HTTP {exc.code} for {self._what()}: {detail} ({hint})")
+
+    def metadata(self) -> dict:
+        """``GET .../metadata``: the served model's signature definitions."""
+        return self._request(f"{self.model_url}/metadata")
+
+    def predict(self, signature: str, inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """One ``:predict`` call in the columnar format; outputs by name as NumPy arrays."""
+        body = {"signature_name": signature,
+                "inputs": {k: np.asarray(v).tolist() for k, v in inputs.items()}}
+        reply = self._request(f"{self.model_url}:predict", body)
+        if not isinstance(reply, dict) or "outputs" not in reply:
+            if isinstance(reply, dict) and "error" in reply:
+                raise ServingError(f"TF Serving failed for {self._what()}: "
+                                   f"{_first_line(reply['error'])}")
+            raise ServingError(
+                f"{self.model_url}:predict answered JSON without 'outputs': is this a TF "
+                "Serving server?")
+        outputs = reply["outputs"]
+        names = _OUTPUTS.get(signature)
+        if not isinstance(outputs, dict):
+            # TF Serving drops the names when a signature has a single output.
+            if names is None or len(names) != 1:
+                raise ServingError(
+                    f"{self.model_url}:predict answered one unnamed output for signature "
+                    f"{signature!r}, which has several: is this a drumaae export?")
+            outputs = {names[0]: outputs}
+        missing = [n for n in (names or ()) if n not in outputs]
+        if missing:
+            raise ServingError(
+                f"signature {signature!r} of {self._what()} lacks output(s) "
+                f"{', '.join(missing)}: is this a drumaae export of this version?")
+        out = {}
+        for key, value in outputs.items():
+            out[key] = value if isinstance(value, str) else np.asarray(value)
+        return out
+
+    # --- settings -------------------------------------------------------------------------
+    @property
+    def settings(self) -> dict:
+        """The export's settings (audio, latent_dim, gl_iters, seed, ...), asked once."""
+        if self._settings is None:
+            reply = self.predict("config", {"bpm": 120.0})
+            text = reply["settings_json"]
+            if isinstance(text, np.ndarray):
+                text = text.item()
+            if isinstance(text, dict) and "b64" in text:  # binary string encoding
+                import base64
+
+                text = base64.b64decode(text["b64"]).decode("utf-8")
+            try:
+                self._settings = json.loads(text)
+            except (TypeError, json.JSONDecodeError):
+                raise ServingError(
+                    f"the config signature of {self._what()} returned unreadable settings: "
+                    "re-export the model with this drumaae") from None
+        return self._settings
+
+    @property
+    def audio(self) -> AudioConfig:
+        s = self.settings
+        known = {f.name for f in dataclasses.fields(AudioConfig)}
+        fields = {k: v for k, v in s.get("audio", {}).items() if k in known}
+        fields["griffin_lim_iters"] = int(s.get("gl_iters", fields.get("griffin_lim_iters",
+                                                                        64)))
+        return AudioConfig(**fields)
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.settings["latent_dim"])
+
+    @property
+    def gl_iters(self) -> int:
+        return int(self.settings.get("gl_iters", self.audio.griffin_lim_iters))
+
+    @property
+    def seed(self) -> int:
+        return int(self.settings.get("seed", 0))
+
+    def _check_fixed(self, iters: int | None, seed: int | None) -> None:
+        if iters is not None and int(iters) != self.gl_iters:
+            raise ServingError(
+                f"the served model renders with {self.gl_iters} Griffin-Lim iterations "
+                f"(fixed at export), not {iters}: omit --gl-iters or re-export with "
+                f"'drumaae export --gl-iters {iters}'")
+        if seed is not None and int(seed) != self.seed:
+            raise ServingError(
+                f"the served model renders with Griffin-Lim seed {self.seed} (fixed at "
+                f"export), not {seed}: omit --seed or use --seed {self.seed}")
+
+    # --- the transform backend protocol ---------------------------------------------------
+    def encode_bars(self, bars) -> np.ndarray:
+        """Codes `(n, d)` float32 of waveform bars `(n, samples)` at the model's rate."""
+        bars = np.asarray(bars, dtype=np.float32)
+        if bars.ndim == 1:
+            bars = bars[None]
+        if bars.ndim != 2:
+            raise ServingError(f"bars must be (n, samples), got shape {bars.shape}")
+        codes = self.predict("encode", {"bars": bars})["codes"]
+        return np.asarray(codes, dtype=np.float32).reshape(len(bars), -1)
+
+    def decode_codes(self, codes, bar_length: int, *, iters: int | None = None,
+                     seed: int | None = None) -> np.ndarray:
+        """Waveforms `(n, bar_length)` float32 of codes `(n, d)`, via Griffin-Lim on the server.
+
+        `iters` and `seed` must be the export's (None = the export's): they are fixed in the
+        served graph, and a different request is refused rather than silently ignored.
+        """
+        self._check_fixed(iters, seed)
+        codes = np.asarray(codes, dtype=np.float32)
+        if codes.ndim == 1:
+            codes = codes[None]
+        audio = self.predict("decode", {"codes": codes, "bar_length": int(bar_length)})["audio"]
+        return np.asarray(audio, dtype=np.float32).reshape(len(codes), int(bar_length))
+
+    def interpolate(self, source, target, alphas: Sequence[float]) -> dict[str, np.ndarray]:
+        """The server's ``interpolate``: bars `source (samples,)` and `target (samples_t,)`,
+        `alphas (steps,)` -> ``{"audio": (steps, samples), "codes": (steps, d),
+        "alphas": (steps,)}`` (all float32)."""
+        out = self.predict("interpolate", {
+            "source": np.asarray(source, np.float32).reshape(-1),
+            "target": np.asarray(target, np.float32).reshape(-1),
+            "alphas": np.asarray(alphas, np.float32).reshape(-1),
+        })
+        return {k: np.asarray(v, np.float32) for k, v in out.items()}
+
+    def __repr__(self) -> str:
+        return f"RestBackend({self.url!r}, {self.model_name!r}, version={self.version})"

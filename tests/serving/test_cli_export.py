@@ -1,0 +1,48 @@
+"""`drumaae export` through click (CliRunner) and the real entry point's one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from drumaae_cli.main import cli
+
+
+def test_export_command_writes_next_version(exported, tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "exports"
+    result = runner.invoke(cli, ["export", str(out), "--model", str(exported.keras_path),
+                                 "--name", "drums", "--gl-iters", "2"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().splitlines()[-1] == str(out / "drums" / "1")
+    assert "writing the SavedModel" in result.stderr  # progress goes to stderr
+    result = runner.invoke(cli, ["export", str(out), "--model", str(exported.keras_path),
+                                 "--name", "drums", "--gl-iters", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    info = json.loads(result.stdout)
+    assert info["version"] == 2 and info["gl_iters"] == 2
+    assert info["audio"]["sample_rate"] == exported.audio.sample_rate
+    assert sorted(os.listdir(out / "drums")) == ["1", "2"]
+
+
+def test_export_command_refuses_existing_version(exported, tmp_path):
+    os.makedirs(tmp_path / "drums" / "1")
+    proc = subprocess.run(
+        [sys.executable, "-c", "from drumaae_cli.main import main; main()", "export",
+         str(tmp_path), "--model", str(exported.keras_path), "--name", "drums",
+         "--version", "1"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1 and "--force" in lines[0], proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+
+
+def test_export_command_unknown_model(tmp_path):
+    result = CliRunner().invoke(cli, ["export", str(tmp_path), "--model",
+                                      str(tmp_path / "missing.keras")])
+    assert result.exit_code == 1
+    assert "Error:" in result.output and "missing.keras" in result.output
