@@ -14,6 +14,12 @@ from drumaae_cli.common import DrumaaeGroup
 COMMAND_MODULES = [
     "corpus",
     "export",
+    "encode",
+    "decode",
+    "interpolate",
+    "reconstruct",
+    "sample",
+    "info",
 ]
 
 

@@ -134,7 +134,7 @@ class LocalBackend:
 _CACHE: dict[tuple, LocalBackend] = {}
 
 
-def _load_ref(ref: str | None) -> Any:
+def _load_ref(ref: str | None, tracking_uri: str | None = None) -> Any:
     """Load a model reference through the registry (bundled default, path or MLflow URI)."""
     try:
         from drumaae.registry import load_model_ref
@@ -143,7 +143,7 @@ def _load_ref(ref: str | None) -> Any:
             raise
         load_model_ref = None
     if load_model_ref is not None:
-        return load_model_ref(ref, tracking_uri=None, compile=False)
+        return load_model_ref(ref, tracking_uri=tracking_uri, compile=False)
     # Until the registry lands: paths only.
     if ref is None:
         raise ModelError("no bundled default model is installed: pass --model PATH.keras")
@@ -155,10 +155,10 @@ def _load_ref(ref: str | None) -> Any:
     return load_model(ref, compile=False)
 
 
-def load_backend(model: Any = None) -> Backend:
+def load_backend(model: Any = None, *, tracking_uri: str | None = None) -> Backend:
     """A backend for `model`: a `Backend` (returned as is), a DrumAAE, a model reference
-    (path or MLflow URI) or None (the bundled default). References are loaded once per
-    process and reused."""
+    (path or MLflow URI, resolved in the MLflow store `tracking_uri`) or None (the bundled
+    default). References are loaded once per process and reused."""
     if isinstance(model, Backend) and not _is_keras_model(model):
         return model
     if _is_keras_model(model):
@@ -167,9 +167,10 @@ def load_backend(model: Any = None) -> Backend:
         raise TypeError(f"model must be a DrumAAE, a Backend, a reference or None, "
                         f"got {type(model).__name__}")
     ref = None if model is None else os.fspath(model)
-    key = (ref, _mtime(ref))
+    key = (ref, _mtime(ref), tracking_uri)
     if key not in _CACHE:
-        _CACHE[key] = LocalBackend(_load_ref(ref), ref=ref if ref is not None else "default")
+        _CACHE[key] = LocalBackend(_load_ref(ref, tracking_uri),
+                                   ref=ref if ref is not None else "default")
     return _CACHE[key]
 
 

@@ -1,0 +1,58 @@
+"""`drumaae decode`: audio from latent codes written by `drumaae encode`."""
+
+from __future__ import annotations
+
+import click
+
+from drumaae_cli._outputs import (
+    backend_options,
+    backend_ref,
+    bpm_type,
+    emit,
+    gl_iters_option,
+    make_backend,
+)
+from drumaae_cli.common import force_option, json_option, pass_errors, seed_option
+
+
+@click.command("decode")
+@click.argument("codes", type=click.Path(dir_okay=False))
+@click.option("--out", "-o", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="WAV file to write (the bars one after another).")
+@click.option("--bpm", type=bpm_type, default=None,
+              help="Output tempo  [default: the tempo stored with the codes].")
+@gl_iters_option
+@seed_option
+@backend_options
+@force_option
+@json_option
+@pass_errors
+def command(codes, out_path, bpm, iters, seed, model_ref, tracking_uri, server, model_name,
+            timeout, force, as_json):
+    """Decode CODES (.npz or .json from 'drumaae encode') to a WAV file.
+
+    Each code becomes one bar (Griffin-Lim phase reconstruction) at --bpm, or at the tempo
+    the codes were encoded at.
+
+    \b
+    Example:
+      drumaae encode examples/funk_97bpm.wav --out funk.npz
+      drumaae decode funk.npz --out funk_decoded.wav --bpm 110 --gl-iters 64
+    """
+    from drumaae import transform
+
+    if not out_path.lower().endswith(".wav"):
+        raise click.BadParameter("the output must be a .wav file", param_hint="--out")
+    transform.check_new_file(out_path, force)
+    enc = transform.load_codes(codes)
+    backend = make_backend(model_ref, server, model_name, timeout, tracking_uri)
+    ref = backend_ref(backend, model_ref)
+    audio = transform.decode(enc, model=backend, bpm=bpm, iters=iters, seed=seed)
+    sr = backend.audio.sample_rate
+    transform.save_bars([audio], sr, out_path, force=force)
+    tempo = enc.bpm if bpm is None else bpm
+    summary = {"codes": codes, "out": out_path, "model": ref, "encoded_with": enc.model,
+               "n_bars": int(enc.codes.shape[0]), "bpm": tempo, "sample_rate": sr,
+               "samples": int(audio.size), "seconds": round(audio.size / sr, 6)}
+    emit(summary, as_json, [f"decoded {enc.codes.shape[0]} bar(s) at {tempo:.1f} BPM -> "
+                            f"{out_path} ({audio.size / sr:.2f} s)"])

@@ -1,0 +1,59 @@
+"""`drumaae encode`: the latent codes of a recording's bars, written to .npz or .json."""
+
+from __future__ import annotations
+
+import click
+
+from drumaae_cli._outputs import (
+    backend_options,
+    backend_ref,
+    bpm_type,
+    check_inputs,
+    emit,
+    make_backend,
+)
+from drumaae_cli.common import force_option, json_option, pass_errors
+
+
+@click.command("encode")
+@click.argument("audio", type=click.Path(dir_okay=False))
+@click.option("--out", "-o", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="Codes file to write: .npz (numpy) or .json, by extension.")
+@click.option("--bar", "bar_list", type=click.IntRange(min=0), multiple=True,
+              help="Encode only this bar (from 0; repeatable)  [default: every bar].")
+@click.option("--bpm", type=bpm_type, default=None, help="Tempo of AUDIO, if known.")
+@click.option("--bars", type=click.IntRange(min=1), default=None,
+              help="Bars in the AUDIO loop, if known (the tempo follows from the length).")
+@backend_options
+@force_option
+@json_option
+@pass_errors
+def command(audio, out_path, bar_list, bpm, bars, model_ref, tracking_uri, server, model_name,
+            timeout, force, as_json):
+    """Encode the bars of AUDIO to latent codes (one per bar).
+
+    The file holds codes (n_bars x latent_dim), bpm, bar_length, sample_rate, the bar
+    indices and the model reference; 'drumaae decode' reads it back.
+
+    \b
+    Example:
+      drumaae encode examples/funk_97bpm.wav --out funk.npz
+      drumaae encode loop.wav --bar 0 --bpm 128 --out loop.json --json
+    """
+    from drumaae import transform
+
+    if not out_path.lower().endswith((".npz", ".json")):
+        raise click.BadParameter("the codes file must end in .npz or .json",
+                                 param_hint="--out")
+    check_inputs(audio)
+    transform.check_new_file(out_path, force)
+    backend = make_backend(model_ref, server, model_name, timeout, tracking_uri)
+    enc = transform.encode(audio, model=backend, bpm=bpm, bars=bars,
+                           bar=list(bar_list) or None)
+    enc.model = backend_ref(backend, model_ref)
+    transform.save_codes(enc, out_path, force=force)
+    summary = {**enc.summary(), "out": out_path}
+    emit(summary, as_json, [
+        f"{enc.source.name}: {enc.n_bars} bar(s) at {enc.bpm:.1f} BPM; encoded bar(s) "
+        f"{', '.join(map(str, enc.bars))} -> {out_path} ({enc.codes.shape[0]} x "
+        f"{enc.codes.shape[1]} codes)"])

@@ -1,0 +1,169 @@
+"""encode, decode, interpolate, reconstruct, sample and info through click's CliRunner."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+import soundfile as sf
+from click.testing import CliRunner
+
+from drumaae.config import load_recipe
+from drumaae_cli.main import cli
+from tests.cli import GL_ITERS, SRC_BPM, TGT_BPM, loop_files, tiny_model_file
+
+AUDIO = load_recipe("tiny").audio
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    return tiny_model_file(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def loops(tmp_path_factory):
+    return loop_files(tmp_path_factory)
+
+
+def run(*args):
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_every_command_has_help_with_an_example():
+    for name in ("encode", "decode", "interpolate", "reconstruct", "sample", "info"):
+        text = run(name, "--help").output
+        assert "Example:" in text and f"drumaae {name}" in text
+
+
+def test_interpolate_writes_steps_figure_and_manifest(model, loops, tmp_path):
+    out = tmp_path / "morph"
+    result = run("interpolate", loops["src"], loops["tgt"], "--steps", 5, "--out", out,
+                 "--model", model, "--src-bpm", SRC_BPM, "--tgt-bpm", TGT_BPM,
+                 "--gl-iters", GL_ITERS, "--json")
+    manifest = json.loads(result.stdout)
+    names = [f"{i:02d}_alpha{a:.2f}.wav" for i, a in enumerate([0, .25, .5, .75, 1])]
+    assert sorted(os.listdir(out)) == sorted(names + ["interpolation.png", "manifest.json"])
+    bar = AUDIO.bar_samples(SRC_BPM)
+    for name in names:
+        info = sf.info(out / name)
+        assert (info.samplerate, info.frames) == (AUDIO.sample_rate, bar)
+    png = (out / "interpolation.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    import matplotlib.image
+
+    assert matplotlib.image.imread(out / "interpolation.png").shape[1] > 500
+    assert json.loads((out / "manifest.json").read_text())["codes"] == manifest["codes"]
+    src_in, tgt_in = manifest["inputs"]
+    import hashlib
+
+    assert src_in["sha256"] == hashlib.sha256(open(loops["src"], "rb").read()).hexdigest()
+    assert src_in["path"] == os.path.abspath(loops["src"])
+    assert (src_in["bpm"], tgt_in["bpm"], src_in["bar"], tgt_in["bar"]) == \
+        (SRC_BPM, TGT_BPM, 0, 0)
+    assert manifest["model"] == model and manifest["alphas"] == [0, .25, .5, .75, 1]
+    assert manifest["tempo"] == "source" and manifest["bpm"] == [SRC_BPM] * 5
+    assert [f["file"] for f in manifest["files"]] == names
+    assert np.array(manifest["codes"]).shape == (5, 4)
+    assert manifest["codes"][0] == pytest.approx(src_in["code"])
+    assert manifest["codes"][-1] == pytest.approx(tgt_in["code"])
+
+
+def test_interpolate_tempo_bar_and_default_out(model, loops, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    run("interpolate", loops["src"], loops["tgt"], "--steps", 3, "--model", model,
+        "--tempo", "blend", "--src-bar", 1, "--bpm", SRC_BPM, "--tgt-bpm", TGT_BPM,
+        "--gl-iters", 1, "--no-figure")
+    out = tmp_path / "src_to_tgt"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["inputs"][0]["bar"] == 1 and manifest["tempo"] == "blend"
+    bpms = [SRC_BPM, (SRC_BPM + TGT_BPM) / 2, TGT_BPM]
+    assert manifest["bpm"] == pytest.approx(bpms)
+    lengths = [sf.info(out / f["file"]).frames for f in manifest["files"]]
+    assert lengths == [AUDIO.bar_samples(b) for b in bpms]
+    assert manifest["figure"] is None and not (out / "interpolation.png").exists()
+
+
+def test_interpolate_keeps_existing_output_unless_force(model, loops, tmp_path):
+    out = tmp_path / "morph"
+    out.mkdir()
+    (out / "mine.txt").write_text("keep me")
+    args = ["interpolate", loops["src"], loops["tgt"], "--steps", 2, "--out", out,
+            "--model", model, "--bpm", SRC_BPM, "--gl-iters", 1, "--no-figure"]
+    result = CliRunner().invoke(cli, [str(a) for a in args])
+    assert result.exit_code == 1 and "--force" in result.output
+    assert os.listdir(out) == ["mine.txt"]
+    run(*args, "--force")
+    assert sorted(os.listdir(out)) == ["00_alpha0.00.wav", "01_alpha1.00.wav", "manifest.json",
+                                       "mine.txt"]
+
+
+def test_no_partial_output_after_a_bad_target(model, loops, tmp_path):
+    out = tmp_path / "morph"
+    result = CliRunner().invoke(cli, ["interpolate", loops["src"], loops["text"], "--out",
+                                      str(out), "--model", model, "--bpm", "100"])
+    assert result.exit_code == 1 and "Error:" in result.output
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("ext", ["npz", "json"])
+def test_encode_then_decode_round_trip(model, loops, tmp_path, ext):
+    codes = tmp_path / f"src.{ext}"
+    summary = json.loads(run("encode", loops["src"], "--out", codes, "--model", model,
+                             "--bpm", SRC_BPM, "--json").stdout)
+    assert summary["n_bars"] == 2 and summary["bars"] == [0, 1] and summary["bpm"] == SRC_BPM
+    from drumaae import transform
+
+    direct = transform.encode(loops["src"], model=model, bpm=SRC_BPM)
+    np.testing.assert_allclose(transform.load_codes(str(codes)).codes, direct.codes, atol=1e-6)
+    wav = tmp_path / "back.wav"
+    run("decode", codes, "--out", wav, "--model", model, "--gl-iters", 1)
+    assert sf.info(wav).frames == 2 * AUDIO.bar_samples(SRC_BPM)
+    run("decode", codes, "--out", wav, "--model", model, "--gl-iters", 1, "--bpm", 140,
+        "--force")
+    assert sf.info(wav).frames == 2 * AUDIO.bar_samples(140)
+    again = CliRunner().invoke(cli, ["decode", str(codes), "--out", str(wav), "--model", model])
+    assert again.exit_code == 1 and "--force" in again.output
+    one = tmp_path / f"bar1.{ext}"
+    run("encode", loops["src"], "--out", one, "--model", model, "--bpm", SRC_BPM, "--bar", 1)
+    assert transform.load_codes(str(one)).bars == [1]
+
+
+def test_reconstruct_sample_and_info(model, loops, tmp_path):
+    wav = tmp_path / "rec.wav"
+    run("reconstruct", loops["tgt"], "--out", wav, "--model", model, "--bpm", TGT_BPM,
+        "--gl-iters", 1)
+    assert sf.info(wav).frames == AUDIO.bar_samples(TGT_BPM)
+    out = tmp_path / "samples"
+    res = json.loads(run("sample", "-n", 3, "--out", out, "--model", model, "--bpm", 100,
+                         "--seed", 2, "--component", 1, "--gl-iters", 1, "--json").stdout)
+    assert sorted(os.listdir(out)) == ["00.wav", "01.wav", "02.wav", "manifest.json"]
+    assert res["component"] == 1 and np.array(res["codes"]).shape == (3, 4)
+    assert sf.info(out / "00.wav").frames == AUDIO.bar_samples(100)
+    one = tmp_path / "s.wav"
+    run("sample", "-n", 2, "--out", one, "--model", model, "--gl-iters", 1)
+    assert sf.info(one).frames == 2 * AUDIO.bar_samples(128)
+    info = json.loads(run("info", "--model", model, "--json").stdout)
+    assert info["recipe"] == "tiny" and info["latent_dim"] == 4 and info["format_version"] == 1
+    assert info["parameters"]["total"] == sum(
+        v for k, v in info["parameters"].items() if k != "total") > 0
+    text = run("info", "--model", model).output
+    assert "8000 Hz" in text and "parameters:" in text
+
+
+def test_server_option_without_client_is_one_line_error(loops, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "drumaae.serving.client", None)
+    result = CliRunner().invoke(cli, ["interpolate", loops["src"], loops["tgt"], "--out",
+                                      str(tmp_path / "o"), "--server", "http://localhost:8501",
+                                      "--model-name", "drumaae"])
+    assert result.exit_code == 1
+    assert result.stderr.strip().startswith("Error:") and "--server" in result.stderr
+    both = CliRunner().invoke(cli, ["encode", loops["src"], "-o", str(tmp_path / "c.npz"),
+                                    "--server", "http://x", "--model", "m.keras",
+                                    "--model-name", "n"])
+    assert both.exit_code == 1 and "not both" in both.stderr
