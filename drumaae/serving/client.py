@@ -71,6 +71,7 @@ class RestBackend:
             asking the server.
 
     Attributes:
+        ref: the model's REST URL (``{url}/v1/models/{name}[/versions/{N}]``), for manifests.
         audio: the model's `AudioConfig` (its ``griffin_lim_iters`` is the export's).
         latent_dim: the code size d.
         gl_iters, seed: Griffin-Lim iterations and seed fixed in the exported graph.
@@ -93,6 +94,7 @@ class RestBackend:
         self.model_name = model_name
         self.version = None if version is None else int(version)
         self.timeout = float(timeout)
+        self.ref = self.model_url  # how manifests name the model
         self._settings: dict | None = dict(settings) if settings is not None else None
         if audio is not None:
             base = dict(self._settings or {})

@@ -86,11 +86,12 @@ def signature_metadata(loaded) -> dict:
 
 
 def _to_json(value):
-    array = value.numpy()
-    if array.dtype == object:  # strings
-        if array.ndim == 0:
-            return array.item().decode("utf-8")
-        return [v.decode("utf-8") for v in array.reshape(-1)]
+    raw = value.numpy()
+    if isinstance(raw, bytes):  # a scalar string
+        return raw.decode("utf-8")
+    array = np.asarray(raw)
+    if array.dtype.kind in "OS":  # strings
+        return np.vectorize(lambda b: b.decode("utf-8"), otypes=[object])(array).tolist()
     return array.tolist()
 
 
@@ -203,6 +204,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, predict(loaded, body))
         except _Error as exc:
             self._send(exc.code, {"error": str(exc)})
+        except Exception as exc:  # a stand-in bug: answer like the server's internal error
+            self._send(500, {"error": f"{type(exc).__name__}: {exc}"})
 
 
 @contextlib.contextmanager
