@@ -1,0 +1,94 @@
+"""`drumaae train`: train a DrumAAE on drum audio, tracked in MLflow."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from drumaae.errors import DataError
+from drumaae_cli.common import pass_errors, tracking_uri_option
+
+
+@click.command("train")
+@click.option("--recipe", "recipe_ref", required=True, metavar="RECIPE",
+              help="A recipe YAML file or a bundled name (tiny, default, paper).")
+@click.option("--data", "data", multiple=True, type=click.Path(), metavar="DIR",
+              help="Audio files or folders (repeatable); a folder made by 'drumaae corpus "
+              "render' gives tempi and its held-out kits (val/) as the validation set.")
+@click.option("--epochs", type=click.IntRange(min=1), default=None,
+              help="Total epochs of the run (default: the recipe's training.epochs).")
+@click.option("--out", "out_dir", default="runs/train", show_default=True,
+              type=click.Path(file_okay=False),
+              help="Run folder: model.keras, recipe.yaml, history.json, checkpoints/.")
+@click.option("--resume", is_flag=True,
+              help="Continue the run in --out from its last finished epoch.")
+@click.option("--register-as", default=None, metavar="NAME",
+              help="Register the trained model in the MLflow Model Registry under NAME.")
+@click.option("--alias", default=None, metavar="ALIAS",
+              help="With --register-as: point this registry alias at the new version "
+              "(load it as models:/NAME@ALIAS).")
+@tracking_uri_option
+@click.option("--experiment", default="drumaae", show_default=True,
+              help="MLflow experiment name.")
+@click.option("--strategy", type=click.Choice(["auto", "default", "mirrored", "multi_worker"]),
+              default="auto", show_default=True,
+              help="Distribution: auto = all GPUs when there are several; multi_worker reads "
+              "TF_CONFIG.")
+@click.option("--precision", type=click.Choice(["auto", "float32", "mixed_float16"]),
+              default=None, help="Override the recipe's precision (auto = mixed_float16 on a "
+              "GPU, float32 on a CPU).")
+@click.option("--no-mlflow", is_flag=True, help="Do not track the run in MLflow.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@pass_errors
+def command(recipe_ref, data, epochs, out_dir, resume, register_as, alias, tracking_uri,
+            experiment, strategy, precision, no_mlflow, quiet):
+    """Train a model on drum audio; checkpoint every epoch; log the run to MLflow.
+
+    \b
+    Example:
+      drumaae corpus render --out corpus/ --bars 2000
+      drumaae train --recipe default --data corpus/ --out runs/r1 \\
+          --register-as drums --alias candidate
+      drumaae train --recipe default --data corpus/ --out runs/r1 --resume   # after a stop
+      drumaae reconstruct bar.wav --model models:/drums@candidate
+    """
+    from drumaae.config import load_recipe
+    from drumaae.training import train
+
+    if alias and not register_as:
+        raise click.BadParameter("--alias needs --register-as NAME", param_hint="--alias")
+    if no_mlflow and register_as:
+        raise click.BadParameter("--register-as needs MLflow; drop --no-mlflow",
+                                 param_hint="--register-as")
+    if not data:
+        raise DataError("no training data: pass --data with audio files or folders "
+                        "(e.g. a corpus made by 'drumaae corpus render')")
+    for d in data:
+        if not os.path.exists(d):
+            raise DataError(f"{d} does not exist: give audio files or folders with --data")
+    recipe = load_recipe(recipe_ref)
+    tracker = None
+    if not no_mlflow:
+        from drumaae.training.tracking import Tracker
+
+        tracker = Tracker(tracking_uri, experiment, register_as=register_as, alias=alias,
+                          log=lambda m: click.echo(m, err=True))
+    result = train(recipe, list(data), out_dir, epochs=epochs, resume=resume,
+                   strategy=strategy, precision=precision, tracker=tracker,
+                   progress=not quiet, log=lambda m: click.echo(m, err=True))
+    final = ", ".join(f"{k} {v:.4f}" for k, v in result.final_metrics().items())
+    click.echo(f"trained {result.epochs_total} epochs ({result.epochs_run} now, "
+               f"{result.train_iterations} steps) in {result.wall_time_s:.1f} s on "
+               f"{result.train_bars} training / {result.val_bars} validation bars")
+    if final:
+        click.echo(f"final: {final}")
+    click.echo(f"model: {result.model_path}")
+    if result.run_id:
+        click.echo(f"MLflow run: {result.run_id} ({tracker.tracking_uri}); "
+                   f"model URI runs:/{result.run_id}/model")
+    if result.registered_version:
+        click.echo(f"registered: models:/{register_as}/{result.registered_version}"
+                   + (f" = models:/{register_as}@{alias}" if alias else ""))
+    if result.not_logged:
+        click.echo("not logged to MLflow: " + "; ".join(result.not_logged))

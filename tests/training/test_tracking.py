@@ -1,0 +1,106 @@
+"""A tracked run: params, per-epoch metrics with our step, artifacts, the logged model,
+registration and loading back by every kind of model URI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from drumaae import registry
+from drumaae.errors import UnknownModelError
+from drumaae.training import train
+from drumaae.training.tracking import Tracker
+
+
+@pytest.fixture(scope="module")
+def tracked(tmp_path_factory, loops_dir, tiny_recipe):
+    folder = tmp_path_factory.mktemp("tracked")
+    uri = f"sqlite:///{folder}/mlflow.db"
+    messages = []
+    tracker = Tracker(uri, "tests", register_as="drums", alias="champion",
+                      log=messages.append)
+    result = train(tiny_recipe, [loops_dir], folder / "run", epochs=2, tracker=tracker,
+                   progress=False, log=messages.append)
+    return uri, result, messages
+
+
+def _artifacts(client, run_id, path=""):
+    out = []
+    for f in client.list_artifacts(run_id, path):
+        out.append(f.path)
+        if f.is_dir:
+            out.extend(_artifacts(client, run_id, f.path))
+    return out
+
+
+def test_run_has_params_metrics_tags_and_artifacts(tracked, tiny_recipe):
+    uri, result, messages = tracked
+    assert result.run_id and result.not_logged == []
+    assert any("sqlite" in m and "mlflow.db" in m for m in messages)  # says where
+    client = MlflowClient(uri)
+    run = client.get_run(result.run_id)
+    params = run.data.params
+    assert params["model.latent_dim"] == "4"
+    assert params["training.epochs"] == "2"
+    assert params["training.precision"] == "float32"
+    assert run.data.tags["drumaae.data_hash"] == result.index_hash
+    assert run.data.tags["drumaae.version"]
+    assert "drumaae.git_commit" in run.data.tags
+    history = client.get_metric_history(result.run_id, "recon/loss")
+    steps_per_epoch = -(-result.train_bars // tiny_recipe.training.batch_size)
+    assert [m.step for m in history] == [steps_per_epoch, 2 * steps_per_epoch]
+    assert [m.value for m in history] == pytest.approx(result.history["recon/loss"])
+    assert len(client.get_metric_history(result.run_id, "val_recon/loss")) == 2
+    files = _artifacts(client, result.run_id)
+    assert "recipe.yaml" in files and "history.json" in files
+    for epoch in (1, 2):  # log_every_epochs: 1 in the tiny recipe
+        assert f"examples/epoch_000{epoch}/spectrograms.png" in files
+        assert f"examples/epoch_000{epoch}/bar0_recon.wav" in files
+        assert f"examples/epoch_000{epoch}/bar0_source_gl.wav" in files
+    assert run.info.status == "FINISHED"
+
+
+def test_logged_model_has_signature_and_example(tracked):
+    import mlflow.models
+
+    uri, result, _ = tracked
+    import mlflow
+
+    mlflow.set_tracking_uri(uri)
+    info = mlflow.models.get_model_info(f"runs:/{result.run_id}/model")
+    assert "keras" in info.flavors
+    spec = info.signature.inputs.inputs[0]
+    assert spec.shape == (-1, 64, 256) and str(spec.type) == "float32"
+    assert info.saved_input_example_info is not None
+
+
+@pytest.mark.parametrize("ref", ["models:/drums/1", "models:/drums@champion", "runs"])
+def test_load_back_by_uri(tracked, ref):
+    uri, result, _ = tracked
+    if ref == "runs":
+        ref = f"runs:/{result.run_id}/model"
+    assert result.registered_version == "1"
+    registry.clear_cache()
+    model = registry.load_model_ref(ref, tracking_uri=uri)
+    assert model.encoder.latent_dim == 4
+    assert registry.load_model_ref(ref, tracking_uri=uri) is model  # in-process cache
+    assert registry.resolve_model_path(ref, tracking_uri=uri).endswith(".keras")
+
+
+@pytest.mark.parametrize("ref", ["models:/drums/9", "models:/drums@nobody", "models:/nobody/1",
+                                 "runs:/0123456789abcdef/model"])
+def test_unknown_references_name_the_store(tracked, ref):
+    uri, _, _ = tracked
+    with pytest.raises(UnknownModelError) as info:
+        registry.resolve_model_path(ref, tracking_uri=uri)
+    assert ref in str(info.value) and uri in str(info.value)
+
+
+def test_history_json_matches(tracked):
+    _, result, _ = tracked
+    import os
+
+    with open(os.path.join(result.out_dir, "history.json")) as f:
+        assert json.load(f)["epoch"] == [1, 2]
