@@ -13,6 +13,7 @@ from drumaae_cli.common import DrumaaeGroup
 # Imported when the group is built, so `drumaae --help` lists them all.
 COMMAND_MODULES = [
     "corpus",
+    "train",
     "export",
     "encode",
     "decode",
