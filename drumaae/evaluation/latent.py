@@ -36,3 +36,43 @@ def occupancy(assignments: np.ndarray, num_components: int) -> np.ndarray:
     """Share of codes assigned to each component, `(K,)` summing to 1."""
     counts = np.bincount(np.asarray(assignments, int), minlength=num_components)
     return counts / max(1, counts.sum())
+
+
+def assignments(prior, codes: np.ndarray, batch: int = 4096) -> np.ndarray:
+    """Most likely component of every code, `(n,)` int, through `prior.assign` in batches."""
+    codes = np.asarray(codes, np.float32)
+    if len(codes) == 0:
+        return np.zeros(0, int)
+    return np.concatenate([np.asarray(prior.assign(codes[k:k + batch]), int)
+                           for k in range(0, len(codes), batch)])
+
+
+def effective_components(occ: np.ndarray) -> float:
+    """exp(entropy) of an occupancy vector: 1 = all codes in one component, K = uniform."""
+    p = np.asarray(occ, np.float64)
+    p = p[p > 0]
+    if p.size == 0:
+        return 0.0
+    return float(np.exp(-np.sum(p * np.log(p))))
+
+
+def label_agreement(assigned: np.ndarray, labels: np.ndarray) -> dict:
+    """How well prior components agree with rhythm labels of the same bars.
+
+    Returns:
+        ``nmi`` (normalised mutual information) and ``ari`` (adjusted Rand index), both from
+        scikit-learn and independent of how labels are numbered (1 = the same partition;
+        ARI about 0 = chance), and ``accuracy``: the share of bars whose component *is* their
+        label number (meaningful only for the labels the model was trained with, where label
+        k selects component k).
+    """
+    from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
+
+    a = np.asarray(assigned, int)
+    b = np.asarray(labels, int)
+    return {
+        "nmi": float(normalized_mutual_info_score(b, a)),
+        "ari": float(adjusted_rand_score(b, a)),
+        "accuracy": float(np.mean(a == b)) if a.size else float("nan"),
+        "bars": int(a.size),
+    }

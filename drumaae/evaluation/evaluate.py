@@ -1,0 +1,422 @@
+"""`evaluate(model, data)`: reconstruction, interpolation and prior fit of a model on held-out bars.
+
+Three parts, each beside a baseline measured in the same run (docs/evaluation.md):
+
+1. **Reconstruction** of every bar (or a seeded sample of `max_bars`): the model's output
+   G(E(x)) rendered with Griffin-Lim at the bar's own tempo, against the source bar: LSD (dB),
+   spectral convergence, onset F-measure. Beside it ``source_gl``: Griffin-Lim of the bar's
+   own (true) feature magnitude, the ceiling of any model using this representation.
+2. **Interpolation** over `pairs` seeded pairs of bars (from different files when there are
+   several): alpha = 0, .25, .5, .75, 1 decoded from z(alpha) = (1 - alpha) z_src + alpha z_tgt
+   and rendered at the source's tempo. Endpoint fidelity (onset F of alpha = 0 vs the source
+   bar and alpha = 1 vs the target bar) and the rhythm trend (onset-envelope similarity to the
+   target should rise and to the source fall along alpha: Spearman rho, monotonic share).
+   Beside it ``crossfade``: the two bars' magnitudes mixed linearly by alpha, then Griffin-Lim.
+3. **Prior fit**: MMD of the codes to prior samples (beside MMD of a second prior sample, the
+   noise floor), per-component occupancy, and agreement of components with rhythm labels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import time
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from drumaae.evaluation import latent, metrics
+
+__all__ = ["DEFAULT_ALPHAS", "EvalData", "evaluate", "load_eval_data"]
+
+DEFAULT_ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
+CENTROIDS_FILE = "rhythm_centroids.npy"
+
+
+@dataclasses.dataclass
+class EvalData:
+    """Bars to evaluate: waveforms at the model's rate and their features.
+
+    Attributes:
+        waves: one `(length,)` float32 bar per item (lengths differ with tempo).
+        features: `(n, bar_frames, n_bins)` model features of the bars.
+        files: each bar's file path.
+        bars: each bar's number in its file.
+        bpms: each bar's tempo.
+        total: bars in the data before sampling.
+    """
+
+    waves: list[np.ndarray]
+    features: np.ndarray
+    files: list[str]
+    bars: list[int]
+    bpms: list[float]
+    total: int
+
+    def __len__(self) -> int:
+        return len(self.waves)
+
+
+def _log(progress: bool, text: str) -> None:
+    if progress:
+        print(text, file=sys.stderr, flush=True)
+
+
+def _corpus_bpms(paths: Sequence[str]) -> dict[str, float]:
+    """Tempi from a rendered corpus's manifest for a corpus folder or one of its splits."""
+    from drumaae.data.corpus import bpm_lookup, read_manifest
+    from drumaae.errors import DataError
+
+    lookup: dict[str, float] = {}
+    for p in paths:
+        p = os.path.abspath(os.fspath(p))
+        if not os.path.isdir(p):
+            continue
+        for root in (p, os.path.dirname(p)):
+            if not os.path.isfile(os.path.join(root, "manifest.json")):
+                continue
+            try:
+                manifest = read_manifest(root)
+                lookup.update(bpm_lookup(manifest, root))
+            except (DataError, KeyError, TypeError, ValueError):
+                continue  # another kind of manifest: build_index reads those itself
+            break
+    return lookup
+
+
+def load_eval_data(data: str | os.PathLike | Sequence[str | os.PathLike], audio, *,
+                   max_bars: int | None = None, seed: int = 0, bpm: float | None = None,
+                   progress: bool = False) -> EvalData:
+    """Index `data` (files/folders), pick bars (all, or `max_bars` seeded), decode them."""
+    from drumaae.audio import io as audio_io
+    from drumaae.audio.features import bar_features
+    from drumaae.data.dataset import build_index
+
+    paths = [data] if isinstance(data, (str, os.PathLike)) else list(data)
+    index = build_index(paths, audio, bpm=bpm, bpm_lookup=_corpus_bpms(paths),
+                        progress=progress)
+    records = list(index.records)
+    total = len(records)
+    if max_bars and total > max_bars:
+        rng = np.random.default_rng(seed)
+        keep = np.sort(rng.choice(total, size=int(max_bars), replace=False))
+        records = [records[i] for i in keep]
+    waves, cache = [], {}
+    for rec in records:
+        if rec.file not in cache:
+            cache.clear()  # records are grouped by file: keep one decoded file at a time
+            cache[rec.file] = audio_io.load_audio(rec.file, audio.sample_rate)[0]
+        x = np.asarray(cache[rec.file], np.float32)[rec.start: rec.start + rec.length]
+        waves.append(np.pad(x, (0, rec.length - x.size)))
+    feats = np.zeros((len(waves), audio.bar_frames, audio.n_bins), np.float32)
+    for length, idx in _by_length(waves).items():
+        for chunk in _chunks(idx, 64):
+            feats[chunk] = np.asarray(bar_features(np.stack([waves[i] for i in chunk]), audio))
+    return EvalData(waves=waves, features=feats, files=[r.file for r in records],
+                    bars=[r.bar for r in records], bpms=[r.bpm for r in records], total=total)
+
+
+def _by_length(waves: Sequence[np.ndarray]) -> dict[int, list[int]]:
+    groups: dict[int, list[int]] = {}
+    for i, w in enumerate(waves):
+        groups.setdefault(int(w.shape[-1]), []).append(i)
+    return groups
+
+
+def _chunks(items: Sequence[int], size: int):
+    for k in range(0, len(items), size):
+        yield list(items[k: k + size])
+
+
+def _render(features: np.ndarray, lengths: Sequence[int], audio, iters: int, seed: int,
+            batch: int = 16) -> list[np.ndarray]:
+    """Griffin-Lim of feature bars, each at its own length (batched by length)."""
+    from drumaae.audio.features import render_bars
+
+    out: list[np.ndarray | None] = [None] * len(features)
+    groups: dict[int, list[int]] = {}
+    for i, n in enumerate(lengths):
+        groups.setdefault(int(n), []).append(i)
+    for length, idx in groups.items():
+        for chunk in _chunks(idx, batch):
+            y = np.asarray(render_bars(features[chunk], audio, length, iters=iters, seed=seed))
+            for i, w in zip(chunk, y):
+                out[i] = w
+    return out  # type: ignore[return-value]
+
+
+def _magnitude(wave: np.ndarray, audio) -> np.ndarray:
+    from drumaae.audio.features import stft_magnitude
+
+    hop = max(1, wave.shape[-1] // audio.bar_frames)
+    return np.asarray(stft_magnitude(wave, audio.n_fft, hop))
+
+
+def _quality(ref: np.ndarray, est: np.ndarray, audio, ref_mag: np.ndarray | None = None
+             ) -> dict[str, float]:
+    ref_mag = _magnitude(ref, audio) if ref_mag is None else ref_mag
+    est_mag = _magnitude(est, audio)
+    return {
+        "lsd_db": metrics.log_spectral_distance(ref_mag, est_mag),
+        "sc": metrics.spectral_convergence(ref_mag, est_mag),
+        "onset_f": metrics.onset_f_measure(ref, est, audio.sample_rate),
+    }
+
+
+def _mean_rows(rows: Sequence[dict[str, float]]) -> dict[str, float]:
+    keys = rows[0].keys() if rows else []
+    return {k: float(np.mean([r[k] for r in rows])) for k in keys}
+
+
+def _pick_pairs(data: EvalData, n: int, seed: int) -> list[tuple[int, int]]:
+    if len(data) < 2 or n <= 0:
+        return []
+    rng = np.random.default_rng(seed + 1)
+    several_files = len(set(data.files)) > 1
+    pairs: list[tuple[int, int]] = []
+    tries = 0
+    while len(pairs) < n and tries < 100 * n:
+        tries += 1
+        i, j = (int(v) for v in rng.choice(len(data), size=2, replace=False))
+        if several_files and data.files[i] == data.files[j]:
+            continue
+        if (i, j) in pairs:
+            continue
+        pairs.append((i, j))
+    return pairs
+
+
+def _steps_summary(pairs: list[dict], key: str, alphas: Sequence[float]) -> dict[str, Any]:
+    rows = [p[key] for p in pairs]
+    if not rows:
+        return {}
+    return {
+        "endpoint_f_source": float(np.mean([r["endpoint_f_source"] for r in rows])),
+        "endpoint_f_target": float(np.mean([r["endpoint_f_target"] for r in rows])),
+        "rho_mean": float(np.mean([r["trend"]["rho"] for r in rows])),
+        "monotonic_share": float(np.mean([r["trend"]["monotonic"] for r in rows])),
+        "similarity_to_source": np.mean([r["similarity_to_source"] for r in rows], 0).tolist(),
+        "similarity_to_target": np.mean([r["similarity_to_target"] for r in rows], 0).tolist(),
+        "alphas": [float(a) for a in alphas],
+    }
+
+
+def _centroids_for(model_ref: str | None, centroids: Any) -> tuple[np.ndarray | None, str | None]:
+    if centroids is not None:
+        if isinstance(centroids, (str, os.PathLike)):
+            return np.load(os.fspath(centroids)), os.fspath(centroids)
+        return np.asarray(centroids, np.float32), "given"
+    if model_ref and os.path.isfile(os.fspath(model_ref)):
+        path = os.path.join(os.path.dirname(os.path.abspath(model_ref)), CENTROIDS_FILE)
+        if os.path.isfile(path):
+            return np.load(path), path
+    return None, None
+
+
+def _load_model(model: Any) -> tuple[Any, str]:
+    if model is not None and not isinstance(model, (str, os.PathLike)):
+        return model, f"<in-memory {getattr(model, 'name', 'model')}>"
+    from drumaae.registry import load_model_ref  # lazily: MLflow is slow to import
+
+    ref = None if model is None else os.fspath(model)
+    return load_model_ref(ref), (ref if ref is not None else "bundled default")
+
+
+def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
+             max_bars: int | None = 200, gl_iters: int | None = None, seed: int = 0,
+             alphas: Sequence[float] = DEFAULT_ALPHAS, bpm: float | None = None,
+             centroids: Any = None, report: str | os.PathLike | None = None,
+             report_pairs: int = 4, force: bool = False, progress: bool = False,
+             eval_data: EvalData | None = None) -> dict[str, Any]:
+    """Evaluate a model on bars of `data`; everything measured is in the returned dict.
+
+    Args:
+        model: a `DrumAAE`, a model reference (``.keras`` path, MLflow URI) or None for the
+            bundled default.
+        data: audio files and/or folders (a rendered corpus's ``val/`` = held-out kits).
+        pairs: interpolation pairs (seeded).
+        max_bars: evaluate a seeded sample of this many bars (0 or None: every bar).
+        gl_iters: Griffin-Lim iterations (default: the model's recipe).
+        seed: seed of bar sampling, pairs, prior samples and Griffin-Lim phases.
+        alphas: interpolation steps.
+        bpm: one tempo for every file (else manifests, else estimated).
+        centroids: rhythm-cluster centroids (array or ``.npy``) giving the labels the model
+            was trained with; default ``rhythm_centroids.npy`` beside a model file, else the
+            evaluated bars are clustered with k-means (k = components).
+        report: write an HTML report to this folder (see `drumaae.evaluation.report`).
+        report_pairs: interpolation pairs shown in the report.
+        force: replace an existing report folder.
+        progress: print stages to stderr.
+        eval_data: bars already loaded with `load_eval_data` (then `data` is only recorded).
+
+    Returns:
+        ``{"model", "data", "settings", "reconstruction", "interpolation", "prior",
+        "timing_s"[, "report"]}``; docs/evaluation.md describes every key.
+    """
+    from drumaae.models import model_audio
+
+    t_start = time.perf_counter()
+    if report is not None:
+        from drumaae.evaluation.report import check_report_dir
+
+        check_report_dir(report, force)
+    net, ref = _load_model(model)
+    audio = model_audio(net)
+    iters = int(gl_iters if gl_iters is not None else audio.griffin_lim_iters)
+    alphas = [float(a) for a in alphas]
+    if eval_data is None:
+        if data is None:
+            raise ValueError("give data (audio files or folders) to evaluate on")
+        _log(progress, "indexing and decoding bars ...")
+        eval_data = load_eval_data(data, audio, max_bars=max_bars, seed=seed, bpm=bpm,
+                                   progress=False)
+    d = eval_data
+    timing: dict[str, float] = {"load": time.perf_counter() - t_start}
+
+    # 1. reconstruction --------------------------------------------------------------------
+    _log(progress, f"reconstructing {len(d)} bars ({iters} Griffin-Lim iterations) ...")
+    t0 = time.perf_counter()
+    codes = np.concatenate([np.asarray(net.encode(d.features[c]), np.float32)
+                            for c in _chunks(range(len(d)), 64)])
+    recon_feats = np.concatenate([np.asarray(net.decode(codes[c]), np.float32)
+                                  for c in _chunks(range(len(d)), 64)])
+    lengths = [w.shape[-1] for w in d.waves]
+    model_waves = _render(recon_feats, lengths, audio, iters, seed)
+    gl_waves = _render(d.features, lengths, audio, iters, seed)
+    per_bar = []
+    for i in range(len(d)):
+        ref_mag = _magnitude(d.waves[i], audio)
+        per_bar.append({
+            "file": d.files[i], "bar": d.bars[i], "bpm": d.bpms[i],
+            "model": _quality(d.waves[i], model_waves[i], audio, ref_mag),
+            "source_gl": _quality(d.waves[i], gl_waves[i], audio, ref_mag),
+            "feature_l1": float(np.mean(np.abs(recon_feats[i] - d.features[i]))),
+        })
+    reconstruction = {
+        "bars": len(d),
+        "model": _mean_rows([b["model"] for b in per_bar]),
+        "source_gl": _mean_rows([b["source_gl"] for b in per_bar]),
+        "feature_l1": float(np.mean([b["feature_l1"] for b in per_bar])),
+        "per_bar": per_bar,
+    }
+    timing["reconstruction"] = time.perf_counter() - t0
+
+    # 2. interpolation ---------------------------------------------------------------------
+    from drumaae.audio.features import features_to_magnitude, magnitude_to_features
+
+    chosen = _pick_pairs(d, pairs, seed)
+    _log(progress, f"interpolating {len(chosen)} pairs ...")
+    t0 = time.perf_counter()
+    sr = audio.sample_rate
+    envelopes: dict[int, np.ndarray] = {}
+
+    def env(i: int) -> np.ndarray:
+        if i not in envelopes:
+            envelopes[i] = metrics.onset_envelope(d.waves[i], sr)
+        return envelopes[i]
+
+    pair_rows, examples = [], []
+    a = np.asarray(alphas, np.float32)[:, None, None]
+    for p, (i, j) in enumerate(chosen):
+        length = lengths[i]  # output at the source's tempo
+        z = net.interpolate(codes[i], codes[j], alphas)
+        step_feats = np.asarray(net.decode(z), np.float32)
+        mag = np.asarray(features_to_magnitude(d.features[[i, j]], audio))
+        mixed = (1.0 - a) * mag[0][None] + a * mag[1][None]
+        fade_feats = np.asarray(magnitude_to_features(mixed, audio), np.float32)
+        renders = _render(np.concatenate([step_feats, fade_feats]), [length] * (2 * len(a)),
+                          audio, iters, seed)
+        row: dict[str, Any] = {"source": {"file": d.files[i], "bar": d.bars[i], "bpm": d.bpms[i]},
+                               "target": {"file": d.files[j], "bar": d.bars[j], "bpm": d.bpms[j]}}
+        for key, waves in (("model", renders[: len(a)]), ("crossfade", renders[len(a):])):
+            envs = [metrics.onset_envelope(w, sr) for w in waves]
+            to_src = [metrics.envelope_similarity(e, env(i)) for e in envs]
+            to_tgt = [metrics.envelope_similarity(e, env(j)) for e in envs]
+            row[key] = {
+                "endpoint_f_source": metrics.onset_f_measure(d.waves[i], waves[0], sr),
+                "endpoint_f_target": metrics.onset_f_measure(d.waves[j], waves[-1], sr),
+                "similarity_to_source": to_src,
+                "similarity_to_target": to_tgt,
+                "trend": metrics.trend(alphas, to_src, to_tgt),
+            }
+        pair_rows.append(row)
+        if p < report_pairs:
+            examples.append({"source": i, "target": j, "model": renders[: len(a)],
+                             "crossfade": renders[len(a):]})
+    interpolation = {
+        "pairs": len(pair_rows),
+        "alphas": alphas,
+        "model": _steps_summary(pair_rows, "model", alphas),
+        "crossfade": _steps_summary(pair_rows, "crossfade", alphas),
+        "per_pair": pair_rows,
+    }
+    timing["interpolation"] = time.perf_counter() - t0
+
+    # 3. prior fit -------------------------------------------------------------------------
+    _log(progress, "prior fit ...")
+    t0 = time.perf_counter()
+    prior = _prior_fit(net, codes, d, audio, ref if model is None or isinstance(
+        model, (str, os.PathLike)) else None, centroids, seed)
+    timing["prior"] = time.perf_counter() - t0
+    timing["total"] = time.perf_counter() - t_start
+
+    results: dict[str, Any] = {
+        "model": ref,
+        "data": [os.fspath(p) for p in ([data] if isinstance(data, (str, os.PathLike))
+                                        else list(data or []))],
+        "settings": {"bars_total": d.total, "bars_evaluated": len(d),
+                     "files": len(set(d.files)), "pairs": len(pair_rows),
+                     "gl_iters": iters, "seed": seed, "sample_rate": sr,
+                     "onset_window_sixteenths": metrics.DEFAULT_ONSET_WINDOW,
+                     "envelope_points": metrics.DEFAULT_ENVELOPE_POINTS},
+        "reconstruction": reconstruction,
+        "interpolation": interpolation,
+        "prior": prior,
+        "timing_s": timing,
+    }
+    if report is not None:
+        from drumaae.evaluation.report import write_report
+
+        _log(progress, f"writing report to {report} ...")
+        recon_examples = [{"index": k, "source": d.waves[k], "source_gl": gl_waves[k],
+                           "model": model_waves[k]} for k in range(min(report_pairs, len(d)))]
+        results["report"] = write_report(results, report, data=d, examples=examples,
+                                         recon_examples=recon_examples, force=force)
+    return results
+
+
+def _prior_fit(net, codes: np.ndarray, d: EvalData, audio, ref: str | None, centroids: Any,
+               seed: int, max_codes: int = 2000) -> dict[str, Any]:
+    k = int(net.prior.num_components)
+    sub = codes[:max_codes]
+    n = max(len(sub), 50)
+    samples = np.asarray(net.prior.sample(n, seed=seed + 2), np.float64)
+    floor = np.asarray(net.prior.sample(len(sub), seed=seed + 3), np.float64)
+    assign = latent.assignments(net.prior, codes)
+    occ = latent.occupancy(assign, k)
+    out: dict[str, Any] = {
+        "codes": int(len(codes)),
+        "mmd": latent.mmd(sub, samples) if len(sub) > 1 else float("nan"),
+        "mmd_prior_floor": latent.mmd(floor, samples) if len(sub) > 1 else float("nan"),
+        "occupancy": occ.tolist(),
+        "components_used": int(np.sum(occ > 0)),
+        "effective_components": latent.effective_components(occ),
+        "mean_log_prob": float(np.mean(np.asarray(net.prior.log_prob(codes)))),
+        "labels": None,
+    }
+    from drumaae.data.rhythm import assign_rhythms, onset_grid, rhythm_labels
+
+    cents, origin = _centroids_for(ref, centroids)
+    labels = None
+    if cents is not None:
+        try:
+            labels = assign_rhythms(onset_grid(d.features, audio), cents)
+        except ValueError:
+            labels, origin = None, None
+    if labels is None and len(d) >= 2 * k:
+        labels, _ = rhythm_labels(d.features, audio, k, seed=seed)
+        origin = "k-means of the evaluated bars' onset grids"
+    if labels is not None:
+        out["labels"] = {"source": origin, **latent.label_agreement(assign, labels)}
+    return out

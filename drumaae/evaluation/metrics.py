@@ -1,0 +1,200 @@
+"""Quality metrics of rendered drum bars: spectral distances and rhythm (onset) agreement.
+
+Spectral: log-spectral distance (dB) and spectral convergence between magnitude
+spectrograms. Rhythmic: onsets from `librosa.onset.onset_detect`, compared with
+`mir_eval.onset.f_measure` on a *bar-relative* grid (onset time / bar duration), so bars at
+different tempi compare; and onset-strength envelopes (`librosa.onset.onset_strength`)
+resampled to a fixed number of points per bar, compared by cosine similarity (the
+interpolation trend). docs/evaluation.md defines each one and how to read it.
+
+NumPy in, Python floats out; librosa and mir_eval are imported lazily (they are slow to
+import and the library's model code does not need them).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Sequence
+
+import numpy as np
+
+__all__ = [
+    "DEFAULT_ONSET_WINDOW",
+    "DEFAULT_ENVELOPE_POINTS",
+    "log_spectral_distance",
+    "spectral_convergence",
+    "onset_hop",
+    "onset_times",
+    "bar_onsets",
+    "onset_f_measure",
+    "onset_envelope",
+    "envelope_similarity",
+    "trend",
+]
+
+DEFAULT_ONSET_WINDOW = 0.4
+"""Onset-matching window in sixteenth notes: under half a sixteenth, so an onset is never
+credited to the neighbouring grid step."""
+
+DEFAULT_ENVELOPE_POINTS = 64
+"""Onset-envelope points per bar (4 per sixteenth note in 4/4)."""
+
+
+def log_spectral_distance(ref_mag, est_mag, *, floor_db: float = -80.0) -> float:
+    """Log-spectral distance in dB between two magnitude spectrograms.
+
+    ``mean over frames of sqrt(mean over bins of (dB(ref) - dB(est))^2)``, where both are
+    converted with `librosa.amplitude_to_db` relative to the *reference's* peak and floored
+    at `floor_db` below it (so near-silent bins, where a dB difference means nothing, count
+    as equal instead of dominating the distance).
+
+    Args:
+        ref_mag: `(..., frames, bins)` reference magnitudes (e.g. the source bar's STFT).
+        est_mag: magnitudes of the same shape.
+        floor_db: floor below the reference's peak, negative dB.
+
+    Returns:
+        Distance in dB (0 = identical, lower is better).
+    """
+    import librosa
+
+    ref = np.asarray(ref_mag, np.float64)
+    est = np.asarray(est_mag, np.float64)
+    if ref.shape != est.shape:
+        raise ValueError(f"shapes differ: {ref.shape} vs {est.shape}")
+    peak = float(np.max(ref)) if ref.size else 0.0
+    if peak <= 0.0:
+        peak = 1.0
+    amin = peak * 10.0 ** (floor_db / 20.0)
+    a = librosa.amplitude_to_db(ref, ref=peak, amin=amin, top_db=None)
+    b = librosa.amplitude_to_db(est, ref=peak, amin=amin, top_db=None)
+    per_frame = np.sqrt(np.mean((a - b) ** 2, axis=-1))
+    return float(np.mean(per_frame))
+
+
+def spectral_convergence(ref_mag, est_mag) -> float:
+    """``|| |X| - |Y| ||_F / || |X| ||_F`` (0 is perfect); `drumaae.audio.griffinlim`'s."""
+    from drumaae.audio.griffinlim import spectral_convergence as _sc
+
+    return float(_sc(np.asarray(ref_mag, np.float32), np.asarray(est_mag, np.float32)))
+
+
+def onset_hop(sample_rate: int) -> int:
+    """Onset-analysis hop: the power of two nearest 1/43 s (librosa's 512 at 22.05 kHz)."""
+    return int(2 ** round(np.log2(sample_rate / 43.0)))
+
+
+def onset_times(wave, sample_rate: int) -> np.ndarray:
+    """Onset times in seconds: `librosa.onset.onset_detect(units="time")`, librosa's
+    defaults but a hop of about 23 ms whatever the rate (`onset_hop`)."""
+    import librosa
+
+    y = np.asarray(wave, np.float32)
+    if y.size == 0 or not np.any(y):
+        return np.zeros(0)
+    return np.asarray(librosa.onset.onset_detect(
+        y=y, sr=sample_rate, hop_length=onset_hop(sample_rate), units="time"), float)
+
+
+def bar_onsets(wave, sample_rate: int, bar_seconds: float | None = None) -> np.ndarray:
+    """Onsets of one bar as positions in the bar, in [0, 1): onset time / bar duration.
+
+    `bar_seconds` defaults to the wave's own length (a bar cut at its tempo).
+    """
+    y = np.asarray(wave, np.float32)
+    duration = float(bar_seconds) if bar_seconds else y.shape[-1] / float(sample_rate)
+    # A hit on the downbeat has no rise before it inside the bar: lead in with silence.
+    lead = 2 * onset_hop(sample_rate)
+    times = onset_times(np.pad(y, (lead, 0)), sample_rate) - lead / float(sample_rate)
+    return np.clip(times, 0.0, None) / duration
+
+
+def onset_f_measure(ref_wave, est_wave, sample_rate: int, *,
+                    window_sixteenths: float = DEFAULT_ONSET_WINDOW,
+                    steps_per_bar: int = 16) -> float:
+    """Onset F-measure of `est_wave` against `ref_wave`, both one bar, on a bar-relative grid.
+
+    Onsets are detected in seconds (after a short lead-in of silence, so a hit on the
+    downbeat is found) and divided by each bar's own duration, so a bar rendered
+    at another tempo compares by its position in the bar. `mir_eval.onset.f_measure` matches
+    them within `window_sixteenths` of a sixteenth note (``window / steps_per_bar`` of the
+    bar).
+
+    Returns:
+        F in [0, 1]. Both bars without onsets score 1 (they agree); one without scores 0.
+    """
+    import mir_eval
+
+    ref = bar_onsets(ref_wave, sample_rate)
+    est = bar_onsets(est_wave, sample_rate)
+    if ref.size == 0 and est.size == 0:
+        return 1.0
+    if ref.size == 0 or est.size == 0:
+        return 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f, _, _ = mir_eval.onset.f_measure(ref, est, window=window_sixteenths / steps_per_bar)
+    return float(f)
+
+
+def onset_envelope(wave, sample_rate: int, points: int = DEFAULT_ENVELOPE_POINTS
+                   ) -> np.ndarray:
+    """`librosa.onset.onset_strength` of one bar, resampled to `points` points across the bar.
+
+    Point ``j`` is the envelope at bar position ``j / points`` (linear interpolation of the
+    envelope's frame times), so bars of different tempi give comparable vectors.
+    """
+    import librosa
+
+    y = np.asarray(wave, np.float32)
+    duration = y.shape[-1] / float(sample_rate)
+    hop = onset_hop(sample_rate)
+    lead = 2 * hop  # silence before the bar, so a downbeat hit shows in the envelope
+    env = librosa.onset.onset_strength(y=np.pad(y, (lead, 0)), sr=sample_rate, hop_length=hop)
+    times = librosa.times_like(env, sr=sample_rate, hop_length=hop) - lead / float(sample_rate)
+    grid = np.arange(points) / points * duration
+    return np.interp(grid, times, env).astype(np.float64)
+
+
+def envelope_similarity(a, b) -> float:
+    """Cosine similarity of two non-negative onset envelopes, in [0, 1] (1 = same shape)."""
+    a = np.asarray(a, np.float64).ravel()
+    b = np.asarray(b, np.float64).ravel()
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    if na == 0.0 or nb == 0.0:
+        return 1.0 if na == nb else 0.0
+    return float(np.dot(a, b) / (na * nb))
+
+
+def trend(alphas: Sequence[float], to_source: Sequence[float], to_target: Sequence[float],
+          *, tolerance: float = 0.01) -> dict:
+    """How monotonically a sequence of bars moves from the source's rhythm to the target's.
+
+    Args:
+        alphas: the steps' alphas (0 = source ... 1 = target).
+        to_source: each step's onset-envelope similarity to the source bar.
+        to_target: each step's similarity to the target bar.
+        tolerance: a step may go the wrong way by this much and still count as monotonic.
+
+    Returns:
+        ``rho_target`` (Spearman rho of similarity-to-target with alpha; +1 = rises
+        monotonically), ``rho_source`` (same for the source; -1 = falls monotonically),
+        ``rho`` = (rho_target - rho_source) / 2 in [-1, 1], and ``monotonic`` (bool: to_target
+        never falls and to_source never rises by more than `tolerance`).
+    """
+    from scipy.stats import spearmanr
+
+    a = np.asarray(alphas, float)
+    s = np.asarray(to_source, float)
+    t = np.asarray(to_target, float)
+
+    def rho(x):
+        if np.ptp(x) == 0.0:  # constant: no trend (spearmanr would return nan)
+            return 0.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return float(spearmanr(a, x).statistic)
+
+    rt, rs = rho(t), rho(s)
+    monotonic = bool(np.all(np.diff(t) >= -tolerance) and np.all(np.diff(s) <= tolerance))
+    return {"rho_target": rt, "rho_source": rs, "rho": (rt - rs) / 2.0, "monotonic": monotonic}

@@ -1,0 +1,310 @@
+"""Evaluation results as a text table (terminal) and as a static HTML report (demo page).
+
+The report folder holds ``index.html`` (tables, figures, ``<audio controls>`` players; inline
+CSS, no script), ``results.json``, ``img/*.png`` (matplotlib Agg spectrograms) and
+``audio/*.wav``. It is written to a temporary folder beside the target and moved into place,
+so a failure leaves nothing half-written. Every ``src``/``href`` is a relative path to a
+file in the folder (the tests check this).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import shutil
+import tempfile
+from typing import Any, Sequence
+
+import numpy as np
+
+__all__ = ["format_table", "check_report_dir", "write_report", "to_json"]
+
+
+def _f(x: Any, digits: int = 3) -> str:
+    if x is None:
+        return "-"
+    try:
+        if np.isnan(x):
+            return "nan"
+    except TypeError:
+        return str(x)
+    return f"{float(x):.{digits}f}"
+
+
+def _recon_rows(r: dict) -> list[list[str]]:
+    rec = r["reconstruction"]
+    return [[name, _f(rec[key]["lsd_db"], 2), _f(rec[key]["sc"]), _f(rec[key]["onset_f"])]
+            for name, key in (("model (G(E(x)) + Griffin-Lim)", "model"),
+                              ("source_GL (true magnitude + Griffin-Lim; ceiling)",
+                               "source_gl"))]
+
+
+def _interp_rows(r: dict) -> list[list[str]]:
+    rows = []
+    for name, key in (("model (latent interpolation)", "model"),
+                      ("crossfade (magnitudes mixed by alpha)", "crossfade")):
+        s = r["interpolation"].get(key) or {}
+        if not s:
+            continue
+        rows.append([name, _f(s["endpoint_f_source"]), _f(s["endpoint_f_target"]),
+                     _f(s["rho_mean"]), _f(s["monotonic_share"], 2)])
+    return rows
+
+
+def _prior_rows(r: dict) -> list[list[str]]:
+    p = r["prior"]
+    rows = [["MMD^2 codes vs prior samples", _f(p["mmd"], 4)],
+            ["MMD^2 prior vs prior (noise floor)", _f(p["mmd_prior_floor"], 4)],
+            ["components used / effective (exp entropy)",
+             f"{p['components_used']} / {_f(p['effective_components'], 2)} of "
+             f"{len(p['occupancy'])}"],
+            ["occupancy", " ".join(_f(x, 2) for x in p["occupancy"])],
+            ["mean log p(z) under the prior", _f(p["mean_log_prob"], 2)]]
+    lab = p.get("labels")
+    if lab:
+        rows.append([f"agreement with rhythm labels ({lab['source']})",
+                     f"NMI {_f(lab['nmi'])}, ARI {_f(lab['ari'])}, "
+                     f"component = label {_f(lab['accuracy'], 2)}"])
+    else:
+        rows.append(["agreement with rhythm labels", "not measured (too few bars, no labels)"])
+    return rows
+
+
+RECON_HEAD = ["reconstruction", "LSD (dB) lower=better", "spectral conv. lower=better",
+              "onset F higher=better"]
+INTERP_HEAD = ["interpolation", "onset F alpha=0 vs source", "onset F alpha=1 vs target",
+               "trend rho (+1 best)", "monotonic share"]
+
+
+def _text_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(c)) for c in col) for col in zip(head, *rows)]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths))  # noqa: E731
+    return "\n".join([line(head), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def format_table(results: dict) -> str:
+    """The results as plain-text tables for the terminal."""
+    s = results["settings"]
+    parts = [
+        f"model: {results['model']}",
+        f"bars: {s['bars_evaluated']} of {s['bars_total']} from {s['files']} files; "
+        f"{s['pairs']} interpolation pairs; Griffin-Lim {s['gl_iters']} iterations; "
+        f"seed {s['seed']}",
+        "",
+        _text_table(RECON_HEAD, _recon_rows(results)),
+        "",
+        _text_table(INTERP_HEAD, _interp_rows(results)) if results["interpolation"]["pairs"]
+        else "interpolation: fewer than 2 bars, no pairs",
+        "",
+        _text_table(["prior fit", "value"], _prior_rows(results)),
+    ]
+    if "report" in results:
+        parts += ["", f"report: {results['report']}"]
+    return "\n".join(parts)
+
+
+def to_json(results: dict) -> str:
+    """JSON text of the results (NaN written as null)."""
+
+    def clean(x):
+        if isinstance(x, dict):
+            return {str(k): clean(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [clean(v) for v in x]
+        if isinstance(x, (np.floating, float)):
+            return None if not np.isfinite(x) else float(x)
+        if isinstance(x, (np.integer,)):
+            return int(x)
+        if isinstance(x, np.bool_):
+            return bool(x)
+        return x
+
+    return json.dumps(clean(results), indent=1)
+
+
+# --- HTML --------------------------------------------------------------------------------
+
+def check_report_dir(path: str | os.PathLike, force: bool) -> None:
+    """Refuse to replace an existing report folder (or a file) unless `force`."""
+    from drumaae.errors import OutputExistsError
+
+    path = os.fspath(path)
+    if os.path.exists(path) and not force:
+        raise OutputExistsError(f"{path} already exists; pass --force to replace it or "
+                                "choose another --report folder")
+    if os.path.isfile(path):
+        raise OutputExistsError(f"{path} is a file; give a folder for --report")
+
+
+def _html_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>"
+                   for r in rows)
+    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _db_spectrogram(wave: np.ndarray, n_fft: int) -> np.ndarray:
+    import librosa
+
+    hop = max(1, n_fft // 4)
+    mag = np.abs(librosa.stft(np.asarray(wave, np.float32), n_fft=n_fft, hop_length=hop))
+    return librosa.amplitude_to_db(mag, ref=1.0, amin=1e-5, top_db=None)
+
+
+def _figure(waves: Sequence[np.ndarray], labels: Sequence[str], path: str, n_fft: int,
+            sample_rate: int, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    specs = [_db_spectrogram(w, n_fft) for w in waves]
+    fig = Figure(figsize=(max(4.0, 2.2 * len(specs)), 2.9), dpi=90)
+    axes = fig.subplots(1, len(specs), sharey=True, squeeze=False)[0]
+    vmax = max(float(np.max(s)) for s in specs)
+    for ax, spec, label in zip(axes, specs, labels):
+        ax.imshow(spec, origin="lower", aspect="auto", cmap="magma", vmin=vmax - 80.0,
+                  vmax=vmax, extent=[0, 1, 0, sample_rate / 2000.0], interpolation="nearest")
+        ax.set_title(label, fontsize=9)
+        ax.set_xticks([])
+        ax.tick_params(labelsize=7)
+    axes[0].set_ylabel("kHz", fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+
+
+CSS = """
+body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
+h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #ccc;padding-bottom:.2em}
+table{border-collapse:collapse;margin:.8em 0}td,th{border:1px solid #ccc;padding:.3em .6em;
+text-align:left;font-size:.9em}th{background:#f3f3f3}img{max-width:100%}
+.steps{display:flex;flex-wrap:wrap;gap:.6em}.step{font-size:.8em;text-align:center}
+audio{width:180px;display:block}.note{color:#555;font-size:.9em}
+"""
+
+
+def _player(rel: str, label: str) -> str:
+    return (f'<div class="step">{html.escape(label)}<audio controls preload="none" '
+            f'src="{html.escape(rel)}"></audio></div>')
+
+
+def write_report(results: dict, out_dir: str | os.PathLike, *, data, examples: list[dict],
+                 recon_examples: list[dict], force: bool = False) -> str:
+    """Write the HTML report folder; returns the path of its ``index.html``.
+
+    Args:
+        results: what `evaluate` returns.
+        out_dir: the report folder (replaced only with `force`).
+        data: the `EvalData` evaluated (waveforms of the bars).
+        examples: interpolation examples ``{"source": i, "target": j, "model": [waves],
+            "crossfade": [waves]}``.
+        recon_examples: ``{"index": i, "source", "source_gl", "model"}`` waveforms.
+        force: replace an existing folder.
+    """
+    from drumaae.audio.io import save_wav
+
+    check_report_dir(out_dir, force)
+    out_dir = os.path.abspath(os.fspath(out_dir))
+    parent = os.path.dirname(out_dir)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".report-", dir=parent)
+    try:
+        os.makedirs(os.path.join(tmp, "audio"))
+        os.makedirs(os.path.join(tmp, "img"))
+        sr = int(results["settings"]["sample_rate"])
+        n_fft = 1024 if sr >= 16000 else 512
+        alphas = results["interpolation"]["alphas"]
+
+        def wav(name: str, wave: np.ndarray) -> str:
+            rel = f"audio/{name}.wav"
+            save_wav(os.path.join(tmp, rel), np.asarray(wave, np.float32), sr)
+            return rel
+
+        def bar_name(i: int) -> str:
+            return f"{os.path.basename(data.files[i])} bar {data.bars[i]} ({data.bpms[i]:.1f} BPM)"
+
+        s = results["settings"]
+        parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+                 f"<title>drumaae evaluation</title><style>{CSS}</style></head><body>",
+                 "<h1>drumaae evaluation</h1>",
+                 f"<p>Model <code>{html.escape(str(results['model']))}</code>; "
+                 f"{s['bars_evaluated']} of {s['bars_total']} bars from {s['files']} files; "
+                 f"{s['pairs']} interpolation pairs; Griffin-Lim {s['gl_iters']} iterations; "
+                 f"seed {s['seed']}. Full figures: <a href='results.json'>results.json</a>. "
+                 "Metrics are defined in docs/evaluation.md.</p>",
+                 "<h2>Reconstruction</h2>", _html_table(RECON_HEAD, _recon_rows(results)),
+                 "<h2>Interpolation</h2>"]
+        if results["interpolation"]["pairs"]:
+            parts.append(_html_table(INTERP_HEAD, _interp_rows(results)))
+            sim_rows = []
+            for key in ("model", "crossfade"):
+                summ = results["interpolation"][key]
+                sim_rows.append([f"{key}: similarity to source"]
+                                + [_f(v) for v in summ["similarity_to_source"]])
+                sim_rows.append([f"{key}: similarity to target"]
+                                + [_f(v) for v in summ["similarity_to_target"]])
+            parts.append("<p class='note'>Mean onset-envelope similarity of each step to the "
+                         "source and target bars (should fall / rise along alpha):</p>")
+            parts.append(_html_table(["alpha"] + [f"{a:.2f}" for a in alphas], sim_rows))
+        else:
+            parts.append("<p>Fewer than two bars: no pairs.</p>")
+        parts.append(_html_table(["prior fit", "value"], _prior_rows(results)))
+
+        for p, ex in enumerate(examples):
+            i, j = ex["source"], ex["target"]
+            row = results["interpolation"]["per_pair"][p]
+            parts.append(f"<h2>Pair {p + 1}: {html.escape(bar_name(i))} &rarr; "
+                         f"{html.escape(bar_name(j))}</h2>")
+            src_rel = wav(f"pair{p:02d}_source", data.waves[i])
+            tgt_rel = wav(f"pair{p:02d}_target", data.waves[j])
+            parts.append("<div class='steps'>" + _player(src_rel, "source")
+                         + _player(tgt_rel, "target") + "</div>")
+            for key, title in (("model", "latent interpolation (model)"),
+                               ("crossfade", "spectrogram crossfade (baseline)")):
+                labels = [f"\u03b1 = {a:.2f}" for a in alphas]
+                img = f"img/pair{p:02d}_{key}.png"
+                _figure(ex[key], labels, os.path.join(tmp, img), n_fft, sr,
+                        f"{title}, pair {p + 1}")
+                tr = row[key]["trend"]
+                parts.append(f"<h3>{html.escape(title)}: rho {_f(tr['rho'])}, "
+                             f"{'monotonic' if tr['monotonic'] else 'not monotonic'}</h3>")
+                parts.append(f"<img src='{img}' alt='{html.escape(title)} spectrograms'>")
+                players = [_player(wav(f"pair{p:02d}_{key}_{k:02d}_alpha{a:.2f}", w),
+                                   f"\u03b1 = {a:.2f}")
+                           for k, (a, w) in enumerate(zip(alphas, ex[key]))]
+                parts.append("<div class='steps'>" + "".join(players) + "</div>")
+
+        if recon_examples:
+            parts.append("<h2>Reconstruction examples (source, source_GL ceiling, model)</h2>")
+        for ex in recon_examples:
+            k = ex["index"]
+            name = f"recon{k:03d}"
+            img = f"img/{name}.png"
+            _figure([ex["source"], ex["source_gl"], ex["model"]],
+                    ["source", "source_GL", "model"], os.path.join(tmp, img), n_fft, sr,
+                    bar_name(k))
+            q = results["reconstruction"]["per_bar"][k]
+            parts.append(f"<h3>{html.escape(bar_name(k))}: model LSD "
+                         f"{_f(q['model']['lsd_db'], 2)} dB, onset F {_f(q['model']['onset_f'])}"
+                         f"; source_GL LSD {_f(q['source_gl']['lsd_db'], 2)} dB</h3>")
+            parts.append(f"<img src='{img}' alt='spectrograms of {name}'>")
+            parts.append("<div class='steps'>"
+                         + _player(wav(f"{name}_source", ex["source"]), "source")
+                         + _player(wav(f"{name}_source_gl", ex["source_gl"]), "source_GL")
+                         + _player(wav(f"{name}_model", ex["model"]), "model")
+                         + "</div>")
+        parts.append("</body></html>")
+        with open(os.path.join(tmp, "index.html"), "w", encoding="utf-8") as f:
+            f.write("\n".join(parts))
+        final = dict(results, report=os.path.join(out_dir, "index.html"))
+        with open(os.path.join(tmp, "results.json"), "w", encoding="utf-8") as f:
+            f.write(to_json(final))
+        if os.path.exists(out_dir):  # force was checked above
+            shutil.rmtree(out_dir)
+        os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return os.path.join(out_dir, "index.html")

@@ -1,0 +1,79 @@
+"""evaluate(): structure of the results, baselines beside the model, seeded sampling."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from drumaae.evaluation.evaluate import evaluate, load_eval_data, _pick_pairs
+from drumaae.evaluation.report import format_table, to_json
+
+
+def test_results_structure(eval_results):
+    r = eval_results
+    s = r["settings"]
+    assert s["bars_total"] == 8 and s["bars_evaluated"] == 6 and s["pairs"] == 2
+    rec = r["reconstruction"]
+    assert len(rec["per_bar"]) == 6
+    for key in ("model", "source_gl"):
+        assert set(rec[key]) == {"lsd_db", "sc", "onset_f"}
+        assert rec[key]["lsd_db"] >= 0 and rec[key]["sc"] >= 0
+        assert 0 <= rec[key]["onset_f"] <= 1
+    # The ceiling (true magnitude) beats an untrained model.
+    assert rec["source_gl"]["lsd_db"] < rec["model"]["lsd_db"]
+    assert rec["source_gl"]["onset_f"] > 0.5
+    it = r["interpolation"]
+    assert it["alphas"] == [0.0, 0.25, 0.5, 0.75, 1.0]
+    for key in ("model", "crossfade"):
+        summ = it[key]
+        assert len(summ["similarity_to_source"]) == len(summ["similarity_to_target"]) == 5
+        assert -1 <= summ["rho_mean"] <= 1 and 0 <= summ["monotonic_share"] <= 1
+    # A crossfade's endpoints are the true bars: it moves from source to target.
+    assert it["crossfade"]["rho_mean"] > 0.3
+    assert it["crossfade"]["endpoint_f_source"] > 0.5
+    for pair in it["per_pair"]:
+        assert pair["source"]["file"] != pair["target"]["file"]
+    p = r["prior"]
+    assert len(p["occupancy"]) == 4 and math.isclose(sum(p["occupancy"]), 1.0)
+    assert math.isfinite(p["mmd"]) and 1 <= p["effective_components"] <= 4
+    json.loads(to_json(r))  # everything serialises
+    text = format_table(r)
+    assert "source_GL" in text and "crossfade" in text and "MMD" in text
+
+
+def test_sampling_and_pairs_are_seeded(tiny_recipe, loop_dir):
+    a = load_eval_data([loop_dir], tiny_recipe.audio, max_bars=5, seed=1)
+    b = load_eval_data([loop_dir], tiny_recipe.audio, max_bars=5, seed=1)
+    assert a.total == 8 and len(a) == 5
+    assert list(zip(a.files, a.bars)) == list(zip(b.files, b.bars))
+    assert a.bpms and set(a.bpms) <= {100.0, 128.0, 120.0, 90.0}  # from the manifest
+    # Bars at 128 BPM are the recipe's bar length; others scale with tempo.
+    for w, bpm in zip(a.waves, a.bpms):
+        assert w.shape[0] == tiny_recipe.audio.bar_samples(bpm)
+    assert _pick_pairs(a, 3, 0) == _pick_pairs(b, 3, 0)
+    assert all(a.files[i] != a.files[j] for i, j in _pick_pairs(a, 3, 0))
+
+
+def test_labels_from_centroids_and_kmeans(tiny_model, tiny_recipe, loop_dir):
+    from drumaae.data.rhythm import cluster_rhythms, onset_grid
+
+    d = load_eval_data([loop_dir], tiny_recipe.audio)
+    _, cents = cluster_rhythms(onset_grid(d.features, tiny_recipe.audio), 4, seed=0)
+    r = evaluate(tiny_model, [loop_dir], pairs=0, gl_iters=1, centroids=cents, eval_data=d)
+    lab = r["prior"]["labels"]
+    assert lab["source"] == "given" and lab["bars"] == 8
+    assert 0 <= lab["nmi"] <= 1 and 0 <= lab["accuracy"] <= 1
+    assert r["interpolation"]["pairs"] == 0 and r["interpolation"]["model"] == {}
+    r2 = evaluate(tiny_model, [loop_dir], pairs=0, gl_iters=1, eval_data=d)
+    assert r2["prior"]["labels"]["source"].startswith("k-means")
+
+
+def test_report_dir_is_not_overwritten(tiny_model, loop_dir, tmp_path):
+    from drumaae.errors import OutputExistsError
+
+    (tmp_path / "rep").mkdir()
+    with pytest.raises(OutputExistsError):
+        evaluate(tiny_model, [loop_dir], report=tmp_path / "rep")

@@ -1,0 +1,69 @@
+"""Metrics: identities, orderings and tempo invariance on small generated loops."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from drumaae.evaluation import metrics
+
+SR = 8000
+
+
+def _mag(wave, n_fft=512, hop=128):
+    import librosa
+
+    return np.abs(librosa.stft(wave, n_fft=n_fft, hop_length=hop)).T
+
+
+def test_lsd_and_sc_zero_for_identical_and_grow_with_noise(make_loop):
+    x = make_loop(SR, 120.0)
+    rng = np.random.default_rng(0)
+    ref = _mag(x)
+    assert metrics.log_spectral_distance(ref, ref) == 0.0
+    assert metrics.spectral_convergence(ref, ref) == pytest.approx(0.0, abs=1e-6)
+    small = _mag(x + 0.01 * rng.standard_normal(x.size).astype(np.float32))
+    large = _mag(x + 0.1 * rng.standard_normal(x.size).astype(np.float32))
+    assert 0 < metrics.log_spectral_distance(ref, small) < metrics.log_spectral_distance(ref, large)
+    assert 0 < metrics.spectral_convergence(ref, small) < metrics.spectral_convergence(ref, large)
+    with pytest.raises(ValueError):
+        metrics.log_spectral_distance(ref, ref[:-1])
+
+
+def test_lsd_floor_bounds_silence():
+    ref = np.ones((4, 8))
+    est = np.zeros((4, 8))
+    assert metrics.log_spectral_distance(ref, est, floor_db=-60.0) == pytest.approx(60.0)
+
+
+def test_onset_f_is_bar_relative(make_loop):
+    rock_120 = make_loop(SR, 120.0, pattern="rock")
+    rock_90 = make_loop(SR, 90.0, pattern="rock")
+    funk_120 = make_loop(SR, 120.0, pattern="funk")
+    assert metrics.onset_f_measure(rock_120, rock_120, SR) == 1.0
+    # Same pattern at another tempo: same positions in the bar.
+    assert metrics.onset_f_measure(rock_120, rock_90, SR) > 0.8
+    assert metrics.onset_f_measure(rock_120, funk_120, SR) < \
+        metrics.onset_f_measure(rock_120, rock_90, SR)
+    silence = np.zeros_like(rock_120)
+    assert metrics.onset_f_measure(silence, silence, SR) == 1.0
+    assert metrics.onset_f_measure(rock_120, silence, SR) == 0.0
+    pos = metrics.bar_onsets(rock_90, SR)
+    assert pos.size and np.all((pos >= 0) & (pos < 1))
+
+
+def test_envelope_similarity_and_trend(make_loop):
+    a = make_loop(SR, 120.0, pattern="rock")
+    b = make_loop(SR, 100.0, pattern="funk")
+    ea = metrics.onset_envelope(a, SR)
+    eb = metrics.onset_envelope(b, SR)
+    assert ea.shape == eb.shape == (metrics.DEFAULT_ENVELOPE_POINTS,)
+    assert metrics.envelope_similarity(ea, ea) == pytest.approx(1.0)
+    assert metrics.envelope_similarity(ea, eb) < 1.0
+    alphas = [0, 0.25, 0.5, 0.75, 1]
+    up = metrics.trend(alphas, [1, .8, .6, .4, .2], [.2, .4, .6, .8, 1])
+    assert up["rho"] == pytest.approx(1.0) and up["monotonic"]
+    down = metrics.trend(alphas, [.2, .4, .6, .8, 1], [1, .8, .6, .4, .2])
+    assert down["rho"] == pytest.approx(-1.0) and not down["monotonic"]
+    flat = metrics.trend(alphas, [1] * 5, [1] * 5)
+    assert flat["rho"] == 0.0
