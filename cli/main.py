@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "reconstruct",
     "sample",
     "info",
+    "evaluate",
 ]
 
 
