@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "sample",
     "info",
     "evaluate",
+    "bench",
 ]
 
 

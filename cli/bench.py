@@ -1,0 +1,66 @@
+"""`drumaae bench`: speed of our audio code, training and interpolation, beside baselines."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from drumaae_cli.common import force_option, pass_errors
+
+
+@click.command("bench")
+@click.option("--quick", is_flag=True,
+              help="A small version (tiny recipe, few iterations): checks that every row runs.")
+@click.option("--recipe", default=None, metavar="NAME",
+              help="Recipe to time [default: default, or tiny with --quick].")
+@click.option("--model", "model_ref", default=None, metavar="PATH",
+              help="A .keras model to time interpolate/serving with [default: the bundled "
+                   "model, else an untrained model of the recipe].")
+@click.option("--repeats", type=click.IntRange(min=1), default=None,
+              help="Timed runs per row (the median is reported).")
+@click.option("--no-subprocess", is_flag=True,
+              help="Skip the rows that start child processes (end-to-end interpolate, import "
+                   "time, peak memory).")
+@click.option("--no-savedmodel", is_flag=True, help="Skip the SavedModel export and latency.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None,
+              metavar="OUT", help="Also write the result as JSON.")
+@force_option
+@pass_errors
+def command(quick, recipe, model_ref, repeats, no_subprocess, no_savedmodel, json_out, force):
+    """Time Griffin-Lim and the feature pipeline against librosa, training steps/s, interpolate
+    (end to end and model only), SavedModel latency and peak memory, in one run.
+
+    Prints a Markdown table with the machine, its load average and the date; ratios compare
+    rows measured in this same run (> 1 favours ours). See docs/benchmarks.md.
+
+    \b
+    Example:
+      drumaae bench
+      drumaae bench --quick --json bench.json
+    """
+    import json
+
+    from drumaae.evaluation.bench import BenchConfig, format_rows, run_bench
+
+    if json_out is not None and os.path.exists(json_out) and not force:
+        raise click.ClickException(
+            f"{json_out} already exists; pass --force to overwrite it or choose another --json")
+    kw = {}
+    if recipe:
+        kw["recipe"] = recipe
+    if repeats:
+        kw["repeats"] = repeats
+    if model_ref:
+        kw["model"] = model_ref
+    if no_subprocess:
+        kw["subprocess"] = False
+    if no_savedmodel:
+        kw["savedmodel"] = False
+    cfg = BenchConfig.quick(**kw) if quick else BenchConfig(**kw)
+    result = run_bench(cfg, progress=lambda text: click.echo(text, err=True))
+    click.echo(format_rows(result))
+    if json_out is not None:
+        with open(json_out, "w", encoding="utf-8") as f:
+            json.dump(result, f, indent=1)
+            f.write("\n")
