@@ -36,7 +36,7 @@ def command(codes, out_path, bpm, iters, seed, model_ref, tracking_uri, server, 
 
     \b
     Example:
-      drumaae encode examples/funk_97bpm.wav --out funk.npz
+      drumaae encode examples/funk_127bpm.wav --out funk.npz
       drumaae decode funk.npz --out funk_decoded.wav --bpm 110 --gl-iters 64
     """
     from drumaae import transform

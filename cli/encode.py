@@ -37,7 +37,7 @@ def command(audio, out_path, bar_list, bpm, bars, model_ref, tracking_uri, serve
 
     \b
     Example:
-      drumaae encode examples/funk_97bpm.wav --out funk.npz
+      drumaae encode examples/funk_127bpm.wav --out funk.npz
       drumaae encode loop.wav --bar 0 --bpm 128 --out loop.json --json
     """
     from drumaae import transform

@@ -76,7 +76,7 @@ def command(src, tgt, steps, out_dir, tempo, bar, src_bar, tgt_bar, bpm, src_bpm
 
     \b
     Example:
-      drumaae interpolate examples/funk_97bpm.wav examples/rock_120bpm.wav --steps 5 --out morph/
+      drumaae interpolate examples/funk_127bpm.wav examples/house_83bpm.wav --steps 5 --out morph/
       drumaae interpolate a.wav b.wav --tempo blend --src-bar 1 --model models:/drumaae@prod
     """
     from drumaae import transform

@@ -37,7 +37,7 @@ def command(audio, out_path, bar_list, bpm, bars, iters, seed, model_ref, tracki
 
     \b
     Example:
-      drumaae reconstruct examples/funk_97bpm.wav --out funk_recon.wav
+      drumaae reconstruct examples/funk_127bpm.wav --out funk_recon.wav
       drumaae reconstruct loop.wav --bar 2 --gl-iters 128 --out bar2.wav
     """
     from drumaae import transform
