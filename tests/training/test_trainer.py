@@ -1,0 +1,121 @@
+"""train(): outputs, refusal to overwrite, resume after a kill, NaN stop."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+from drumaae.errors import OutputExistsError, TrainingError
+from drumaae.models import DrumAAE, load_model
+from drumaae.training import train
+
+DRUMAAE = os.path.join(os.path.dirname(sys.executable), "drumaae")
+
+
+def test_outputs_and_continuous_resume_in_process(tmp_path, loops_dir, tiny_recipe):
+    out = tmp_path / "run"
+    first = train(tiny_recipe, [loops_dir], out, epochs=1, progress=False, log=lambda m: None)
+    steps = -(-first.train_bars // tiny_recipe.training.batch_size)
+    assert first.train_iterations == steps and first.epochs_run == 1
+    for name in ("model.keras", "recipe.yaml", "history.json", "checkpoints/last.keras",
+                 "checkpoints/state.json"):
+        assert (out / name).is_file(), name
+    assert yaml.safe_load((out / "recipe.yaml").read_text())["training"]["epochs"] == 1
+    second = train(tiny_recipe, [loops_dir], out, epochs=2, resume=True, progress=False,
+                   log=lambda m: None)
+    assert second.initial_epoch == 1 and second.epochs_run == 1
+    assert second.train_iterations == 2 * steps  # the optimizers continue, not restart
+    assert second.history["epoch"] == [1, 2]
+    assert second.history["recon/loss"][0] == first.history["recon/loss"][0]
+    model = load_model(second.model_path)
+    assert model.train_iterations == 2 * steps
+    assert int(model.d_optimizer.iterations.numpy()) == 2 * steps
+    assert int(model.e_optimizer.iterations.numpy()) == 2 * steps
+
+
+def test_refuses_non_empty_out_and_resume_without_checkpoint(tmp_path, loops_dir, tiny_recipe):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "notes.txt").write_text("mine")
+    with pytest.raises(OutputExistsError, match="use --resume to continue.*another --out"):
+        train(tiny_recipe, [loops_dir], tmp_path / "run", epochs=1, progress=False)
+    with pytest.raises(TrainingError, match="nothing to resume"):
+        train(tiny_recipe, [loops_dir], tmp_path / "empty", resume=True, progress=False)
+
+
+def test_nan_stops_with_a_clear_error(tmp_path, loops_dir, tiny_recipe, monkeypatch):
+    from keras import ops
+
+    def nan_loss(self, x, x_hat):
+        diff = ops.cast(x, "float32") - ops.cast(x_hat, "float32")
+        return ops.mean(ops.abs(diff)) + float("nan")
+
+    monkeypatch.setattr(DrumAAE, "_reconstruction", nan_loss)
+    with pytest.raises(TrainingError) as info:
+        train(tiny_recipe, [loops_dir], tmp_path / "run", epochs=2, progress=False,
+              log=lambda m: None)
+    text = str(info.value)
+    assert "loss became NaN at epoch 1 step 1" in text
+    assert "lower the learning rates" in text and "--precision float32" in text
+    assert not (tmp_path / "run" / "model.keras").exists()
+
+
+def test_killed_subprocess_resumes_with_every_epoch(tmp_path, loops_dir):
+    epochs = 30
+    recipe = tmp_path / "slow.yaml"
+    recipe.write_text(yaml.safe_dump({"base": "tiny", "name": "killme",
+                                      "training": {"epochs": epochs}}))
+    out = tmp_path / "run"
+    state = out / "checkpoints" / "state.json"
+    cmd = [DRUMAAE, "train", "--recipe", str(recipe), "--data", loops_dir, "--out", str(out),
+           "--no-mlflow", "--quiet"]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 300
+        while not state.exists():
+            assert proc.poll() is None, proc.stdout.read().decode()[-3000:]
+            assert time.time() < deadline, "no checkpoint within 300 s"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()
+    done = json.loads(state.read_text())["epochs_done"]
+    assert 1 <= done < epochs, f"killed after {done} epochs: make the run longer"
+    assert not (out / "model.keras").exists()
+    killed_losses = json.loads(state.read_text())["history"]["recon/loss"]
+
+    run = subprocess.run(cmd + ["--resume"], env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert f"resumed at step" in run.stderr
+    history = json.loads((out / "history.json").read_text())
+    assert history["epoch"] == list(range(1, epochs + 1))
+    assert history["recon/loss"][:done] == killed_losses[:done]
+    assert all(len(v) == epochs for v in history.values())
+    model = load_model(out / "model.keras")
+    steps = history["step"][0]
+    assert history["step"] == [steps * e for e in range(1, epochs + 1)]
+    assert model.train_iterations == epochs * steps
+
+
+def test_cli_without_data_is_one_error_line(tmp_path):
+    run = subprocess.run([DRUMAAE, "train", "--recipe", "tiny", "--out", str(tmp_path / "r")],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1
+    errors = [line for line in run.stderr.splitlines() if line.startswith("Error:")]
+    assert errors == ["Error: no training data: pass --data with audio files or folders "
+                      "(e.g. a corpus made by 'drumaae corpus render')"]
+    run = subprocess.run([DRUMAAE, "train", "--recipe", "tiny", "--data",
+                          str(tmp_path / "missing")], capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 1 and "does not exist" in run.stderr
