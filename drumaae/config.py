@@ -124,7 +124,9 @@ class ModelConfig:
             ``hypersphere`` (means spread on a sphere in all dimensions).
         prior_radius: distance of each component's mean from the origin.
         prior_radial_std: spread of a component along its arm.
-        prior_tangential_std: spread across the arm (and in the other dimensions).
+        prior_tangential_std: spread across the arm (in the plane of the star).
+        prior_other_std: ``radial``: spread in the other d - 2 dimensions, which carry what
+            the rhythm label does not (timbre, level).
         use_labels: feed rhythm-cluster labels to the discriminator (semi-supervised AAE).
         dropout: dropout rate in encoder and discriminator.
     """
@@ -140,12 +142,14 @@ class ModelConfig:
     prior_radius: float = 4.0
     prior_radial_std: float = 0.5
     prior_tangential_std: float = 0.1
+    prior_other_std: float = 1.0
     use_labels: bool = True
     dropout: float = 0.1
 
     def validate(self, audio: AudioConfig | None = None) -> None:
         _positive(self, "model", ["latent_dim", "kernel_size", "num_components",
-                                  "prior_radius", "prior_radial_std", "prior_tangential_std"])
+                                  "prior_radius", "prior_radial_std", "prior_tangential_std",
+                                  "prior_other_std"])
         for key in ("encoder_filters", "generator_filters", "discriminator_units"):
             values = getattr(self, key)
             if not values or any(v <= 0 for v in values):
@@ -193,8 +197,8 @@ class TrainingConfig:
     epochs: int = 50
     steps_per_epoch: int = 0
     ae_learning_rate: float = 1e-3
-    d_learning_rate: float = 2e-3
-    e_learning_rate: float = 2e-4
+    d_learning_rate: float = 1e-3
+    e_learning_rate: float = 1e-3
     beta_1: float = 0.5
     recon_loss: str = "l1"
     recon_weight: float = 1.0
@@ -295,6 +299,13 @@ def _coerce(key: str, value: Any, annotation: Any) -> Any:
             raise RecipeError(f"{key} must be an integer, got {value!r}")
         return value
     if annotation is float:
+        if isinstance(value, str):
+            # PyYAML reads YAML 1.1, where `1e-3` (no dot) is a string; YAML 1.2 and every
+            # user read it as a number.
+            try:
+                return float(value)
+            except ValueError:
+                pass
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise RecipeError(f"{key} must be a number, got {value!r}")
         return float(value)

@@ -68,6 +68,15 @@ def test_unknown_recipe_and_self_include(tmp_path):
         load_recipe(bad)
 
 
+def test_exponent_without_dot_is_a_number(tmp_path):
+    path = tmp_path / "lr.yaml"
+    path.write_text("base: tiny\ntraining:\n  d_learning_rate: 1e-3\n")
+    assert load_recipe(path).training.d_learning_rate == 1e-3
+    path.write_text("base: tiny\ntraining:\n  d_learning_rate: fast\n")
+    with pytest.raises(RecipeError, match="training.d_learning_rate must be a number"):
+        load_recipe(path)
+
+
 def test_overrides_and_flat_params():
     recipe = load_recipe("tiny", {"training": {"epochs": 9}})
     assert recipe.training.epochs == 9

@@ -45,7 +45,7 @@ def build_model(recipe: Recipe, seed: int | None = None) -> DrumAAE:
                                         dropout=m.dropout, seed=seed + 1, name="discriminator")
     prior = GaussianMixturePrior(m.num_components, m.latent_dim, m.prior_layout,
                                  m.prior_radius, m.prior_radial_std, m.prior_tangential_std,
-                                 seed=seed + 2, name="prior")
+                                 other_std=m.prior_other_std, seed=seed + 2, name="prior")
     model = DrumAAE(encoder, generator, discriminator, prior,
                     audio=dataclasses.asdict(a), recipe=recipe.to_dict(), name="drum_aae")
     model.build((None, a.bar_frames, a.n_bins))

@@ -10,18 +10,23 @@ from keras import ops
 
 
 def mixture_layout(num_components: int, latent_dim: int, layout: str, radius: float,
-                   radial_std: float, tangential_std: float) -> tuple[np.ndarray, np.ndarray]:
+                   radial_std: float, tangential_std: float, other_std: float | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """Means `(K, d)` and scale matrices `(K, d, d)` of the mixture (x = mean + scale @ eps).
 
     ``radial``: Makhzani et al.'s "star": component k's arm points at angle 2*pi*k/K in the
     plane of the first two dimensions; each component is elongated along its arm
-    (`radial_std`) and narrow across it and in every other dimension (`tangential_std`).
+    (`radial_std`), narrow across it (`tangential_std`), and spread `other_std` in the
+    remaining d - 2 dimensions (they carry what is not rhythm: timbre, level).
     ``hypersphere``: means at `radius` along K fixed pseudo-random directions of R^d (seed 0),
-    each component elongated along its own direction.
+    each component elongated along its own direction (`radial_std`) and `tangential_std`
+    across it.
     """
     k, d = int(num_components), int(latent_dim)
     diag = np.full(d, float(tangential_std))
     diag[0] = float(radial_std)
+    if layout == "radial" and other_std is not None:
+        diag[2:] = float(other_std)
     means = np.zeros((k, d))
     scales = np.zeros((k, d, d))
     if layout == "radial":
@@ -63,6 +68,7 @@ class GaussianMixturePrior(keras.layers.Layer):
         radius: distance of the means from the origin.
         radial_std: spread along a component's arm.
         tangential_std: spread across it.
+        other_std: ``radial`` only: spread in dimensions 3..d (None: `tangential_std`).
         seed: seed of sampling.
 
     Call arguments:
@@ -79,7 +85,7 @@ class GaussianMixturePrior(keras.layers.Layer):
 
     def __init__(self, num_components: int, latent_dim: int, layout: str = "radial",
                  radius: float = 4.0, radial_std: float = 0.5, tangential_std: float = 0.1,
-                 seed: int | None = None, **kwargs):
+                 other_std: float | None = None, seed: int | None = None, **kwargs):
         kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         self.num_components = int(num_components)
@@ -88,10 +94,11 @@ class GaussianMixturePrior(keras.layers.Layer):
         self.radius = float(radius)
         self.radial_std = float(radial_std)
         self.tangential_std = float(tangential_std)
+        self.other_std = None if other_std is None else float(other_std)
         self.seed = seed
         self.means_np, self.scales_np = mixture_layout(
             self.num_components, self.latent_dim, self.layout, self.radius,
-            self.radial_std, self.tangential_std)
+            self.radial_std, self.tangential_std, self.other_std)
         inv = np.linalg.inv(self.scales_np.astype("float64"))
         self.inv_scales_np = inv.astype("float32")
         self.log_dets_np = np.log(np.abs(np.linalg.det(self.scales_np.astype("float64")))
@@ -152,5 +159,6 @@ class GaussianMixturePrior(keras.layers.Layer):
         config = super().get_config()
         config.update(num_components=self.num_components, latent_dim=self.latent_dim,
                       layout=self.layout, radius=self.radius, radial_std=self.radial_std,
-                      tangential_std=self.tangential_std, seed=self.seed)
+                      tangential_std=self.tangential_std, other_std=self.other_std,
+                      seed=self.seed)
         return config

@@ -116,6 +116,18 @@ def test_prior_layout_sampling_and_assignment(layout):
     assert lp[0] > lp[1] + 100
 
 
+def test_radial_prior_other_dimensions_spread():
+    prior = GaussianMixturePrior(6, 5, layout="radial", radius=4.0, radial_std=0.5,
+                                 tangential_std=0.1, other_std=1.0)
+    z = prior.sample(4000, component=2, seed=0)
+    np.testing.assert_allclose(z[:, 2:].std(0), 1.0, atol=0.06)
+    assert prior.get_config()["other_std"] == 1.0
+    # In the plane, still a narrow arm: spread across it is tangential_std.
+    u = prior.means_np[2][:2] / 4.0
+    across = z[:, :2] @ np.array([-u[1], u[0]])
+    assert abs(across.std() - 0.1) < 0.01
+
+
 def test_prior_rejects_bad_component():
     prior = GaussianMixturePrior(4, 2)
     with pytest.raises(ValueError, match="component"):
