@@ -35,7 +35,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
     \b
     Example:
-      drumaae interpolate examples/funk.wav examples/rock.wav --steps 5 --out morph/
+      drumaae interpolate examples/funk_127bpm.wav examples/house_83bpm.wav --steps 5 --out morph/
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
