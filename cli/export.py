@@ -42,9 +42,8 @@ def command(out_dir, model_ref, tracking_uri, name, version, gl_iters, force, as
     start = time.monotonic()
     err = click.get_text_stream("stderr")
 
-    def progress(message: str) -> None:
-        if not as_json:
-            click.echo(f"[{time.monotonic() - start:5.1f}s] {message}", file=err)
+    def progress(message: str) -> None:  # stderr, so --json output stays clean
+        click.echo(f"[{time.monotonic() - start:5.1f}s] {message}", file=err)
 
     progress(f"loading model {model_ref or '(bundled default)'}")
     model = load_model_ref(model_ref, tracking_uri=tracking_uri)

@@ -13,20 +13,17 @@ from drumaae_cli.main import cli
 
 
 def test_export_command_writes_next_version(exported, tmp_path):
-    runner = CliRunner()
     out = tmp_path / "exports"
-    result = runner.invoke(cli, ["export", str(out), "--model", str(exported.keras_path),
-                                 "--name", "drums", "--gl-iters", "2"])
-    assert result.exit_code == 0, result.output
-    assert result.stdout.strip().splitlines()[-1] == str(out / "drums" / "1")
-    assert "writing the SavedModel" in result.stderr  # progress goes to stderr
-    result = runner.invoke(cli, ["export", str(out), "--model", str(exported.keras_path),
-                                 "--name", "drums", "--gl-iters", "2", "--json"])
+    os.makedirs(out / "drums" / "1")
+    result = CliRunner().invoke(cli, ["export", str(out), "--model", str(exported.keras_path),
+                                      "--name", "drums", "--gl-iters", "2", "--json"])
     assert result.exit_code == 0, result.output
     info = json.loads(result.stdout)
+    assert info["path"] == str(out / "drums" / "2")
     assert info["version"] == 2 and info["gl_iters"] == 2
     assert info["audio"]["sample_rate"] == exported.audio.sample_rate
     assert sorted(os.listdir(out / "drums")) == ["1", "2"]
+    assert "writing the SavedModel" in result.stderr  # progress goes to stderr
 
 
 def test_export_command_refuses_existing_version(exported, tmp_path):

@@ -63,3 +63,24 @@ def test_server_errors_are_one_line_exit_1(server, exported, make_loop, tmp_path
                                  "--server", server.url, "--model-name", "drums",
                                  "--gl-iters", "99", "--out", str(tmp_path / "o2")])
     assert result.exit_code == 1 and "Griffin-Lim" in result.output
+
+
+def test_encode_then_decode_through_the_server(server, exported, make_loop, tmp_path):
+    src, _ = _wavs(tmp_path, exported, make_loop)
+    runner = CliRunner()
+    remote = ["--server", server.url, "--model-name", "drums"]
+    result = runner.invoke(cli, ["encode", src, "--bpm", "120", "--bars", "1",
+                                 "--out", str(tmp_path / "codes.npz"), *remote])
+    assert result.exit_code == 0, result.output
+    local = runner.invoke(cli, ["encode", src, "--bpm", "120", "--bars", "1",
+                                "--out", str(tmp_path / "local.npz"),
+                                "--model", str(exported.keras_path)])
+    assert local.exit_code == 0, local.output
+    np.testing.assert_allclose(np.load(tmp_path / "codes.npz")["codes"],
+                               np.load(tmp_path / "local.npz")["codes"], atol=1e-4)
+    result = runner.invoke(cli, ["decode", str(tmp_path / "codes.npz"),
+                                 "--out", str(tmp_path / "bar.wav"), *remote])
+    assert result.exit_code == 0, result.output
+    wave, sr = sf.read(tmp_path / "bar.wav", dtype="float32")
+    assert sr == exported.audio.sample_rate
+    assert len(wave) == exported.audio.bar_samples(120.0)

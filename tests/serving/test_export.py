@@ -22,7 +22,8 @@ import tensorflow as tf
 from drumaae.audio.features import bar_features, render_bars
 from drumaae.errors import DrumaaeError, OutputExistsError
 from drumaae.models import build_model
-from drumaae.serving.export import SIDECAR, SIGNATURES, export_model, read_export_settings
+from drumaae.serving.export import (SIGNATURES, export_model, next_version,
+                                    read_export_settings)
 
 CODE_ATOL = 1e-4
 AUDIO_RTOL_OF_PEAK = 1e-4
@@ -98,16 +99,16 @@ def test_layout_versions_and_sidecar(exported):
 def test_existing_version_refused_unless_force(exported, tmp_path):
     with pytest.raises(OutputExistsError, match="--force"):
         export_model(exported.model, exported.base, name="drums", version=1)
-    path = export_model(exported.model, tmp_path, name="m", version=3, gl_iters=1)
-    stamp = json.load(open(os.path.join(path, SIDECAR)))["exported_at"]
-    again = export_model(exported.model, tmp_path, name="m", version=3, gl_iters=2, force=True)
-    assert again == path and read_export_settings(path)["gl_iters"] == 2
-    assert stamp  # replaced in place, nothing else left beside it
-    assert sorted(os.listdir(tmp_path / "m")) == ["3"]
-    assert export_model(exported.model, tmp_path, name="m", gl_iters=1).endswith(
-        os.path.join("m", "4"))
+    os.makedirs(tmp_path / "m" / "3")  # e.g. a half-copied folder someone left
+    path = export_model(exported.model, tmp_path, name="m", version=3, gl_iters=2, force=True)
+    assert path == str(tmp_path / "m" / "3") and read_export_settings(path)["gl_iters"] == 2
+    assert os.path.isfile(os.path.join(path, "saved_model.pb"))
+    assert sorted(os.listdir(tmp_path / "m")) == ["3"]  # nothing else left beside it
+    assert next_version(tmp_path / "m") == 4 and next_version(tmp_path / "none") == 1
     with pytest.raises(DrumaaeError, match="model name"):
         export_model(exported.model, tmp_path, name="../evil")
+    with pytest.raises(DrumaaeError, match="version"):
+        export_model(exported.model, tmp_path, name="m", version=0)
 
 
 def test_signatures_are_float32_named_and_interpolate_is_default(exported):
