@@ -180,7 +180,8 @@ def trend(alphas: Sequence[float], to_source: Sequence[float], to_target: Sequen
         ``rho_target`` (Spearman rho of similarity-to-target with alpha; +1 = rises
         monotonically), ``rho_source`` (same for the source; -1 = falls monotonically),
         ``rho`` = (rho_target - rho_source) / 2 in [-1, 1], and ``monotonic`` (bool: to_target
-        never falls and to_source never rises by more than `tolerance`).
+        never falls and to_source never rises by more than `tolerance` from one step to the
+        next, and overall to_target rises and to_source falls by more than `tolerance`).
     """
     from scipy.stats import spearmanr
 
@@ -196,5 +197,8 @@ def trend(alphas: Sequence[float], to_source: Sequence[float], to_target: Sequen
             return float(spearmanr(a, x).statistic)
 
     rt, rs = rho(t), rho(s)
-    monotonic = bool(np.all(np.diff(t) >= -tolerance) and np.all(np.diff(s) <= tolerance))
+    # Flat curves (a decoder that ignores z) must not count as monotonic: both curves must
+    # also move the right way by more than the tolerance overall.
+    monotonic = bool(np.all(np.diff(t) >= -tolerance) and np.all(np.diff(s) <= tolerance)
+                     and t[-1] - t[0] > tolerance and s[0] - s[-1] > tolerance)
     return {"rho_target": rt, "rho_source": rs, "rho": (rt - rs) / 2.0, "monotonic": monotonic}

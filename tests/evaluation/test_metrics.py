@@ -66,4 +66,6 @@ def test_envelope_similarity_and_trend(make_loop):
     down = metrics.trend(alphas, [.2, .4, .6, .8, 1], [1, .8, .6, .4, .2])
     assert down["rho"] == pytest.approx(-1.0) and not down["monotonic"]
     flat = metrics.trend(alphas, [1] * 5, [1] * 5)
-    assert flat["rho"] == 0.0
+    assert flat["rho"] == 0.0 and not flat["monotonic"]  # a decoder ignoring z
+    nearly_flat = metrics.trend(alphas, [.8, .8, .8, .8, .805], [.9, .9, .9, .9, .9])
+    assert not nearly_flat["monotonic"]
