@@ -259,6 +259,10 @@ def write_report(results: dict, out_dir: str | os.PathLike, *, data, examples: l
                          f"{html.escape(bar_name(j))}</h2>")
             src_rel = wav(f"pair{p:02d}_source", data.waves[i])
             tgt_rel = wav(f"pair{p:02d}_target", data.waves[j])
+            img = f"img/pair{p:02d}_inputs.png"
+            _figure([data.waves[i], data.waves[j]], ["source", "target"],
+                    os.path.join(tmp, img), n_fft, sr, f"pair {p + 1}: the true bars")
+            parts.append(f"<img src='{img}' alt='source and target spectrograms'>")
             parts.append("<div class='steps'>" + _player(src_rel, "source")
                          + _player(tgt_rel, "target") + "</div>")
             for key, title in (("model", "latent interpolation (model)"),

@@ -34,7 +34,7 @@ def test_report_references_only_existing_files(eval_results):
     images = [r for t, r in parser.refs if t == "img"]
     # 1 pair: source, target, 5 model steps, 5 crossfade steps; 1 reconstruction example x 3.
     assert len(audio) == 2 + 5 + 5 + 3
-    assert len(images) == 2 + 1
+    assert len(images) == 3 + 1  # inputs, model, crossfade; one reconstruction
     for ref in audio:
         info = sf.info(os.path.join(folder, ref))
         assert info.samplerate == eval_results["settings"]["sample_rate"] and info.frames > 0
