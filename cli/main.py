@@ -14,6 +14,7 @@ from drumaae_cli.common import DrumaaeGroup
 COMMAND_MODULES = [
     "corpus",
     "train",
+    "models",
     "export",
     "encode",
     "decode",

@@ -26,6 +26,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from typing import Any, Callable
@@ -361,7 +362,10 @@ class Tracker:
         mlflow.set_tracking_uri(self.tracking_uri)
         mlflow.set_registry_uri(self.tracking_uri)
         try:
-            with _example_folder_fix(), mlflow.start_run(
+            # MLflow validates the input example with model.predict, whose progress bar
+            # would land in the caller's stdout.
+            with _example_folder_fix(), contextlib.redirect_stdout(sys.stderr), \
+                    mlflow.start_run(
                     run_id=self.run_id, nested=mlflow.active_run() is not None):
                 info = mlflow.keras.log_model(
                     model, name="model", signature=signature, input_example=example,

@@ -104,3 +104,21 @@ def test_history_json_matches(tracked):
 
     with open(os.path.join(result.out_dir, "history.json")) as f:
         assert json.load(f)["epoch"] == [1, 2]
+
+
+def test_models_cli_lists_and_registers(tracked):
+    from click.testing import CliRunner
+
+    from drumaae_cli.main import cli
+
+    uri, result, _ = tracked
+    runner = CliRunner()
+    out = runner.invoke(cli, ["models", "register", f"runs:/{result.run_id}/model", "--name",
+                              "drums", "--alias", "second", "--tracking-uri", uri])
+    assert out.exit_code == 0, out.output
+    assert "models:/drums/2" in out.output
+    out = runner.invoke(cli, ["models", "list", "--tracking-uri", uri, "--json"])
+    assert out.exit_code == 0, out.output
+    rows = json.loads(out.output)
+    assert [(r["version"], r["aliases"]) for r in rows] == [("1", ["champion"]),
+                                                              ("2", ["second"])]
