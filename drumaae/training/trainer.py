@@ -244,13 +244,14 @@ def _label(data: TrainData, recipe: Recipe, log: Callable[[str], None]) -> None:
         log(f"note: {len(data.train_index)} training bars < {k} rhythm clusters: training "
             "without rhythm labels")
         return
-    train_feats = np.stack([f for _, f in iterate_bars(data.train_index, a)])
-    labels, centroids = rhythm_labels(train_feats, a, k, seed=recipe.training.seed)
+    # Streamed: only the small onset grids are kept, never every bar's features.
+    labels, centroids = rhythm_labels((f for _, f in iterate_bars(data.train_index, a)), a, k,
+                                      seed=recipe.training.seed)
     data.train_labels = np.asarray(labels, np.int32)
     data.centroids = np.asarray(centroids, np.float32)
     if len(data.val_index):
-        val_feats = np.stack([f for _, f in iterate_bars(data.val_index, a)])
-        data.val_labels = assign_rhythms(onset_grid(val_feats, a), data.centroids)
+        grids = np.stack([onset_grid(f, a) for _, f in iterate_bars(data.val_index, a)])
+        data.val_labels = assign_rhythms(grids, data.centroids)
     counts = np.bincount(data.train_labels, minlength=k).tolist()
     log(f"rhythm labels: {k} clusters, training bars per cluster {counts}")
 
