@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import logging
+import os
+import sys
+import warnings
 
 import click
 
@@ -46,5 +50,19 @@ for _name in COMMAND_MODULES:
     cli.add_command(importlib.import_module(f"drumaae_cli.{_name}").command)
 
 
+def _quiet_libraries(debug: bool) -> None:
+    """Keep a user's terminal to our own output: TensorFlow's C++ start-up lines, Python
+    warnings from Keras/TF, and MLflow's store-migration INFO lines would otherwise precede
+    every result and every one-line `Error:`. `--debug` keeps them all."""
+    if debug:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    warnings.simplefilter("ignore")
+    for name in ("mlflow", "alembic", "tensorflow", "absl", "numba", "h5py"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def main() -> None:
+    _quiet_libraries("--debug" in sys.argv[1:2])
     cli(prog_name="drumaae")
