@@ -187,12 +187,23 @@ def bench_griffin_lim(audio, iters: int, n_bars: int, repeats: int) -> list[Row]
                                             random_state=0) for s in spec])
 
     lib_s, lib = _timed(theirs, repeats)
+    # render_bars called eagerly (how a plain library call runs it) vs inside one tf.function.
+    from drumaae.audio.features import bar_features, render_bars
+
+    feats = bar_features(x, audio)
+    eager_s, _ = _timed(lambda: render_bars(feats, audio, length, iters=iters).numpy(), repeats)
+    graph = tf.function(lambda f: render_bars(f, audio, length, iters=iters))
+    graph(feats)
+    graph_s, _ = _timed(lambda: graph(feats).numpy(), repeats)
     sc = lambda y: float(spectral_convergence(mag, stft_magnitude(y, audio.n_fft, hop)))  # noqa
     return [
         Row("griffin-lim", f"{n_bars} bars x {iters} iterations", ours_s, lib_s, "s",
             lib_s / ours_s, f"vs librosa.griffinlim; first call (trace) {trace:.2f} s excluded"),
         Row("griffin-lim", "spectral convergence reached (lower is better)", sc(ours), sc(lib),
             "", None, "same iterations, momentum 0.99"),
+        Row("griffin-lim", f"render_bars, {n_bars} bars: in a tf.function vs eager", graph_s,
+            eager_s, "s", eager_s / graph_s,
+            "eager = how a plain Python call (e.g. transform's LocalBackend) runs it"),
     ]
 
 
