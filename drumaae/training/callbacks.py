@@ -78,8 +78,8 @@ class EpochCheckpoint(keras.callbacks.Callback):
         extra_state: stored with each state (data hash, run id...); a callable is called at
             each save and its dict merged in.
         save: function ``(model, path)`` writing the model (default `save_model`).
-        write: False on non-chief workers of a multi-worker run: they still call `save`
-            (collective reads) but into a temporary folder.
+            Non-chief workers of a multi-worker run get a scratch `checkpoint_dir`: they
+            must still save (variables are read collectively).
     """
 
     def __init__(self, checkpoint_dir: str, history: dict[str, list], *,

@@ -33,7 +33,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from drumaae.registry import DEFAULT_TRACKING_URI, resolve_tracking_uri
+from drumaae.registry import resolve_tracking_uri
 
 __all__ = ["Tracker", "describe_store", "DEFAULT_EXPERIMENT"]
 

@@ -97,7 +97,7 @@ def test_killed_subprocess_resumes_with_every_epoch(tmp_path, loops_dir):
     run = subprocess.run(cmd + ["--resume"], env=env, capture_output=True, text=True,
                          timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
-    assert f"resumed at step" in run.stderr
+    assert "resumed at step" in run.stderr
     history = json.loads((out / "history.json").read_text())
     assert history["epoch"] == list(range(1, epochs + 1))
     assert history["recon/loss"][:done] == killed_losses[:done]
