@@ -119,3 +119,26 @@ def test_cli_without_data_is_one_error_line(tmp_path):
                           str(tmp_path / "missing")], capture_output=True, text=True,
                          timeout=300)
     assert run.returncode == 1 and "does not exist" in run.stderr
+
+
+def test_corpus_folder_uses_its_held_out_kits(tmp_path, make_loop, tiny_recipe):
+    from drumaae.audio.io import save_wav
+    from drumaae.training.trainer import prepare_data
+
+    sr = tiny_recipe.audio.sample_rate
+    files = []
+    for part, kits in (("train", ["kitA", "kitB"]), ("val", ["kitC"])):
+        (tmp_path / part).mkdir()
+        for i, kit in enumerate(kits):
+            for j, (bpm, pattern) in enumerate(((100, "rock"), (125, "funk"))):
+                name = f"{part}/{i}{j}_{kit}_{pattern}.wav"
+                save_wav(tmp_path / name, make_loop(sr, bpm, bars=1, seed=i * 2 + j,
+                                                    pattern=pattern), sr)
+                files.append({"path": name, "bpm": bpm, "kit": kit, "split": part})
+    (tmp_path / "manifest.json").write_text(json.dumps({"files": files}))
+    data = prepare_data(tiny_recipe, [tmp_path], log=lambda m: None)
+    assert "held-out kits" in data.split
+    assert {os.path.basename(os.path.dirname(f.path)) for f in data.val_index.files} == {"val"}
+    assert len(data.train_index.files) == 4 and len(data.val_index.files) == 2
+    assert sorted({f.bpm for f in data.train_index.files}) == [100.0, 125.0]  # from manifest
+    assert data.train_labels is not None and data.val_labels is not None
