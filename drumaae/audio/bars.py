@@ -29,6 +29,7 @@ __all__ = ["BarCut", "cut_bars", "estimate_tempo", "loop_bar_count", "LOOP_MAX_S
 MAX_BPM = 400.0
 LOOP_MAX_SECONDS = 30.0
 PLAUSIBLE_BPM = (70.0, 180.0)
+LOOP_MAX_BPM = 220.0
 _HOP = 128  # onset-envelope hop: 5.8 ms at 22.05 kHz
 # Octave-equivalent penalties for reading the tracker at another metrical level.
 _LEVELS = {1.0: 0.0, 2.0: 0.15, 0.5: 0.15, 1.5: 0.3, 2.0 / 3.0: 0.3}
@@ -126,7 +127,7 @@ def loop_bar_count(samples, sr: int, beats_per_bar: int = 4,
                    tracker_bpm: float | None = None) -> tuple[int, float]:
     """Choose the whole number of bars of a loop: returns ``(n_bars, bpm)``.
 
-    Candidates are the bar counts whose tempo lies in (20, MAX_BPM]. A candidate must put
+    Candidates are the bar counts whose tempo lies in (20, LOOP_MAX_BPM]. A candidate must put
     strong onsets on its beat grid (salience within `_GRID_GATE` of the best candidate);
     among those, the winner minimises the distance (octaves) to the tracker's estimate read
     at any metrical level, plus that level's penalty, plus the distance outside 70-180 BPM,
@@ -139,7 +140,9 @@ def loop_bar_count(samples, sr: int, beats_per_bar: int = 4,
     env = _onset_envelope(np.tile(x, 3), sr)
     offset = int(round(x.size / _HOP))
     bar_seconds = beats_per_bar * 60.0
-    candidates = [n for n in range(1, int(duration * MAX_BPM / bar_seconds) + 1)
+    # A loop read above LOOP_MAX_BPM is a metrical-level error (a 2-bar funk loop at ~100
+    # BPM read as 5 bars at 250 was seen), not a tempo anyone plays a one-bar groove at.
+    candidates = [n for n in range(1, int(duration * LOOP_MAX_BPM / bar_seconds) + 1)
                   if n * bar_seconds / duration > 20.0]
     if not candidates:
         candidates = [1]
