@@ -22,6 +22,8 @@ def test_bucketed_features_equal_bar_features(tiny_recipe):
         ref = bar_features(bar[None], a).numpy()[0]
         assert feat.shape == ref.shape
         np.testing.assert_allclose(feat, ref, atol=1e-5)
+    streamed = list(fast.stream([bars[:2], bars[2:]]))
+    assert len(streamed) == 3 and all(f.shape == out[0].shape for f in streamed)
 
 
 def test_measure_process_reports_wall_and_peak_memory():
