@@ -313,6 +313,9 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
         "model": _mean_rows([b["model"] for b in per_bar]),
         "source_gl": _mean_rows([b["source_gl"] for b in per_bar]),
         "feature_l1": float(np.mean([b["feature_l1"] for b in per_bar])),
+        # Baseline: always answering the evaluated bars' mean feature (what a decoder that
+        # ignores its code can at best do).
+        "feature_l1_mean_bar": float(np.mean(np.abs(d.features - d.features.mean(0)))),
         "per_bar": per_bar,
     }
     timing["reconstruction"] = time.perf_counter() - t0
@@ -418,6 +421,10 @@ def _prior_fit(net, codes: np.ndarray, d: EvalData, audio, ref: str | None, cent
         "components_used": int(np.sum(occ > 0)),
         "effective_components": latent.effective_components(occ),
         "mean_log_prob": float(np.mean(np.asarray(net.prior.log_prob(codes)))),
+        # Collapse indicator: spread of the codes per dimension relative to the prior's
+        # (about 1 when codes cover the prior; near 0 when every bar gets the same code).
+        "code_spread": float(np.mean(np.std(codes, 0)) / max(1e-12, float(np.mean(np.std(
+            np.asarray(net.prior.sample(max(len(codes), 200), seed=seed + 4)), 0))))),
         "labels": None,
     }
     from drumaae.data.rhythm import assign_rhythms, onset_grid, rhythm_labels

@@ -60,7 +60,9 @@ def _prior_rows(r: dict) -> list[list[str]]:
              f"{p['components_used']} / {_f(p['effective_components'], 2)} of "
              f"{len(p['occupancy'])}"],
             ["occupancy", " ".join(_f(x, 2) for x in p["occupancy"])],
-            ["mean log p(z) under the prior", _f(p["mean_log_prob"], 2)]]
+            ["mean log p(z) under the prior", _f(p["mean_log_prob"], 2)],
+            ["code spread (std of codes / std of prior samples; ~0 = collapse)",
+             _f(p.get("code_spread"), 3)]]
     lab = p.get("labels")
     if lab:
         rows.append([f"agreement with rhythm labels ({lab['source']})",
@@ -83,6 +85,12 @@ def _text_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join([line(head), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
+def _feature_line(results: dict) -> str:
+    rec = results["reconstruction"]
+    return (f"feature L1 of the reconstruction {_f(rec['feature_l1'], 4)} vs "
+            f"{_f(rec.get('feature_l1_mean_bar'), 4)} for always answering the mean bar")
+
+
 def format_table(results: dict) -> str:
     """The results as plain-text tables for the terminal."""
     s = results["settings"]
@@ -93,6 +101,7 @@ def format_table(results: dict) -> str:
         f"seed {s['seed']}",
         "",
         _text_table(RECON_HEAD, _recon_rows(results)),
+        _feature_line(results),
         "",
         _text_table(INTERP_HEAD, _interp_rows(results)) if results["interpolation"]["pairs"]
         else "interpolation: fewer than 2 bars, no pairs",
@@ -235,6 +244,7 @@ def write_report(results: dict, out_dir: str | os.PathLike, *, data, examples: l
                  f"seed {s['seed']}. Full figures: <a href='results.json'>results.json</a>. "
                  "Metrics are defined in docs/evaluation.md.</p>",
                  "<h2>Reconstruction</h2>", _html_table(RECON_HEAD, _recon_rows(results)),
+                 f"<p class='note'>{html.escape(_feature_line(results))}</p>",
                  "<h2>Interpolation</h2>"]
         if results["interpolation"]["pairs"]:
             parts.append(_html_table(INTERP_HEAD, _interp_rows(results)))

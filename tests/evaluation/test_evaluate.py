@@ -39,6 +39,7 @@ def test_results_structure(eval_results):
     p = r["prior"]
     assert len(p["occupancy"]) == 4 and math.isclose(sum(p["occupancy"]), 1.0)
     assert math.isfinite(p["mmd"]) and 1 <= p["effective_components"] <= 4
+    assert p["code_spread"] >= 0 and rec["feature_l1_mean_bar"] > 0
     json.loads(to_json(r))  # everything serialises
     text = format_table(r)
     assert "source_GL" in text and "crossfade" in text and "MMD" in text
