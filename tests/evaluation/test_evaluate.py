@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 
-import numpy as np
 import pytest
 
 from drumaae.evaluation.evaluate import evaluate, load_eval_data, _pick_pairs
