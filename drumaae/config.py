@@ -184,6 +184,7 @@ class TrainingConfig:
         recon_loss: ``l1`` or ``l2`` on features.
         recon_weight: weight of the reconstruction loss.
         adv_weight: weight of the encoder's adversarial loss.
+        adv_warmup_steps: steps of reconstruction alone before the regularisation phases.
         precision: ``auto`` (mixed_float16 on a GPU, float32 otherwise), ``float32`` or
             ``mixed_float16``.
         validation_fraction: share of files (never bars of one file) held out.
@@ -203,6 +204,7 @@ class TrainingConfig:
     recon_loss: str = "l1"
     recon_weight: float = 1.0
     adv_weight: float = 1.0
+    adv_warmup_steps: int = 0
     precision: str = "auto"
     validation_fraction: float = 0.1
     seed: int = 1234
@@ -214,6 +216,8 @@ class TrainingConfig:
         _positive(self, "training", ["batch_size", "epochs", "ae_learning_rate",
                                      "d_learning_rate", "e_learning_rate", "shuffle_buffer",
                                      "log_every_epochs"])
+        if self.adv_warmup_steps < 0:
+            raise RecipeError("training.adv_warmup_steps must be >= 0")
         if self.steps_per_epoch < 0:
             raise RecipeError("training.steps_per_epoch must be >= 0")
         _choice("training.recon_loss", self.recon_loss, RECON_LOSSES)

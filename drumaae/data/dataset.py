@@ -537,6 +537,12 @@ def make_dataset(index: BarIndex, audio: AudioConfig, *, batch_size: int, shuffl
     if labels is None:
         bars_ds = bars_ds.map(lambda feats, _: feats)
     bars_ds = bars_ds.batch(batch_size, drop_remainder=drop_remainder)
+    if not repeat:
+        # unbatch() loses the size; Keras 3 then runs one extra, empty step per epoch that
+        # still advances the optimizers' step counters. Declare the exact batch count.
+        n = len(index)
+        bars_ds = bars_ds.apply(tf.data.experimental.assert_cardinality(
+            n // batch_size if drop_remainder else -(-n // batch_size)))
     return bars_ds.prefetch(tf.data.AUTOTUNE)
 
 

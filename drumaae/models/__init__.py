@@ -62,6 +62,7 @@ def compile_model(model: DrumAAE, recipe: Recipe | None = None, **kwargs) -> Dru
         d_optimizer=keras.optimizers.Adam(t.d_learning_rate, beta_1=t.beta_1),
         e_optimizer=keras.optimizers.Adam(t.e_learning_rate, beta_1=t.beta_1),
         recon_loss=t.recon_loss, recon_weight=t.recon_weight, adv_weight=t.adv_weight,
+        adv_warmup_steps=t.adv_warmup_steps,
         **kwargs,
     )
     return model

@@ -95,7 +95,7 @@ class DrumAAE(keras.Model):
     # --- compile --------------------------------------------------------------------------
     def compile(self, ae_optimizer: Any = None, d_optimizer: Any = None,
                 e_optimizer: Any = None, recon_loss: str = "l1", recon_weight: float = 1.0,
-                adv_weight: float = 1.0, **kwargs):
+                adv_weight: float = 1.0, adv_warmup_steps: int = 0, **kwargs):
         """Set the three players' optimizers and the loss settings.
 
         Args:
@@ -105,6 +105,8 @@ class DrumAAE(keras.Model):
             recon_loss: ``l1`` or ``l2``.
             recon_weight: weight of the reconstruction loss.
             adv_weight: weight of the encoder's adversarial loss.
+            adv_warmup_steps: steps of reconstruction alone before the two regularisation
+                phases start (their losses are multiplied by 0 until then).
             **kwargs: passed to `keras.Model.compile` (e.g. ``jit_compile``).
         """
         if recon_loss not in ("l1", "l2"):
@@ -123,6 +125,7 @@ class DrumAAE(keras.Model):
         self.recon_loss = recon_loss
         self.recon_weight = float(recon_weight)
         self.adv_weight = float(adv_weight)
+        self.adv_warmup_steps = int(adv_warmup_steps)
         kwargs.setdefault("jit_compile", False)
         super().compile(**kwargs)
         if self.built:
@@ -142,6 +145,7 @@ class DrumAAE(keras.Model):
             "recon_loss": self.recon_loss,
             "recon_weight": self.recon_weight,
             "adv_weight": self.adv_weight,
+            "adv_warmup_steps": self.adv_warmup_steps,
         }
 
     def compile_from_config(self, config):
@@ -153,6 +157,7 @@ class DrumAAE(keras.Model):
             recon_loss=config.get("recon_loss", "l1"),
             recon_weight=config.get("recon_weight", 1.0),
             adv_weight=config.get("adv_weight", 1.0),
+            adv_warmup_steps=config.get("adv_warmup_steps", 0),
         )
 
     def build_optimizers(self):
@@ -229,6 +234,8 @@ class DrumAAE(keras.Model):
         x, labels = self._unpack(data)
         # Gradients are summed over replicas: divide so the update uses the global mean.
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        # 0 during the warm-up (reconstruction alone), then 1; read before any update.
+        adv_on = ops.cast(self.ae_optimizer.iterations >= self.adv_warmup_steps, "float32")
 
         ae_vars = self.encoder.trainable_variables + self.generator.trainable_variables
         with tf.GradientTape() as tape:
@@ -246,14 +253,14 @@ class DrumAAE(keras.Model):
             real_logits = self.discriminator(z_real, labels, training=True)
             fake_logits = self.discriminator(z_fake, labels, training=True)
             d_loss = self._bce(1.0, real_logits) + self._bce(0.0, fake_logits)
-            loss = self.d_optimizer.scale_loss(d_loss / replicas)
+            loss = self.d_optimizer.scale_loss(adv_on * d_loss / replicas)
         self._step(self.d_optimizer, tape, loss, d_vars)
 
         e_vars = self.encoder.trainable_variables
         with tf.GradientTape() as tape:
             z, _, _ = self.encoder(x, training=True)
             e_loss = self._bce(1.0, self.discriminator(z, labels, training=False))
-            loss = self.e_optimizer.scale_loss(self.adv_weight * e_loss / replicas)
+            loss = self.e_optimizer.scale_loss(adv_on * self.adv_weight * e_loss / replicas)
         self._step(self.e_optimizer, tape, loss, e_vars)
 
         return self._update_trackers(recon, d_loss, e_loss,
