@@ -117,6 +117,7 @@ class ModelConfig:
         encoder_filters: channels of the encoder's strided 1-D convolutions over time.
         kernel_size: temporal kernel of every convolution.
         generator_filters: channels of the generator's upsampling convolutions.
+        generator_output: ``sigmoid`` or ``linear`` (clipped to [0, 1] at inference).
         discriminator_units: hidden widths of the latent discriminator MLP.
         stochastic_encoder: output mu and sigma and sample z = mu + sigma * eps.
         num_components: K, Gaussian-mixture components (and rhythm clusters).
@@ -135,6 +136,7 @@ class ModelConfig:
     encoder_filters: tuple[int, ...] = (256, 256, 256, 256)
     kernel_size: int = 5
     generator_filters: tuple[int, ...] = (256, 256, 256, 256)
+    generator_output: str = "sigmoid"
     discriminator_units: tuple[int, ...] = (512, 512)
     stochastic_encoder: bool = True
     num_components: int = 10
@@ -155,6 +157,7 @@ class ModelConfig:
             if not values or any(v <= 0 for v in values):
                 raise RecipeError(f"model.{key} must be a non-empty list of positive ints")
         _choice("model.prior_layout", self.prior_layout, PRIOR_LAYOUTS)
+        _choice("model.generator_output", self.generator_output, ("sigmoid", "linear"))
         if self.prior_layout == "radial" and self.latent_dim < 2:
             raise RecipeError("model.latent_dim must be >= 2 for prior_layout: radial")
         if not 0.0 <= self.dropout < 1.0:

@@ -39,7 +39,7 @@ def build_model(recipe: Recipe, seed: int | None = None) -> DrumAAE:
                       stochastic=m.stochastic_encoder, dropout=m.dropout, seed=seed,
                       name="encoder")
     generator = Generator(a.bar_frames, a.n_bins, m.generator_filters, m.kernel_size,
-                          name="generator")
+                          output_kind=m.generator_output, name="generator")
     discriminator = LatentDiscriminator(m.discriminator_units,
                                         m.num_components if m.use_labels else 0,
                                         dropout=m.dropout, seed=seed + 1, name="discriminator")

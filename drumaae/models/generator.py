@@ -22,6 +22,8 @@ class Generator(keras.layers.Layer):
         bins: frequency bins of the output.
         filters: channels of the upsampling blocks; ``len(filters)`` doublings.
         kernel_size: temporal kernel width in frames.
+        output_kind: ``sigmoid`` (features in [0, 1]) or ``linear`` (trained on the raw output,
+            clipped to [0, 1] at inference).
 
     Call arguments:
         z: `(batch, latent_dim)` codes.
@@ -36,31 +38,36 @@ class Generator(keras.layers.Layer):
     """
 
     def __init__(self, frames: int, bins: int, filters: Sequence[int] = (256, 256, 256, 256),
-                 kernel_size: int = 5, **kwargs):
+                 kernel_size: int = 5, output_kind: str = "sigmoid", **kwargs):
         super().__init__(**kwargs)
         self.frames = int(frames)
         self.bins = int(bins)
         self.filters = tuple(int(f) for f in filters)
         self.kernel_size = int(kernel_size)
+        if output_kind not in ("sigmoid", "linear"):
+            raise ValueError(f"output_kind must be sigmoid or linear, got {output_kind!r}")
+        self.output_kind = output_kind
         n = len(self.filters)
         if self.frames % (2**n):
             raise ValueError(f"frames ({frames}) must be divisible by 2**len(filters) ({2**n})")
         self.start_frames = self.frames // (2**n)
         self.project = layers.Dense(self.start_frames * self.filters[0], name="project")
-        self.project_norm = layers.LayerNormalization(name="project_norm")
         self.ups = [layers.UpSampling1D(2, name=f"up_{i}") for i in range(n)]
         self.convs = [
             layers.Conv1D(f, self.kernel_size, padding="same", name=f"conv_{i}")
             for i, f in enumerate(self.filters)
         ]
         self.norms = [layers.LayerNormalization(name=f"norm_{i}") for i in range(n)]
+        # ``linear``: clipped to [0, 1] only outside training. A sigmoid saturates on the many
+        # target bins that are exactly 0 (silence at the dB floor), and after one large
+        # update it can stay saturated, the generator a constant.
         self.out = layers.Conv1D(self.bins, self.kernel_size, padding="same",
-                                 activation="sigmoid", dtype="float32", name="out")
+                                 activation="sigmoid" if output_kind == "sigmoid" else None,
+                                 dtype="float32", name="out")
 
     def build(self, input_shape):
         self.project.build(tuple(input_shape))
         shape = (input_shape[0], self.start_frames, self.filters[0])
-        self.project_norm.build(shape)
         for up, conv, norm in zip(self.ups, self.convs, self.norms):
             shape = up.compute_output_shape(shape)
             conv.build(shape)
@@ -72,10 +79,16 @@ class Generator(keras.layers.Layer):
     def call(self, z, training=False):
         x = self.project(z)
         x = ops.reshape(x, (-1, self.start_frames, self.filters[0]))
-        x = ops.leaky_relu(self.project_norm(x), 0.2)
+        # No normalisation here: a LayerNorm of a linear map of z is blind to the code's
+        # scale, and with Adam the codes then drifted to norms of ~40 sharing one direction,
+        # the generator decoding every bar alike (measured on the rendered corpus).
+        x = ops.leaky_relu(x, 0.2)
         for up, conv, norm in zip(self.ups, self.convs, self.norms):
             x = ops.leaky_relu(norm(conv(up(x))), 0.2)
-        return self.out(x)
+        out = self.out(x)
+        if self.output_kind == "linear" and not training:
+            out = ops.clip(out, 0.0, 1.0)
+        return out
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.frames, self.bins)
@@ -83,5 +96,5 @@ class Generator(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(frames=self.frames, bins=self.bins, filters=list(self.filters),
-                      kernel_size=self.kernel_size)
+                      kernel_size=self.kernel_size, output_kind=self.output_kind)
         return config
