@@ -83,7 +83,8 @@ def main() -> None:
     lines += [
         "",
         "## Held-out-kit metrics",
-        f"`drumaae evaluate --data corpus/val` ({ev['settings'].get('bars', 'n/a')} bars, "
+        f"`drumaae evaluate --data corpus/val --max-bars 200 --pairs 16` "
+        f"({ev['settings']['bars_evaluated']} of {ev['settings']['bars_total']} bars, "
         f"{ev['settings'].get('pairs', 'n/a')} pairs, Griffin-Lim "
         f"{ev['settings'].get('gl_iters', 'n/a')} iterations; docs/evaluation.md defines each "
         "figure).",
@@ -110,7 +111,13 @@ def main() -> None:
     lines += [
         "",
         f"Prior fit: MMD of codes to prior samples {_fmt(pr.get('mmd'), 4)} (two prior "
-        f"samples: {_fmt(pr.get('mmd_prior_vs_prior'), 4)}).",
+        f"samples, the noise floor: {_fmt(pr.get('mmd_prior_floor'), 4)}); "
+        f"{pr.get('components_used')} of 10 components used "
+        f"(effective {_fmt(pr.get('effective_components'), 2)}); code spread / prior spread "
+        f"{_fmt(pr.get('code_spread'))}.",
+        "",
+        "How the figures moved with training (intermediate snapshots: 60 bars, 8 pairs; the "
+        "final row is the table above):",
         "",
     ]
     for item in args.history_evals:
