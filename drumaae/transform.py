@@ -224,11 +224,8 @@ class Source:
 
 
 def _sha256_file(path: str) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _load(audio: AudioInput, cfg: AudioConfig, name: str = "audio"

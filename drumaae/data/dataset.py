@@ -283,12 +283,9 @@ def read_folder_manifest(folder: str | os.PathLike) -> dict[str, float]:
     return out
 
 
-def _sha1(path: str) -> str:
-    h = hashlib.sha1()
+def _file_digest(path: str, algorithm: str) -> str:
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, algorithm).hexdigest()
 
 
 def _lookup_bpm(path: str, name: str, root: str | None, bpm_lookup: Mapping[str, float],
@@ -359,7 +356,7 @@ def build_index(paths: str | os.PathLike | Sequence[str | os.PathLike], audio: A
             skipped.append((path, _reason(exc)))
             continue
         entry = FileEntry(
-            path=path, name=name, sha1=_sha1(path), source_rate=decoded.source_rate,
+            path=path, name=name, sha1=_file_digest(path, "sha1"), source_rate=decoded.source_rate,
             channels=decoded.channels, samples=int(len(decoded.samples)),
             decoder=decoded.decoder, tfio_dtype=decoded.tfio_dtype, bpm=float(cut.bpm),
         )
