@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.util
 import os
 import platform
-import statistics
 import tempfile
 import time
 
@@ -30,17 +28,9 @@ from drumaae.audio.bars import cut_bars  # noqa: E402
 from drumaae.audio.features import bar_features, render_bars, stft_magnitude  # noqa: E402
 from drumaae.audio.griffinlim import griffin_lim, spectral_convergence  # noqa: E402
 from drumaae.config import load_recipe  # noqa: E402
+from drumaae.evaluation.bench import synthetic_loop, timed  # noqa: E402
 
 PATTERNS = ("rock", "funk", "house", "halftime")
-
-
-def _drum_loop():
-    """The synthetic loop generator shared with the tests (tests/conftest.py)."""
-    path = os.path.join(os.path.dirname(__file__), "..", "tests", "conftest.py")
-    spec = importlib.util.spec_from_file_location("_drumaae_test_conftest", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.drum_loop
 
 
 def _load(path, sr):
@@ -50,15 +40,6 @@ def _load(path, sr):
         x, rate = sf.read(path, dtype="float32", always_2d=True)
         return x.mean(axis=1), rate
     return load_audio(path, sr)
-
-
-def _timed(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
 
 
 def machine() -> str:
@@ -86,7 +67,7 @@ def bench_griffin_lim(audio, loops, iters, repeats):
     t0 = time.perf_counter()
     run(mag).numpy()
     trace = time.perf_counter() - t0
-    ours_s, ours = _timed(lambda: run(mag).numpy(), repeats)
+    ours_s, ours = timed(lambda: run(mag).numpy(), repeats)
     spec = np.abs(librosa.stft(x, n_fft=audio.n_fft, hop_length=hop, center=True,
                                pad_mode="reflect"))
 
@@ -96,7 +77,7 @@ def bench_griffin_lim(audio, loops, iters, repeats):
                                             pad_mode="reflect", momentum=0.99, init="random",
                                             random_state=0) for s in spec])
 
-    lib_s, lib = _timed(theirs, repeats)
+    lib_s, lib = timed(theirs, repeats)
     sc = lambda y: float(spectral_convergence(mag, stft_magnitude(y, audio.n_fft, hop)))  # noqa
     return dict(trace=trace, ours_s=ours_s, lib_s=lib_s, ours_sc=sc(ours), lib_sc=sc(lib))
 
@@ -145,8 +126,8 @@ def bench_features(audio, loops, n_files, repeats):
         t0 = time.perf_counter()
         ours()
         trace = time.perf_counter() - t0
-        ours_s, n_ours = _timed(ours, repeats)
-        lib_s, n_lib = _timed(theirs, repeats)
+        ours_s, n_ours = timed(ours, repeats)
+        lib_s, n_lib = timed(theirs, repeats)
         assert n_ours == n_lib == 4 * n_files
         # equal quality: the same features, up to float rounding
         path, bpm = paths[0]
@@ -213,7 +194,7 @@ def main(argv=None):
                         help="compare the time normalisations instead")
     args = parser.parse_args(argv)
     audio = load_recipe(args.recipe).audio
-    loops = _drum_loop()
+    loops = synthetic_loop
     print(f"machine: {machine()}")
     print(f"recipe: {args.recipe} (sr {audio.sample_rate}, n_fft {audio.n_fft}, "
           f"{audio.bar_frames} frames/bar)")

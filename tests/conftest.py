@@ -12,6 +12,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from drumaae.config import load_recipe  # noqa: E402
+from drumaae.evaluation.bench import synthetic_loop  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -24,50 +25,9 @@ def default_recipe():
     return load_recipe("default")
 
 
-def drum_loop(sr: int, bpm: float, bars: int = 1, seed: int = 0, pattern: str = "rock"
-              ) -> np.ndarray:
-    """A synthetic drum loop: kick (low sine thump), snare (noise burst), hats (high noise).
-
-    Returns float32 mono samples, exactly `bars` bars of 4/4 at `bpm`.
-    """
-    rng = np.random.default_rng(seed)
-    beat = 60.0 / bpm
-    n = int(round(bars * 4 * beat * sr))
-    out = np.zeros(n, dtype=np.float64)
-    step = beat / 4  # sixteenth notes
-    patterns = {
-        "rock": ({0, 8}, {4, 12}, set(range(0, 16, 2))),
-        "funk": ({0, 3, 10}, {4, 12, 15}, set(range(16))),
-        "house": ({0, 4, 8, 12}, {4, 12}, {2, 6, 10, 14}),
-        "halftime": ({0, 11}, {8}, set(range(0, 16, 2))),
-    }
-    kicks, snares, hats = patterns[pattern]
-
-    def hit(t0: float, kind: str) -> None:
-        i0 = int(round(t0 * sr))
-        length = int(0.12 * sr)
-        t = np.arange(length) / sr
-        if kind == "kick":
-            sig = np.sin(2 * np.pi * (55 + 60 * np.exp(-t * 30)) * t) * np.exp(-t * 25)
-        elif kind == "snare":
-            sig = rng.standard_normal(length) * np.exp(-t * 30) * 0.6
-        else:
-            noise = rng.standard_normal(length)
-            sig = np.diff(noise, prepend=0.0) * np.exp(-t * 80) * 0.25
-        end = min(n, i0 + length)
-        out[i0:end] += sig[: end - i0]
-
-    for b in range(bars):
-        for s in range(16):
-            t0 = (b * 16 + s) * step
-            if s in kicks:
-                hit(t0, "kick")
-            if s in snares:
-                hit(t0, "snare")
-            if s in hats:
-                hit(t0, "hat")
-    peak = np.max(np.abs(out)) or 1.0
-    return (0.8 * out / peak).astype(np.float32)
+# The synthetic drum loop (kick thump, snare and hat noise on a 16-step grid) that the
+# benchmarks time with; `make_loop(sr, bpm, bars, seed, pattern)` -> float32 mono samples.
+drum_loop = synthetic_loop
 
 
 @pytest.fixture(scope="session")

@@ -121,7 +121,8 @@ def synthetic_loop(sr: int, bpm: float, bars: int = 1, seed: int = 0, pattern: s
                    ) -> np.ndarray:
     """A synthetic drum loop (kick thump, snare and hat noise on a 16-step grid), float32.
 
-    The same kind of loop as tests/conftest.py makes; only for timing.
+    Exactly `bars` bars of 4/4 at `bpm`; patterns ``rock``, ``funk``, ``house``,
+    ``halftime``. Used by the benchmarks and, as ``make_loop``, by the tests.
     """
     rng = np.random.default_rng(seed)
     beat = 60.0 / bpm
@@ -149,7 +150,7 @@ def synthetic_loop(sr: int, bpm: float, bars: int = 1, seed: int = 0, pattern: s
     return (0.8 * out / (np.max(np.abs(out)) or 1.0)).astype(np.float32)
 
 
-def _timed(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
+def timed(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
     times, out = [], None
     for _ in range(max(1, repeats)):
         t0 = time.perf_counter()
@@ -176,7 +177,7 @@ def bench_griffin_lim(audio, iters: int, n_bars: int, repeats: int) -> list[Row]
     t0 = time.perf_counter()
     run(mag).numpy()
     trace = time.perf_counter() - t0
-    ours_s, ours = _timed(lambda: run(mag).numpy(), repeats)
+    ours_s, ours = timed(lambda: run(mag).numpy(), repeats)
     spec = np.abs(librosa.stft(x, n_fft=audio.n_fft, hop_length=hop, center=True,
                                pad_mode="reflect"))
 
@@ -186,15 +187,15 @@ def bench_griffin_lim(audio, iters: int, n_bars: int, repeats: int) -> list[Row]
                                             pad_mode="reflect", momentum=0.99, init="random",
                                             random_state=0) for s in spec])
 
-    lib_s, lib = _timed(theirs, repeats)
+    lib_s, lib = timed(theirs, repeats)
     # render_bars called eagerly (how a plain library call runs it) vs inside one tf.function.
     from drumaae.audio.features import bar_features, render_bars
 
     feats = bar_features(x, audio)
-    eager_s, _ = _timed(lambda: render_bars(feats, audio, length, iters=iters).numpy(), repeats)
+    eager_s, _ = timed(lambda: render_bars(feats, audio, length, iters=iters).numpy(), repeats)
     graph = tf.function(lambda f: render_bars(f, audio, length, iters=iters))
     graph(feats)
-    graph_s, _ = _timed(lambda: graph(feats).numpy(), repeats)
+    graph_s, _ = timed(lambda: graph(feats).numpy(), repeats)
     sc = lambda y: float(spectral_convergence(mag, stft_magnitude(y, audio.n_fft, hop)))  # noqa
     return [
         Row("griffin-lim", f"{n_bars} bars x {iters} iterations", ours_s, lib_s, "s",
@@ -355,12 +356,12 @@ def bench_features(audio, n_files: int, repeats: int) -> list[Row]:
         t0 = time.perf_counter()
         current()
         trace = time.perf_counter() - t0
-        cur_s, n_cur = _timed(current, repeats)
-        lib_s, n_lib = _timed(theirs, repeats)
+        cur_s, n_cur = timed(current, repeats)
+        lib_s, n_lib = timed(theirs, repeats)
         assert n_cur == n_lib
         if bucketed is not None:
             fast()  # compiles one function per bar length (3 tempi here)
-            fast_s, n_fast = _timed(fast, repeats)
+            fast_s, n_fast = timed(fast, repeats)
             assert n_fast == n_lib
             # Equal results: the bucketed XLA path against bar_features on one file's bars.
             b = bars_of(*paths[0])
@@ -411,7 +412,7 @@ def _train_rate(recipe, batch: int, steps: int, repeats: int, precision: str | N
             for _ in range(steps):
                 model.train_on_batch(x, y)
 
-        total, _ = _timed(run, repeats)
+        total, _ = timed(run, repeats)
         return total / steps, first
     finally:
         keras.config.set_dtype_policy(old)
@@ -525,8 +526,8 @@ def bench_interpolate(cfg: BenchConfig, model_path: str, tmp: str) -> list[Row]:
 
         model_only()
         library()
-        mo_s, _ = _timed(model_only, cfg.repeats)
-        lib_s, _ = _timed(library, cfg.repeats)
+        mo_s, _ = timed(model_only, cfg.repeats)
+        lib_s, _ = timed(library, cfg.repeats)
         rows.append(Row("interpolate", f"in-process, {steps} steps: library call vs model only",
                         lib_s, mo_s, "s", None,
                         f"model only (encode + decode, no Griffin-Lim) {mo_s * 1e3:.0f} ms = "
@@ -575,11 +576,11 @@ def bench_savedmodel(model_path: str, tmp: str, repeats: int, steps: int = 5) ->
     t0 = time.perf_counter()
     fn(source=src, target=tgt, alphas=alphas)
     first = time.perf_counter() - t0
-    s, _ = _timed(lambda: fn(source=src, target=tgt, alphas=alphas), repeats)
+    s, _ = timed(lambda: fn(source=src, target=tgt, alphas=alphas), repeats)
     enc = loaded.signatures["encode"]
     bars = tf.stack([src, tgt])
     enc(bars=bars)
-    e_s, _ = _timed(lambda: enc(bars=bars), repeats)
+    e_s, _ = timed(lambda: enc(bars=bars), repeats)
     return [
         Row("serving", f"SavedModel `interpolate` signature, {steps} steps: per output bar",
             s / steps * 1e3, None, "ms", None,
