@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 
 import click
 
-from drumaae_cli.common import force_option, pass_errors
+from drumaae_cli.common import check_output, force_option, pass_errors
 
 
 @click.command("bench")
@@ -43,9 +42,8 @@ def command(quick, recipe, model_ref, repeats, no_subprocess, no_savedmodel, jso
 
     from drumaae.evaluation.bench import BenchConfig, format_rows, run_bench
 
-    if json_out is not None and os.path.exists(json_out) and not force:
-        raise click.ClickException(
-            f"{json_out} already exists; pass --force to overwrite it or choose another --json")
+    if json_out is not None:
+        check_output(json_out, force, "--json")
     kw = {}
     if recipe:
         kw["recipe"] = recipe

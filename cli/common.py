@@ -69,11 +69,12 @@ def pass_errors(fn: Callable) -> Callable:
     return wrapper
 
 
-def check_output(path: str, force: bool) -> None:
-    """Refuse to overwrite a user's file or folder unless --force."""
+def check_output(path: str, force: bool, option: str = "--out") -> None:
+    """Refuse to overwrite a user's file or folder unless --force (`option` names the flag
+    that chose `path`, for the message)."""
     if os.path.exists(path) and not force:
         raise click.ClickException(
-            f"{path} already exists; pass --force to overwrite it or choose another --out"
+            f"{path} already exists; pass --force to overwrite it or choose another {option}"
         )
 
 

@@ -6,7 +6,7 @@ import os
 
 import click
 
-from drumaae_cli.common import force_option, model_option, pass_errors, seed_option
+from drumaae_cli.common import check_output, force_option, model_option, pass_errors, seed_option
 
 
 @click.command("evaluate")
@@ -53,9 +53,8 @@ def command(data, model_ref, json_out, pairs, max_bars, report_dir, report_pairs
     from drumaae.evaluation.evaluate import evaluate
     from drumaae.evaluation.report import check_report_dir, format_table, to_json
 
-    if json_out is not None and os.path.exists(json_out) and not force:
-        raise click.ClickException(
-            f"{json_out} already exists; pass --force to overwrite it or choose another --json")
+    if json_out is not None:
+        check_output(json_out, force, "--json")
     if report_dir is not None:
         check_report_dir(report_dir, force)
     results = evaluate(model_ref, list(data), pairs=pairs, max_bars=max_bars or None,
