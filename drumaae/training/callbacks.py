@@ -25,21 +25,27 @@ import numpy as np
 from drumaae.errors import TrainingError
 
 __all__ = ["EpochCheckpoint", "StopOnNaN", "EpochHook", "read_state", "write_json_atomic",
+           "write_text_atomic",
            "CHECKPOINT_MODEL", "CHECKPOINT_STATE"]
 
 CHECKPOINT_MODEL = "last.keras"
 CHECKPOINT_STATE = "state.json"
 
 
-def write_json_atomic(path: str, data: Any) -> str:
-    """Write JSON to `path` through a temporary file and a rename."""
+def write_text_atomic(path: str, text: str) -> str:
+    """Write `text` to `path` through a temporary file and a rename."""
     tmp = f"{path}.tmp-{os.getpid()}"
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=1)
+        f.write(text)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
     return path
+
+
+def write_json_atomic(path: str, data: Any) -> str:
+    """Write JSON to `path` through a temporary file and a rename."""
+    return write_text_atomic(path, json.dumps(data, indent=1))
 
 
 def read_state(checkpoint_dir: str) -> dict | None:

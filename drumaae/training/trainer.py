@@ -39,6 +39,7 @@ from drumaae.training.callbacks import (
     StopOnNaN,
     read_state,
     write_json_atomic,
+    write_text_atomic,
 )
 
 __all__ = ["train", "TrainResult", "TrainData", "prepare_data", "resolve_precision",
@@ -280,13 +281,6 @@ def _same_model(a: Recipe, b: Recipe) -> list[str]:
     return [k for k in da if (k.startswith(("audio.", "model.")) and da[k] != db.get(k))]
 
 
-def _write_text_atomic(path: str, text: str) -> None:
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def train(recipe: Recipe, data: Sequence[str | os.PathLike], out_dir: str | os.PathLike, *,
           epochs: int | None = None, resume: bool = False, strategy: str = "auto",
           precision: str | None = None, tracker: Any = None, progress: bool = True,
@@ -431,7 +425,7 @@ def train(recipe: Recipe, data: Sequence[str | os.PathLike], out_dir: str | os.P
         model_path = os.path.join(out_dir, "model.keras")
         if chief:
             save_model(model, model_path)
-            _write_text_atomic(os.path.join(out_dir, "recipe.yaml"), recipe.to_yaml())
+            write_text_atomic(os.path.join(out_dir, "recipe.yaml"), recipe.to_yaml())
             write_json_atomic(os.path.join(out_dir, "history.json"), history)
             if prepared.centroids is not None:
                 tmp = os.path.join(out_dir, f".rhythm_centroids.tmp-{os.getpid()}.npy")
