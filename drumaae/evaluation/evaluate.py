@@ -289,9 +289,65 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
     d = eval_data
     timing: dict[str, float] = {"load": time.perf_counter() - t_start}
 
-    # 1. reconstruction --------------------------------------------------------------------
     _log(progress, f"reconstructing {len(d)} bars ({iters} Griffin-Lim iterations) ...")
     t0 = time.perf_counter()
+    recon = _reconstruction_step(net, d, audio, iters, seed)
+    timing["reconstruction"] = time.perf_counter() - t0
+
+    chosen = _pick_pairs(d, pairs, seed)
+    _log(progress, f"interpolating {len(chosen)} pairs ...")
+    t0 = time.perf_counter()
+    interpolation, examples = _interpolation_step(net, d, recon.codes, chosen, audio, iters,
+                                                  seed, alphas, report_pairs)
+    timing["interpolation"] = time.perf_counter() - t0
+
+    _log(progress, "prior fit ...")
+    t0 = time.perf_counter()
+    prior = _prior_fit(net, recon.codes, d, audio, ref if model is None or isinstance(
+        model, (str, os.PathLike)) else None, centroids, seed)
+    timing["prior"] = time.perf_counter() - t0
+    timing["total"] = time.perf_counter() - t_start
+
+    results: dict[str, Any] = {
+        "model": ref,
+        "data": [os.fspath(p) for p in ([data] if isinstance(data, (str, os.PathLike))
+                                        else list(data or []))],
+        "settings": {"bars_total": d.total, "bars_evaluated": len(d),
+                     "files": len(set(d.files)), "pairs": interpolation["pairs"],
+                     "gl_iters": iters, "seed": seed, "sample_rate": audio.sample_rate,
+                     "onset_window_sixteenths": metrics.DEFAULT_ONSET_WINDOW,
+                     "envelope_points": metrics.DEFAULT_ENVELOPE_POINTS},
+        "reconstruction": recon.summary,
+        "interpolation": interpolation,
+        "prior": prior,
+        "timing_s": timing,
+    }
+    if report is not None:
+        _log(progress, f"writing report to {report} ...")
+        results["report"] = _report_step(results, report, d, recon, examples, report_pairs,
+                                         force)
+    return results
+
+
+@dataclasses.dataclass
+class _Reconstruction:
+    """What the reconstruction step measured and what later steps reuse.
+
+    Attributes:
+        summary: the ``"reconstruction"`` part of the results.
+        codes: `(n, latent_dim)` codes of the evaluated bars.
+        model_waves: each bar's Griffin-Lim render of G(E(x)), at the bar's length.
+        gl_waves: each bar's Griffin-Lim render of its true features (source_GL).
+    """
+
+    summary: dict[str, Any]
+    codes: np.ndarray
+    model_waves: list[np.ndarray]
+    gl_waves: list[np.ndarray]
+
+
+def _reconstruction_step(net, d: EvalData, audio, iters: int, seed: int) -> _Reconstruction:
+    """Encode and decode every bar, render it and the source_GL ceiling, score both."""
     codes = np.concatenate([np.asarray(net.encode(d.features[c]), np.float32)
                             for c in _chunks(range(len(d)), 64)])
     recon_feats = np.concatenate([np.asarray(net.decode(codes[c]), np.float32)
@@ -308,7 +364,7 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
             "source_gl": _quality(d.waves[i], gl_waves[i], audio, ref_mag),
             "feature_l1": float(np.mean(np.abs(recon_feats[i] - d.features[i]))),
         })
-    reconstruction = {
+    summary = {
         "bars": len(d),
         "model": _mean_rows([b["model"] for b in per_bar]),
         "source_gl": _mean_rows([b["source_gl"] for b in per_bar]),
@@ -318,14 +374,16 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
         "feature_l1_mean_bar": float(np.mean(np.abs(d.features - d.features.mean(0)))),
         "per_bar": per_bar,
     }
-    timing["reconstruction"] = time.perf_counter() - t0
+    return _Reconstruction(summary, codes, model_waves, gl_waves)
 
-    # 2. interpolation ---------------------------------------------------------------------
+
+def _interpolation_step(net, d: EvalData, codes: np.ndarray, chosen: list[tuple[int, int]],
+                        audio, iters: int, seed: int, alphas: list[float], report_pairs: int
+                        ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Morph each chosen pair (model) beside a spectrogram crossfade; the first
+    `report_pairs` pairs' renders come back as report examples."""
     from drumaae.audio.features import features_to_magnitude, magnitude_to_features
 
-    chosen = _pick_pairs(d, pairs, seed)
-    _log(progress, f"interpolating {len(chosen)} pairs ...")
-    t0 = time.perf_counter()
     sr = audio.sample_rate
     envelopes: dict[int, np.ndarray] = {}
 
@@ -337,7 +395,7 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
     pair_rows, examples = [], []
     a = np.asarray(alphas, np.float32)[:, None, None]
     for p, (i, j) in enumerate(chosen):
-        length = lengths[i]  # output at the source's tempo
+        length = d.waves[i].shape[-1]  # output at the source's tempo
         z = net.interpolate(codes[i], codes[j], alphas)
         step_feats = np.asarray(net.decode(z), np.float32)
         mag = np.asarray(features_to_magnitude(d.features[[i, j]], audio))
@@ -369,39 +427,19 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
         "crossfade": _steps_summary(pair_rows, "crossfade", alphas),
         "per_pair": pair_rows,
     }
-    timing["interpolation"] = time.perf_counter() - t0
+    return interpolation, examples
 
-    # 3. prior fit -------------------------------------------------------------------------
-    _log(progress, "prior fit ...")
-    t0 = time.perf_counter()
-    prior = _prior_fit(net, codes, d, audio, ref if model is None or isinstance(
-        model, (str, os.PathLike)) else None, centroids, seed)
-    timing["prior"] = time.perf_counter() - t0
-    timing["total"] = time.perf_counter() - t_start
 
-    results: dict[str, Any] = {
-        "model": ref,
-        "data": [os.fspath(p) for p in ([data] if isinstance(data, (str, os.PathLike))
-                                        else list(data or []))],
-        "settings": {"bars_total": d.total, "bars_evaluated": len(d),
-                     "files": len(set(d.files)), "pairs": len(pair_rows),
-                     "gl_iters": iters, "seed": seed, "sample_rate": sr,
-                     "onset_window_sixteenths": metrics.DEFAULT_ONSET_WINDOW,
-                     "envelope_points": metrics.DEFAULT_ENVELOPE_POINTS},
-        "reconstruction": reconstruction,
-        "interpolation": interpolation,
-        "prior": prior,
-        "timing_s": timing,
-    }
-    if report is not None:
-        from drumaae.evaluation.report import write_report
+def _report_step(results: dict[str, Any], report: str | os.PathLike, d: EvalData,
+                 recon: _Reconstruction, examples: list[dict[str, Any]], report_pairs: int,
+                 force: bool) -> Any:
+    """Write the HTML report: tables, the first bars' renders and the example pairs."""
+    from drumaae.evaluation.report import write_report
 
-        _log(progress, f"writing report to {report} ...")
-        recon_examples = [{"index": k, "source": d.waves[k], "source_gl": gl_waves[k],
-                           "model": model_waves[k]} for k in range(min(report_pairs, len(d)))]
-        results["report"] = write_report(results, report, data=d, examples=examples,
-                                         recon_examples=recon_examples, force=force)
-    return results
+    recon_examples = [{"index": k, "source": d.waves[k], "source_gl": recon.gl_waves[k],
+                       "model": recon.model_waves[k]} for k in range(min(report_pairs, len(d)))]
+    return write_report(results, report, data=d, examples=examples,
+                        recon_examples=recon_examples, force=force)
 
 
 def _prior_fit(net, codes: np.ndarray, d: EvalData, audio, ref: str | None, centroids: Any,
