@@ -1,7 +1,7 @@
 """What the audio commands (encode, decode, interpolate, reconstruct, sample) share:
 the model/server options, the tempo and Griffin-Lim options, and printing results.
 
-Outputs themselves are written atomically by `drumaae.transform` (a temporary file or folder
+Outputs themselves are written atomically by `drumaae.inference` (a temporary file or folder
 beside the destination, moved into place), so a failed command leaves nothing half-written.
 """
 
@@ -44,14 +44,14 @@ def backend_options(fn: Callable) -> Callable:
 
 def make_backend(model_ref: str | None, server: str | None, model_name: str | None,
                  timeout: float, tracking_uri: str | None = None):
-    """The transform backend the options ask for: a local model (loaded once) or a REST
+    """The inference backend the options ask for: a local model (loaded once) or a REST
     client of TF Serving."""
-    from drumaae import transform
+    from drumaae import inference
 
     if server is None:
         if model_name is not None:
             raise click.BadParameter("--model-name needs --server", param_hint="--model-name")
-        return transform.load_backend(model_ref, tracking_uri=tracking_uri)
+        return inference.load_backend(model_ref, tracking_uri=tracking_uri)
     if model_ref is not None:
         raise click.BadParameter("give --model or --server, not both", param_hint="--server")
     if not model_name:

@@ -39,17 +39,17 @@ def command(codes, out_path, bpm, iters, seed, model_ref, tracking_uri, server, 
       drumaae encode examples/funk_127bpm.wav --out funk.npz
       drumaae decode funk.npz --out funk_decoded.wav --bpm 110 --gl-iters 64
     """
-    from drumaae import transform
+    from drumaae import fileio, inference
 
     if not out_path.lower().endswith(".wav"):
         raise click.BadParameter("the output must be a .wav file", param_hint="--out")
-    transform.check_new_file(out_path, force)
-    enc = transform.load_codes(codes)
+    fileio.check_new_file(out_path, force)
+    enc = inference.load_codes(codes)
     backend = make_backend(model_ref, server, model_name, timeout, tracking_uri)
     ref = backend_ref(backend, model_ref)
-    audio = transform.decode(enc, model=backend, bpm=bpm, iters=iters, seed=seed)
+    audio = inference.decode(enc, model=backend, bpm=bpm, iters=iters, seed=seed)
     sr = backend.audio.sample_rate
-    transform.save_bars([audio], sr, out_path, force=force)
+    inference.save_bars([audio], sr, out_path, force=force)
     tempo = enc.bpm if bpm is None else bpm
     summary = {"codes": codes, "out": out_path, "model": ref, "encoded_with": enc.model,
                "n_bars": int(enc.codes.shape[0]), "bpm": tempo, "sample_rate": sr,

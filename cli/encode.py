@@ -40,18 +40,18 @@ def command(audio, out_path, bar_list, bpm, bars, model_ref, tracking_uri, serve
       drumaae encode examples/funk_127bpm.wav --out funk.npz
       drumaae encode loop.wav --bar 0 --bpm 128 --out loop.json --json
     """
-    from drumaae import transform
+    from drumaae import fileio, inference
 
     if not out_path.lower().endswith((".npz", ".json")):
         raise click.BadParameter("the codes file must end in .npz or .json",
                                  param_hint="--out")
     check_inputs(audio)
-    transform.check_new_file(out_path, force)
+    fileio.check_new_file(out_path, force)
     backend = make_backend(model_ref, server, model_name, timeout, tracking_uri)
-    enc = transform.encode(audio, model=backend, bpm=bpm, bars=bars,
+    enc = inference.encode(audio, model=backend, bpm=bpm, bars=bars,
                            bar=list(bar_list) or None)
     enc.model = backend_ref(backend, model_ref)
-    transform.save_codes(enc, out_path, force=force)
+    inference.save_codes(enc, out_path, force=force)
     summary = {**enc.summary(), "out": out_path}
     emit(summary, as_json, [
         f"{enc.source.name}: {enc.n_bars} bar(s) at {enc.bpm:.1f} BPM; encoded bar(s) "

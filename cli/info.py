@@ -38,10 +38,10 @@ def command(model_ref, tracking_uri, no_card, as_json):
       drumaae info
       drumaae info --model runs/2024-06-01/model.keras --json
     """
-    from drumaae import transform
+    from drumaae import inference
     from drumaae.models import model_audio, model_recipe
 
-    backend = transform.load_backend(model_ref, tracking_uri=tracking_uri)
+    backend = inference.load_backend(model_ref, tracking_uri=tracking_uri)
     model = backend.model
     recipe = model_recipe(model)
     audio = model_audio(model)

@@ -79,14 +79,14 @@ def command(src, tgt, steps, out_dir, tempo, bar, src_bar, tgt_bar, bpm, src_bpm
       drumaae interpolate examples/funk_127bpm.wav examples/house_83bpm.wav --steps 5 --out morph/
       drumaae interpolate a.wav b.wav --tempo blend --src-bar 1 --model models:/drumaae@prod
     """
-    from drumaae import transform
+    from drumaae import fileio, inference
 
     if out_dir is None:
         out_dir = f"{_stem(src)}_to_{_stem(tgt)}"
     check_inputs(src, tgt)  # cheap checks before the model loads
-    transform.check_out_dir(os.path.abspath(out_dir), force)
+    fileio.check_out_dir(os.path.abspath(out_dir), force)
     backend = make_backend(model_ref, server, model_name, timeout, tracking_uri)
-    result = transform.interpolate(
+    result = inference.interpolate(
         src, tgt, steps=steps, model=backend, tempo=tempo,
         src_bar=bar if src_bar is None else src_bar,
         tgt_bar=bar if tgt_bar is None else tgt_bar,
@@ -95,7 +95,7 @@ def command(src, tgt, steps, out_dir, tempo, bar, src_bar, tgt_bar, bpm, src_bpm
         src_bars=bars if src_bars is None else src_bars,
         tgt_bars=bars if tgt_bars is None else tgt_bars,
         iters=iters, seed=seed)
-    manifest = transform.save_interpolation(result, out_dir, force=force,
+    manifest = inference.save_interpolation(result, out_dir, force=force,
                                             figure=not no_figure,
                                             model_ref=backend_ref(backend, model_ref))
     src_in, tgt_in = manifest["inputs"]

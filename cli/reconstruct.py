@@ -40,16 +40,16 @@ def command(audio, out_path, bar_list, bpm, bars, iters, seed, model_ref, tracki
       drumaae reconstruct examples/funk_127bpm.wav --out funk_recon.wav
       drumaae reconstruct loop.wav --bar 2 --gl-iters 128 --out bar2.wav
     """
-    from drumaae import transform
+    from drumaae import fileio, inference
 
     if not out_path.lower().endswith(".wav"):
         raise click.BadParameter("the output must be a .wav file", param_hint="--out")
     check_inputs(audio)
-    transform.check_new_file(out_path, force)
+    fileio.check_new_file(out_path, force)
     backend = make_backend(model_ref, server, model_name, timeout, tracking_uri)
-    rec = transform.reconstruct(audio, model=backend, bpm=bpm, bars=bars,
+    rec = inference.reconstruct(audio, model=backend, bpm=bpm, bars=bars,
                                 bar=list(bar_list) or None, iters=iters, seed=seed)
-    transform.save_bars([rec.audio], rec.sample_rate, out_path, force=force)
+    inference.save_bars([rec.audio], rec.sample_rate, out_path, force=force)
     enc = rec.encoded
     summary = {**enc.summary(), "model": backend_ref(backend, model_ref), "out": out_path,
                "samples": int(rec.audio.size), "griffin_lim_iters": rec.iters,

@@ -43,15 +43,15 @@ def command(n, out_path, component, bpm, seed, iters, model_ref, tracking_uri, f
       drumaae sample -n 8 --component 3 --bpm 100 --seed 1 --out samples/
       drumaae sample -n 4 --out four_bars.wav
     """
-    from drumaae import transform
+    from drumaae import fileio, inference
 
     to_file = out_path.lower().endswith(".wav")
     if to_file:
-        transform.check_new_file(out_path, force)
+        fileio.check_new_file(out_path, force)
     else:
-        transform.check_out_dir(os.path.abspath(out_path), force)
-    backend = transform.load_backend(model_ref, tracking_uri=tracking_uri)
-    res = transform.sample(n, component=component, bpm=bpm, seed=seed, model=backend,
+        fileio.check_out_dir(os.path.abspath(out_path), force)
+    backend = inference.load_backend(model_ref, tracking_uri=tracking_uri)
+    res = inference.sample(n, component=component, bpm=bpm, seed=seed, model=backend,
                            iters=iters)
     names = [f"{i:02d}.wav" for i in range(n)]
     ref = backend_ref(backend, model_ref)
@@ -60,9 +60,9 @@ def command(n, out_path, component, bpm, seed, iters, model_ref, tracking_uri, f
                 "bar_length": int(res.bars.shape[1]),
                 "files": [] if to_file else names, "codes": res.codes.tolist()}
     if to_file:
-        transform.save_bars(list(res.bars), res.sample_rate, out_path, force=force)
+        inference.save_bars(list(res.bars), res.sample_rate, out_path, force=force)
     else:
-        transform.save_bars(list(res.bars), res.sample_rate, out_path, force=force,
+        inference.save_bars(list(res.bars), res.sample_rate, out_path, force=force,
                             names=names, manifest=manifest)
     emit({**manifest, "out": out_path}, as_json,
          [f"drew {n} bar(s) at {bpm:.1f} BPM"

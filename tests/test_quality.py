@@ -4,7 +4,7 @@
 import numpy as np
 import pytest
 
-from drumaae import transform
+from drumaae import inference
 from drumaae.evaluation.metrics import (envelope_similarity, onset_envelope, onset_f_measure,
                                         trend)
 from drumaae.registry import BUNDLED_MODEL
@@ -14,7 +14,7 @@ EXAMPLES = "examples/funk_127bpm.wav", "examples/house_83bpm.wav"
 
 @pytest.mark.slow
 def test_interpolation_moves_monotonically_from_source_to_target():
-    result = transform.interpolate(*EXAMPLES, steps=5, model=str(BUNDLED_MODEL), seed=0)
+    result = inference.interpolate(*EXAMPLES, steps=5, model=str(BUNDLED_MODEL), seed=0)
     sr = result.sample_rate
     src = result.source.waveforms[0]
     tgt = result.target.waveforms[0]

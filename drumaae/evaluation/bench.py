@@ -204,7 +204,7 @@ def bench_griffin_lim(audio, iters: int, n_bars: int, repeats: int) -> list[Row]
             "", None, "same iterations, momentum 0.99"),
         Row("griffin-lim", f"render_bars, {n_bars} bars: in a tf.function vs eager", graph_s,
             eager_s, "s", eager_s / graph_s,
-            "eager = how a plain Python call (e.g. transform's LocalBackend) runs it"),
+            "eager = how a plain Python call (e.g. inference's LocalBackend) runs it"),
     ]
 
 
@@ -495,7 +495,7 @@ def _model_file(cfg: BenchConfig, tmp: str) -> tuple[str, str]:
 def bench_interpolate(cfg: BenchConfig, model_path: str, tmp: str) -> list[Row]:
     import soundfile as sf
 
-    from drumaae import transform
+    from drumaae import inference
     from drumaae.models import model_audio
     from drumaae.registry import load_model_ref
 
@@ -512,7 +512,7 @@ def bench_interpolate(cfg: BenchConfig, model_path: str, tmp: str) -> list[Row]:
 
     bars = np.stack([synthetic_loop(sr, audio.reference_bpm, 1, seed=s)[: audio.bar_samples()]
                      for s in (0, 1)])
-    backend = transform.load_backend(model)
+    backend = inference.load_backend(model)
     for steps in cfg.interp_steps:
         alphas = np.linspace(0.0, 1.0, steps)
 
@@ -521,7 +521,7 @@ def bench_interpolate(cfg: BenchConfig, model_path: str, tmp: str) -> list[Row]:
             return np.asarray(model.decode(model.interpolate(z[0], z[1], alphas)))
 
         def library():
-            return transform.interpolate(src, tgt, steps=steps, model=backend, src_bpm=100.0,
+            return inference.interpolate(src, tgt, steps=steps, model=backend, src_bpm=100.0,
                                          tgt_bpm=120.0)
 
         model_only()
@@ -535,7 +535,7 @@ def bench_interpolate(cfg: BenchConfig, model_path: str, tmp: str) -> list[Row]:
                         f"({lib_s / steps * 1e3:.0f} ms per output bar)"))
     if not cfg.subprocess:
         return rows
-    res = measure_process([sys.executable, "-c", "import drumaae.transform, tensorflow"])
+    res = measure_process([sys.executable, "-c", "import drumaae.inference, tensorflow"])
     rows.append(Row("interpolate", "import drumaae + tensorflow (child process)", res["wall_s"],
                     None, "s", None, "the fixed cost of any command"))
     for steps in cfg.e2e_steps:

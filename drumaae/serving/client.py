@@ -1,4 +1,4 @@
-"""A REST client for a drumaae model behind TF Serving (a transform backend).
+"""A REST client for a drumaae model behind TF Serving (an inference `Backend`).
 
 Standard library and NumPy only (no TensorFlow import): a thin machine can drive a served
 model. `RestBackend` speaks TF Serving's REST API:
@@ -247,6 +247,11 @@ class RestBackend:
         return int(self.settings["latent_dim"])
 
     @property
+    def num_components(self) -> None:
+        """None: the export has no sampling signature, so its prior is not used."""
+        return None
+
+    @property
     def gl_iters(self) -> int:
         return int(self.settings.get("gl_iters", self.audio.griffin_lim_iters))
 
@@ -265,7 +270,7 @@ class RestBackend:
                 f"the served model renders with Griffin-Lim seed {self.seed} (fixed at "
                 f"export), not {seed}: omit --seed or use --seed {self.seed}")
 
-    # --- the transform backend protocol ---------------------------------------------------
+    # --- the inference Backend protocol ---------------------------------------------------
     def encode_bars(self, bars) -> np.ndarray:
         """Codes `(n, d)` float32 of waveform bars `(n, samples)` at the model's rate."""
         bars = np.asarray(bars, dtype=np.float32)
@@ -289,6 +294,11 @@ class RestBackend:
             codes = codes[None]
         audio = self.predict("decode", {"codes": codes, "bar_length": int(bar_length)})["audio"]
         return np.asarray(audio, dtype=np.float32).reshape(len(codes), int(bar_length))
+
+    def sample_codes(self, n: int, component: int | None, seed: int | None) -> np.ndarray:
+        """A served model has no sampling signature: always raises `ServingError`."""
+        raise ServingError("this model backend cannot draw from the prior (a served model "
+                           "has no prior): sample with a local --model")
 
     def interpolate(self, source, target, alphas: Sequence[float]) -> dict[str, np.ndarray]:
         """The server's ``interpolate``: bars `source (samples,)` and `target (samples_t,)`,

@@ -115,10 +115,10 @@ def test_encode_then_decode_round_trip(model, loops, tmp_path, ext):
     summary = json.loads(run("encode", loops["src"], "--out", codes, "--model", model,
                              "--bpm", SRC_BPM, "--json").stdout)
     assert summary["n_bars"] == 2 and summary["bars"] == [0, 1] and summary["bpm"] == SRC_BPM
-    from drumaae import transform
+    from drumaae import inference
 
-    direct = transform.encode(loops["src"], model=model, bpm=SRC_BPM)
-    np.testing.assert_allclose(transform.load_codes(str(codes)).codes, direct.codes, atol=1e-6)
+    direct = inference.encode(loops["src"], model=model, bpm=SRC_BPM)
+    np.testing.assert_allclose(inference.load_codes(str(codes)).codes, direct.codes, atol=1e-6)
     wav = tmp_path / "back.wav"
     run("decode", codes, "--out", wav, "--model", model, "--gl-iters", 1)
     assert sf.info(wav).frames == 2 * AUDIO.bar_samples(SRC_BPM)
@@ -129,7 +129,7 @@ def test_encode_then_decode_round_trip(model, loops, tmp_path, ext):
     assert again.exit_code == 1 and "--force" in again.output
     one = tmp_path / f"bar1.{ext}"
     run("encode", loops["src"], "--out", one, "--model", model, "--bpm", SRC_BPM, "--bar", 1)
-    assert transform.load_codes(str(one)).bars == [1]
+    assert inference.load_codes(str(one)).bars == [1]
 
 
 def test_reconstruct_sample_and_info(model, loops, tmp_path):

@@ -89,10 +89,10 @@ def test_user_error_is_one_line(case, model, loops, corrupt_model, tmp_path):
     args = make(loops, model)
     args = [corrupt_model if a == "BROKEN" else a for a in args]
     if case == "corrupt model":
-        from drumaae import transform
+        from drumaae import inference
 
-        enc = transform.encode(loops["tgt"], model=model, bpm=120)
-        transform.save_codes(enc, str(tmp_path / "codes.npz"))
+        enc = inference.encode(loops["tgt"], model=model, bpm=120)
+        inference.save_codes(enc, str(tmp_path / "codes.npz"))
     result = CliRunner().invoke(cli, args)
     assert_one_line_error(result.exit_code, result.stderr, *needles)
     assert result.stdout == ""

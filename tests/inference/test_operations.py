@@ -1,4 +1,4 @@
-"""drumaae.transform on generated loops with a tiny untrained model."""
+"""drumaae.inference on generated loops with a tiny untrained model."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from drumaae import transform
+from drumaae import inference
 from drumaae.errors import DrumaaeError, OutputExistsError
 from tests.cli import GL_ITERS, SRC_BPM, TGT_BPM, loop_files, tiny_model_file
 
@@ -21,7 +21,7 @@ def model_path(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def backend(model_path):
-    return transform.load_backend(model_path)
+    return inference.load_backend(model_path)
 
 
 @pytest.fixture(scope="module")
@@ -31,37 +31,37 @@ def loops(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def morph(backend, loops):
-    return transform.interpolate(loops["src"], loops["tgt"], steps=5, model=backend,
+    return inference.interpolate(loops["src"], loops["tgt"], steps=5, model=backend,
                                  src_bpm=SRC_BPM, tgt_bpm=TGT_BPM, iters=GL_ITERS)
 
 
 def test_backend_is_loaded_once_and_reused(model_path, backend):
-    assert transform.load_backend(model_path) is backend
-    assert isinstance(backend, transform.Backend)
-    assert transform.load_backend(backend) is backend
-    assert transform.load_backend(backend.model).model is backend.model  # a DrumAAE
+    assert inference.load_backend(model_path) is backend
+    assert isinstance(backend, inference.Backend)
+    assert inference.load_backend(backend) is backend
+    assert inference.load_backend(backend.model).model is backend.model  # a DrumAAE
 
 
 def test_encode_every_bar_and_one_bar(backend, loops):
     audio = backend.audio
-    enc = transform.encode(loops["src"], model=backend, bpm=SRC_BPM)
+    enc = inference.encode(loops["src"], model=backend, bpm=SRC_BPM)
     assert enc.codes.shape == (2, 4) and enc.codes.dtype == np.float32
     assert enc.bars == [0, 1] and enc.n_bars == 2
     assert enc.bpm == SRC_BPM and enc.bar_length == audio.bar_samples(SRC_BPM)
     assert enc.sample_rate == audio.sample_rate
     assert enc.waveforms.shape == (2, enc.bar_length)
     assert enc.source.path == os.path.abspath(loops["src"]) and len(enc.source.sha256) == 64
-    one = transform.encode(loops["src"], model=backend, bpm=SRC_BPM, bar=1)
+    one = inference.encode(loops["src"], model=backend, bpm=SRC_BPM, bar=1)
     assert one.bars == [1]
     np.testing.assert_allclose(one.codes[0], enc.codes[1], atol=1e-5)
     with pytest.raises(DrumaaeError, match="bar 2 does not exist"):
-        transform.encode(loops["src"], model=backend, bpm=SRC_BPM, bar=2)
+        inference.encode(loops["src"], model=backend, bpm=SRC_BPM, bar=2)
 
 
 def test_tempo_is_detected_and_bars_override(backend, loops):
-    enc = transform.encode(loops["tgt"], model=backend)
+    enc = inference.encode(loops["tgt"], model=backend)
     assert enc.n_bars == 1 and enc.bpm == pytest.approx(TGT_BPM, rel=0.01)
-    two = transform.encode(loops["src"], model=backend, bars=2)
+    two = inference.encode(loops["src"], model=backend, bars=2)
     assert two.n_bars == 2 and two.bpm == pytest.approx(SRC_BPM, rel=0.01)
 
 
@@ -70,33 +70,33 @@ def test_array_input_matches_the_same_file(backend, tmp_path, make_loop):
     x = make_loop(sr, 120.0, 1, pattern="house")
     path = tmp_path / "house.wav"
     sf.write(path, x, sr, subtype="FLOAT")
-    from_file = transform.encode(str(path), model=backend, bpm=120)
-    from_pair = transform.encode((x, sr), model=backend, bpm=120)
-    from_kw = transform.encode(np.stack([x, x], axis=1), sample_rate=sr, model=backend, bpm=120)
+    from_file = inference.encode(str(path), model=backend, bpm=120)
+    from_pair = inference.encode((x, sr), model=backend, bpm=120)
+    from_kw = inference.encode(np.stack([x, x], axis=1), sample_rate=sr, model=backend, bpm=120)
     np.testing.assert_allclose(from_pair.codes, from_file.codes, atol=1e-5)
     np.testing.assert_allclose(from_kw.codes, from_file.codes, atol=1e-5)
     assert from_pair.source.path is None
     # Another rate is resampled to the model's.
     x44 = make_loop(44100, 120.0, 1, pattern="house")
-    assert transform.encode((x44, 44100), model=backend, bpm=120).codes.shape == (1, 4)
+    assert inference.encode((x44, 44100), model=backend, bpm=120).codes.shape == (1, 4)
 
 
 def test_array_input_is_checked(backend):
     sr = backend.audio.sample_rate
     with pytest.raises(DrumaaeError, match="silent"):
-        transform.encode((np.zeros(sr, np.float32), sr), model=backend)
+        inference.encode((np.zeros(sr, np.float32), sr), model=backend)
     with pytest.raises(DrumaaeError, match="NaN"):
-        transform.encode((np.full(sr, np.nan, np.float32), sr), model=backend)
+        inference.encode((np.full(sr, np.nan, np.float32), sr), model=backend)
     with pytest.raises(DrumaaeError, match="sample rate"):
-        transform.encode((np.ones(sr, np.float32), 0), model=backend)
+        inference.encode((np.ones(sr, np.float32), 0), model=backend)
 
 
 def test_interpolation_alphas_codes_and_endpoints(morph, backend, loops):
     assert morph.steps == 5
     np.testing.assert_array_equal(morph.alphas, np.float32([0, 0.25, 0.5, 0.75, 1]))
     assert morph.codes.shape == (5, 4)
-    src = transform.encode(loops["src"], model=backend, bpm=SRC_BPM, bar=0)
-    tgt = transform.encode(loops["tgt"], model=backend, bpm=TGT_BPM, bar=0)
+    src = inference.encode(loops["src"], model=backend, bpm=SRC_BPM, bar=0)
+    tgt = inference.encode(loops["tgt"], model=backend, bpm=TGT_BPM, bar=0)
     np.testing.assert_array_equal(morph.codes[0], src.codes[0])
     np.testing.assert_array_equal(morph.codes[-1], tgt.codes[0])
     np.testing.assert_allclose(morph.codes[2], (src.codes[0] + tgt.codes[0]) / 2, atol=1e-6)
@@ -109,7 +109,7 @@ def test_interpolation_alphas_codes_and_endpoints(morph, backend, loops):
 
 
 def test_alpha_zero_decodes_the_source_code(morph, backend):
-    again = transform.decode(morph.source.codes, model=backend, bpm=SRC_BPM, iters=GL_ITERS)
+    again = inference.decode(morph.source.codes, model=backend, bpm=SRC_BPM, iters=GL_ITERS)
     np.testing.assert_allclose(again, morph.bars[0], atol=1e-5)
 
 
@@ -120,48 +120,51 @@ def test_alpha_zero_decodes_the_source_code(morph, backend):
     ("90", [90.0] * 3),
 ])
 def test_tempo_options(backend, loops, tempo, expected):
-    res = transform.interpolate(loops["src"], loops["tgt"], steps=3, model=backend, tempo=tempo,
+    res = inference.interpolate(loops["src"], loops["tgt"], steps=3, model=backend, tempo=tempo,
                                 src_bpm=SRC_BPM, tgt_bpm=TGT_BPM, iters=1)
     assert res.bpms == pytest.approx(expected)
     assert [len(b) for b in res.bars] == [backend.audio.bar_samples(b) for b in expected]
 
 
 def test_bar_selection_and_refusals(backend, loops):
-    res = transform.interpolate(loops["src"], loops["tgt"], steps=2, model=backend, src_bar=1,
+    res = inference.interpolate(loops["src"], loops["tgt"], steps=2, model=backend, src_bar=1,
                                 src_bpm=SRC_BPM, tgt_bpm=TGT_BPM, iters=1)
-    second = transform.encode(loops["src"], model=backend, bpm=SRC_BPM, bar=1)
+    second = inference.encode(loops["src"], model=backend, bpm=SRC_BPM, bar=1)
     np.testing.assert_array_equal(res.codes[0], second.codes[0])
     assert res.source.bars == [1]
     for steps in (1, 0, -3, 2.5):
         with pytest.raises(DrumaaeError, match="steps"):
-            transform.interpolate(loops["src"], loops["tgt"], steps=steps, model=backend)
+            inference.interpolate(loops["src"], loops["tgt"], steps=steps, model=backend)
     with pytest.raises(DrumaaeError, match="tempo"):
-        transform.interpolate(loops["src"], loops["tgt"], model=backend, tempo="fast")
+        inference.interpolate(loops["src"], loops["tgt"], model=backend, tempo="fast")
     with pytest.raises(DrumaaeError, match="tempo"):
-        transform.interpolate(loops["src"], loops["tgt"], model=backend, tempo=-5)
+        inference.interpolate(loops["src"], loops["tgt"], model=backend, tempo=-5)
 
 
 def test_decode_reconstruct_and_sample_lengths(backend, loops):
     audio = backend.audio
-    enc = transform.encode(loops["src"], model=backend, bpm=SRC_BPM)
-    out = transform.decode(enc, model=backend, iters=1)
+    enc = inference.encode(loops["src"], model=backend, bpm=SRC_BPM)
+    out = inference.decode(enc, model=backend, iters=1)
     assert out.shape == (2 * audio.bar_samples(SRC_BPM),)
-    out = transform.decode(enc.codes[0], model=backend, bpm=140, iters=1)
+    out = inference.decode(enc.codes[0], model=backend, bpm=140, iters=1)
     assert out.shape == (audio.bar_samples(140),)
     with pytest.raises(DrumaaeError, match="latent size"):
-        transform.decode(np.zeros((1, 7)), model=backend)
-    rec = transform.reconstruct(loops["tgt"], model=backend, bpm=TGT_BPM, iters=1)
+        inference.decode(np.zeros((1, 7)), model=backend)
+    rec = inference.reconstruct(loops["tgt"], model=backend, bpm=TGT_BPM, iters=1)
     assert rec.audio.shape == (audio.bar_samples(TGT_BPM),)
-    smp = transform.sample(3, component=1, bpm=100, seed=4, model=backend, iters=1)
+    smp = inference.sample(3, component=1, bpm=100, seed=4, model=backend, iters=1)
     assert smp.bars.shape == (3, audio.bar_samples(100)) and smp.codes.shape == (3, 4)
-    again = transform.sample(3, component=1, bpm=100, seed=4, model=backend, iters=1)
+    again = inference.sample(3, component=1, bpm=100, seed=4, model=backend, iters=1)
     np.testing.assert_array_equal(again.codes, smp.codes)
     with pytest.raises(DrumaaeError, match="component"):
-        transform.sample(1, component=9, model=backend)
+        inference.sample(1, component=9, model=backend)
 
 
 class FakeBackend:
     """A backend without TensorFlow: proves the shared code only needs the protocol."""
+
+    latent_dim = 2
+    num_components = None
 
     def __init__(self, audio):
         self.audio = audio
@@ -175,41 +178,46 @@ class FakeBackend:
         self.calls.append((len(codes), bar_length, iters, seed))
         return np.tile(codes[:, :1], (1, bar_length)).astype(np.float32)
 
+    def sample_codes(self, n, component, seed):
+        raise DrumaaeError("this fake backend has no prior")
+
 
 def test_any_backend_plugs_in(loops, tiny_recipe):
     fake = FakeBackend(tiny_recipe.audio)
-    res = transform.interpolate(loops["src"], loops["tgt"], steps=4, model=fake, tempo="blend",
+    assert isinstance(fake, inference.Backend)
+    assert inference.load_backend(fake) is fake
+    res = inference.interpolate(loops["src"], loops["tgt"], steps=4, model=fake, tempo="blend",
                                 src_bpm=SRC_BPM, tgt_bpm=TGT_BPM, iters=3, seed=7)
     assert res.model == "fake" and res.codes.shape == (4, 2)
     # One decode call per distinct bar length; the iterations and seed are passed through.
     assert len(fake.calls) == 4 and all(c[2:] == (3, 7) for c in fake.calls)
     with pytest.raises(DrumaaeError, match="prior"):
-        transform.sample(1, model=fake)
+        inference.sample(1, model=fake)
 
 
 @pytest.mark.parametrize("ext", [".npz", ".json"])
 def test_codes_round_trip_through_files(backend, loops, tmp_path, ext):
-    enc = transform.encode(loops["src"], model=backend, bpm=SRC_BPM)
+    enc = inference.encode(loops["src"], model=backend, bpm=SRC_BPM)
     path = str(tmp_path / f"codes{ext}")
-    transform.save_codes(enc, path)
-    back = transform.load_codes(path)
+    inference.save_codes(enc, path)
+    back = inference.load_codes(path)
     np.testing.assert_allclose(back.codes, enc.codes, rtol=1e-6)
     assert (back.bpm, back.bar_length, back.sample_rate, back.bars) == \
         (enc.bpm, enc.bar_length, enc.sample_rate, enc.bars)
     with pytest.raises(OutputExistsError, match="--force"):
-        transform.save_codes(enc, path)
-    transform.save_codes(enc, path, force=True)
+        inference.save_codes(enc, path)
+    inference.save_codes(enc, path, force=True)
     with pytest.raises(DrumaaeError, match=r"\.npz or \.json"):
-        transform.save_codes(enc, str(tmp_path / "codes.txt"))
+        inference.save_codes(enc, str(tmp_path / "codes.txt"))
     bad = tmp_path / f"bad{ext}"
     bad.write_text("{}")
     with pytest.raises(DrumaaeError, match="not a codes file"):
-        transform.load_codes(str(bad))
+        inference.load_codes(str(bad))
 
 
 def test_save_interpolation_writes_everything(morph, tmp_path):
     out = tmp_path / "morph"
-    manifest = transform.save_interpolation(morph, out)
+    manifest = inference.save_interpolation(morph, out)
     names = ["00_alpha0.00.wav", "01_alpha0.25.wav", "02_alpha0.50.wav", "03_alpha0.75.wav",
              "04_alpha1.00.wav"]
     assert sorted(os.listdir(out)) == sorted(names + ["interpolation.png", "manifest.json"])
@@ -225,13 +233,13 @@ def test_save_interpolation_writes_everything(morph, tmp_path):
     assert manifest["out_dir"] == str(out)
     # Refused without force; with force the earlier steps are replaced.
     with pytest.raises(OutputExistsError, match="--force"):
-        transform.save_interpolation(morph, out)
+        inference.save_interpolation(morph, out)
     (out / "notes.txt").write_text("mine")
-    short = transform.Interpolation(**{**morph.__dict__, "alphas": morph.alphas[[0, -1]],
+    short = inference.Interpolation(**{**morph.__dict__, "alphas": morph.alphas[[0, -1]],
                                        "codes": morph.codes[[0, -1]],
                                        "bars": [morph.bars[0], morph.bars[-1]],
                                        "bpms": morph.bpms[:2]})
-    transform.save_interpolation(short, out, force=True, figure=False)
+    inference.save_interpolation(short, out, force=True, figure=False)
     assert sorted(os.listdir(out)) == ["00_alpha0.00.wav", "01_alpha1.00.wav",
                                        "manifest.json", "notes.txt"]
     assert [p for p in os.listdir(tmp_path) if p.startswith(".partial")] == []
@@ -245,7 +253,7 @@ def test_failed_write_leaves_nothing(morph, tmp_path, monkeypatch):
 
     monkeypatch.setattr(drumaae.plotting, "interpolation_figure", broken)
     with pytest.raises(RuntimeError):
-        transform.save_interpolation(morph, tmp_path / "morph")
+        inference.save_interpolation(morph, tmp_path / "morph")
     assert os.listdir(tmp_path) == []
 
 

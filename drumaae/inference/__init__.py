@@ -1,0 +1,72 @@
+"""Audio-level API: encode, decode, interpolate, reconstruct and sample drum bars.
+
+Three modules, one concept each:
+
+- `backend`: the `Backend` protocol (what the operations need from a model) and
+  `LocalBackend`/`load_backend`; `drumaae.serving.client.RestBackend` is the TF Serving one.
+- `operations`: `encode`, `decode`, `interpolate`, `reconstruct`, `sample`.
+- `outputs`: the result types and writing them (`save_codes`, `save_interpolation`,
+  `save_bars`, manifests).
+
+Everything public is importable from here.
+
+Example:
+    >>> from drumaae import inference
+    >>> backend = inference.load_backend("model.keras")     # load once, reuse
+    >>> result = inference.interpolate("funk.wav", "rock.wav", steps=5, model=backend)
+    >>> [round(a, 2) for a in result.alphas]
+    [0.0, 0.25, 0.5, 0.75, 1.0]
+    >>> inference.save_interpolation(result, "morph/")       # WAVs, PNG, manifest.json
+"""
+
+from drumaae.inference.backend import Backend, LocalBackend, load_backend
+from drumaae.inference.operations import (
+    TEMPO_MODES,
+    AudioInput,
+    decode,
+    encode,
+    interpolate,
+    interpolation_alphas,
+    reconstruct,
+    sample,
+    step_tempos,
+)
+from drumaae.inference.outputs import (
+    Encoded,
+    Interpolation,
+    Reconstruction,
+    Sampled,
+    Source,
+    interpolation_manifest,
+    load_codes,
+    save_bars,
+    save_codes,
+    save_interpolation,
+    step_file_name,
+)
+
+__all__ = [
+    "Backend",
+    "LocalBackend",
+    "load_backend",
+    "AudioInput",
+    "Source",
+    "Encoded",
+    "Interpolation",
+    "Reconstruction",
+    "Sampled",
+    "encode",
+    "decode",
+    "interpolate",
+    "reconstruct",
+    "sample",
+    "interpolation_alphas",
+    "step_tempos",
+    "save_codes",
+    "load_codes",
+    "save_interpolation",
+    "interpolation_manifest",
+    "save_bars",
+    "step_file_name",
+    "TEMPO_MODES",
+]

@@ -1,0 +1,316 @@
+"""The operations: encode, decode, interpolate, reconstruct and sample drum bars.
+
+Everything here works on audio (files or arrays) and bars; the model is reached through the
+`Backend` protocol (`drumaae.inference.backend`), so the same code runs a local Keras model or
+a TF Serving model. Loading and cutting audio, alphas and tempo are shared by both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Any, Sequence, Union
+
+import numpy as np
+
+from drumaae.config import AudioConfig
+from drumaae.errors import AudioError, DrumaaeError
+from drumaae.inference.backend import Backend, load_backend
+from drumaae.inference.outputs import Encoded, Interpolation, Reconstruction, Sampled, Source
+
+__all__ = [
+    "AudioInput",
+    "TEMPO_MODES",
+    "encode",
+    "decode",
+    "interpolate",
+    "reconstruct",
+    "sample",
+    "interpolation_alphas",
+    "step_tempos",
+]
+
+AudioInput = Union[str, os.PathLike, tuple]
+"""A file path, or an ``(samples, sample_rate)`` pair of a float array and its rate in Hz."""
+
+TEMPO_MODES = ("source", "target", "blend")
+MAX_BPM = 400.0
+
+
+def _sha256_file(path: str) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _load(audio: AudioInput, cfg: AudioConfig, name: str = "audio"
+          ) -> tuple[np.ndarray, Source]:
+    """Mono float32 samples at the model's rate, and where they came from."""
+    from drumaae.audio.io import check_samples, decode_audio
+
+    min_seconds = 60.0 / MAX_BPM
+    if isinstance(audio, (str, os.PathLike)):
+        path = os.fspath(audio)
+        decoded = decode_audio(path, cfg.sample_rate, min_seconds=min_seconds)
+        src = Source(os.path.basename(path), os.path.abspath(path), _sha256_file(path),
+                     decoded.source_rate, decoded.samples.size / cfg.sample_rate)
+        return decoded.samples, src
+    if isinstance(audio, tuple) and len(audio) == 2:
+        samples, rate = audio
+        if isinstance(rate, bool) or not isinstance(rate, (int, np.integer)) or rate <= 0:
+            raise AudioError(f"{name}: the sample rate must be a positive integer in Hz, "
+                             f"got {rate!r}")
+        x = check_samples(np.asarray(samples), int(rate), name, min_seconds)
+        if x.ndim == 2:
+            x = x.mean(axis=1, dtype=np.float32)
+        elif x.ndim != 1:
+            raise AudioError(f"{name}: samples must be (samples,) or (samples, channels), "
+                             f"got shape {x.shape}")
+        if int(rate) != cfg.sample_rate:
+            import soxr
+
+            x = soxr.resample(x, int(rate), cfg.sample_rate, quality="HQ").astype(np.float32)
+        x = np.clip(np.ascontiguousarray(x, np.float32), -1.0, 1.0)
+        digest = hashlib.sha256(np.ascontiguousarray(samples, np.float32).tobytes()).hexdigest()
+        return x, Source(name, None, digest, int(rate), x.size / cfg.sample_rate)
+    raise AudioError(f"{name}: give a file path or a (samples, sample_rate) pair, got "
+                     f"{type(audio).__name__}")
+
+
+def _check_bpm(bpm: Any, what: str = "bpm") -> float:
+    try:
+        value = float(bpm)
+    except (TypeError, ValueError):
+        raise DrumaaeError(f"{what} must be a number of beats per minute, got {bpm!r}") from None
+    if not (0.0 < value <= MAX_BPM) or not np.isfinite(value):
+        raise DrumaaeError(f"{what} must be in (0, {MAX_BPM:g}] BPM, got {bpm!r}")
+    return value
+
+
+def _iters(backend: Backend, iters: int | None) -> int:
+    if iters is None:
+        return int(backend.audio.griffin_lim_iters)
+    if int(iters) < 1:
+        raise DrumaaeError(f"Griffin-Lim iterations must be >= 1, got {iters}")
+    return int(iters)
+
+
+def _select(n_bars: int, bar: int | Sequence[int] | None, name: str) -> list[int]:
+    if bar is None:
+        return list(range(n_bars))
+    wanted = [bar] if isinstance(bar, (int, np.integer)) else list(bar)
+    for b in wanted:
+        if not -n_bars <= int(b) < n_bars:
+            raise DrumaaeError(f"{name} has {n_bars} bar{'s' * (n_bars != 1)}: bar {b} does "
+                               f"not exist (bars are numbered from 0; use --bar 0..{n_bars - 1})")
+    return [int(b) % n_bars for b in wanted]
+
+
+def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
+           bars: int | None = None, bar: int | Sequence[int] | None = None,
+           sample_rate: int | None = None, name: str | None = None) -> Encoded:
+    """Encode the bars of a recording.
+
+    Args:
+        audio: a file path, or a float array `(samples,)`/`(samples, channels)` (then give
+            `sample_rate`, or pass ``(samples, sample_rate)``).
+        model: a DrumAAE, a `Backend`, a model reference, or None (bundled default).
+        bpm: the recording's tempo, if known (else detected).
+        bars: how many bars a loop holds, if known (the tempo follows from the duration).
+        bar: encode only this bar (or these bars), numbered from 0; default all.
+        sample_rate: rate in Hz of an array `audio`.
+        name: what to call an array input in messages.
+
+    Returns:
+        `Encoded` with codes `(n, latent_dim)`.
+    """
+    from drumaae.audio.bars import cut_bars
+
+    backend = load_backend(model)
+    if sample_rate is not None and not isinstance(audio, tuple):
+        audio = (audio, sample_rate)
+    label = name or (os.path.basename(os.fspath(audio)) if isinstance(audio, (str, os.PathLike))
+                     else "audio array")
+    samples, source = _load(audio, backend.audio, label)
+    if bpm is not None:
+        bpm = _check_bpm(bpm)
+    cut = cut_bars(samples, backend.audio.sample_rate, backend.audio, bpm=bpm, bars=bars)
+    chosen = _select(cut.n_bars, bar, label)
+    waves = cut.bars[chosen]
+    codes = np.asarray(backend.encode_bars(waves), np.float32)
+    return Encoded(codes=codes, bpm=float(cut.bpm), bar_length=int(cut.bar_length),
+                   sample_rate=backend.audio.sample_rate, bars=chosen,
+                   starts=[int(cut.starts[i]) for i in chosen], n_bars=cut.n_bars,
+                   source=source, model=backend.ref, waveforms=waves)
+
+
+def decode(codes: Any, *, model: Any = None, bpm: float | None = None,
+           iters: int | None = None, seed: int = 0) -> np.ndarray:
+    """Decode codes to audio: one bar per code at `bpm`, concatenated.
+
+    Args:
+        codes: `(n, latent_dim)` or `(latent_dim,)` codes, or an `Encoded` (its tempo is the
+            default `bpm`).
+        model: as in `encode`.
+        bpm: output tempo in BPM (default: the `Encoded`'s, else the model's reference tempo).
+        iters: Griffin-Lim iterations (default: the model's recipe).
+        seed: Griffin-Lim phase seed.
+
+    Returns:
+        float32 `(n * bar_length,)` at the model's sample rate.
+    """
+    backend = load_backend(model)
+    if isinstance(codes, Encoded):
+        bpm = codes.bpm if bpm is None else bpm
+        codes = codes.codes
+    z = _codes_array(codes, backend)
+    bpm = _check_bpm(backend.audio.reference_bpm if bpm is None else bpm)
+    bar_length = backend.audio.bar_samples(bpm)
+    out = backend.decode_codes(z, bar_length, iters=_iters(backend, iters), seed=int(seed))
+    return np.asarray(out, np.float32).reshape(-1)
+
+
+def _codes_array(codes: Any, backend: Backend) -> np.ndarray:
+    z = np.asarray(codes, np.float32)
+    if z.ndim == 1:
+        z = z[None]
+    if z.ndim != 2 or z.shape[0] == 0:
+        raise DrumaaeError(f"codes must be (n, latent_dim) with n >= 1, got shape {z.shape}")
+    dim = backend.latent_dim
+    if z.shape[1] != dim:
+        raise DrumaaeError(f"the codes have {z.shape[1]} dimensions but the model's latent "
+                           f"size is {dim}: decode them with the model that encoded them")
+    if not np.all(np.isfinite(z)):
+        raise DrumaaeError("the codes hold NaN or infinite values")
+    return z
+
+
+def interpolation_alphas(steps: int) -> np.ndarray:
+    """`steps` evenly spaced weights from 0 (source) to 1 (target), float32."""
+    if isinstance(steps, bool) or int(steps) != steps or steps < 2:
+        raise DrumaaeError(f"steps must be a whole number >= 2 (the source and the target), "
+                           f"got {steps!r}")
+    return np.linspace(0.0, 1.0, int(steps), dtype=np.float32)
+
+
+def step_tempos(alphas: np.ndarray, tempo: str | float, src_bpm: float, tgt_bpm: float
+                ) -> list[float]:
+    """Tempo in BPM of each step: the source's, the target's, interpolated (``blend``)
+    or a fixed number."""
+    if isinstance(tempo, str) and tempo not in TEMPO_MODES:
+        try:
+            tempo = float(tempo)
+        except ValueError:
+            raise DrumaaeError(f"tempo must be one of {', '.join(TEMPO_MODES)} or a BPM "
+                               f"number, got {tempo!r}") from None
+    if tempo == "source":
+        return [float(src_bpm)] * len(alphas)
+    if tempo == "target":
+        return [float(tgt_bpm)] * len(alphas)
+    if tempo == "blend":
+        return [float((1.0 - a) * src_bpm + a * tgt_bpm) for a in np.asarray(alphas, float)]
+    return [_check_bpm(tempo, "tempo")] * len(alphas)
+
+
+def _decode_steps(backend: Backend, codes: np.ndarray, bpms: list[float], iters: int,
+                  seed: int) -> list[np.ndarray]:
+    """Decode each code at its own tempo, batching the steps that share a bar length."""
+    lengths = [backend.audio.bar_samples(b) for b in bpms]
+    out: list[np.ndarray | None] = [None] * len(lengths)
+    for length in sorted(set(lengths)):
+        idx = [i for i, n in enumerate(lengths) if n == length]
+        waves = np.asarray(backend.decode_codes(codes[idx], length, iters=iters, seed=seed),
+                           np.float32)
+        for row, i in enumerate(idx):
+            out[i] = waves[row]
+    return out  # type: ignore[return-value]
+
+
+def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any = None,
+                tempo: str | float = "source", src_bar: int = 0, tgt_bar: int = 0,
+                src_bpm: float | None = None, tgt_bpm: float | None = None,
+                src_bars: int | None = None, tgt_bars: int | None = None,
+                iters: int | None = None, seed: int = 0) -> Interpolation:
+    """Morph one bar of `src` into one bar of `tgt` through the latent space.
+
+    z(a) = (1 - a) z_src + a z_tgt for a = linspace(0, 1, steps); a = 0 decodes the source's
+    code (its reconstruction), a = 1 the target's.
+
+    Args:
+        src, tgt: file paths or ``(samples, sample_rate)`` pairs.
+        steps: number of outputs (>= 2).
+        model: a DrumAAE, a `Backend`, a model reference or None (bundled default).
+        tempo: ``source`` (default), ``target``, ``blend`` (each step's tempo interpolated
+            like its code) or a BPM number.
+        src_bar, tgt_bar: which bar of each input (from 0).
+        src_bpm, tgt_bpm: the inputs' tempi if known (else detected).
+        src_bars, tgt_bars: bar counts of the input loops if known.
+        iters: Griffin-Lim iterations (default: the model's recipe).
+        seed: Griffin-Lim phase seed.
+
+    Returns:
+        An `Interpolation`.
+    """
+    alphas = interpolation_alphas(steps)
+    if not isinstance(tempo, str) or tempo not in TEMPO_MODES:
+        step_tempos(alphas[:1], tempo, 1.0, 1.0)  # a bad tempo fails before any work
+    backend = load_backend(model)
+    iters = _iters(backend, iters)
+    a = encode(src, model=backend, bpm=src_bpm, bars=src_bars, bar=src_bar, name=_label(src,
+               "source"))
+    b = encode(tgt, model=backend, bpm=tgt_bpm, bars=tgt_bars, bar=tgt_bar, name=_label(tgt,
+               "target"))
+    z_src, z_tgt = a.codes[0], b.codes[0]
+    w = alphas[:, None]
+    codes = ((1.0 - w) * z_src[None] + w * z_tgt[None]).astype(np.float32)
+    bpms = step_tempos(alphas, tempo, a.bpm, b.bpm)
+    waves = _decode_steps(backend, codes, bpms, iters, int(seed))
+    return Interpolation(alphas=alphas, codes=codes, bars=waves, bpms=bpms, tempo=tempo,
+                         source=a, target=b, sample_rate=backend.audio.sample_rate,
+                         model=backend.ref, iters=iters, seed=int(seed))
+
+
+def _label(audio: AudioInput, role: str) -> str | None:
+    return None if isinstance(audio, (str, os.PathLike)) else f"{role} array"
+
+
+def reconstruct(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
+                bars: int | None = None, bar: int | Sequence[int] | None = None,
+                iters: int | None = None, seed: int = 0) -> Reconstruction:
+    """Encode and decode a recording bar by bar (what the model keeps of it).
+
+    Returns:
+        `Reconstruction`: `audio` float32, the chosen bars concatenated at their tempo.
+    """
+    backend = load_backend(model)
+    enc = encode(audio, model=backend, bpm=bpm, bars=bars, bar=bar)
+    iters = _iters(backend, iters)
+    waves = backend.decode_codes(enc.codes, enc.bar_length, iters=iters, seed=int(seed))
+    return Reconstruction(audio=np.asarray(waves, np.float32).reshape(-1), encoded=enc,
+                          sample_rate=enc.sample_rate, iters=iters, seed=int(seed))
+
+
+def sample(n: int, *, component: int | None = None, bpm: float = 128.0,
+           seed: int | None = None, model: Any = None, iters: int | None = None) -> Sampled:
+    """Decode `n` bars from codes drawn from the model's Gaussian-mixture prior.
+
+    Args:
+        n: bars to draw (>= 1).
+        component: draw from this mixture component (0..K-1), or from the whole mixture.
+        bpm: tempo of the rendered bars.
+        seed: seed of the prior draw and of Griffin-Lim's phases.
+    """
+    backend = load_backend(model)
+    if isinstance(n, bool) or int(n) != n or n < 1:
+        raise DrumaaeError(f"n must be a whole number >= 1, got {n!r}")
+    k = backend.num_components
+    if component is not None and k is not None and not 0 <= int(component) < k:
+        raise DrumaaeError(f"component must be in 0..{k - 1} (the model's prior has {k}), "
+                           f"got {component}")
+    bpm = _check_bpm(bpm)
+    codes = np.asarray(backend.sample_codes(int(n), component, seed), np.float32)
+    length = backend.audio.bar_samples(bpm)
+    waves = backend.decode_codes(codes, length, iters=_iters(backend, iters),
+                                 seed=int(seed or 0))
+    return Sampled(bars=np.asarray(waves, np.float32), codes=codes, bpm=bpm,
+                   sample_rate=backend.audio.sample_rate, component=component,
+                   model=backend.ref, seed=seed)

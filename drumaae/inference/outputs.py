@@ -1,0 +1,307 @@
+"""What the operations return (`Encoded`, `Interpolation`, `Reconstruction`, `Sampled`) and
+how results are written: codes files, interpolation folders with their manifest, WAV bars.
+
+Files are written through `drumaae.fileio` (atomic files, staged folders), so a failure leaves
+nothing half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from drumaae.errors import DrumaaeError
+from drumaae.fileio import StagedFolder, atomic_write, check_new_file, user_mode
+from drumaae.version import __version__
+
+__all__ = [
+    "Source",
+    "Encoded",
+    "Interpolation",
+    "Reconstruction",
+    "Sampled",
+    "save_codes",
+    "load_codes",
+    "save_interpolation",
+    "interpolation_manifest",
+    "save_bars",
+    "step_file_name",
+]
+
+
+@dataclass
+class Source:
+    """Where audio came from: `path` (None for an array), sha256 of the file (or of the
+    float32 samples), the original rate, channels and duration in seconds."""
+
+    name: str
+    path: str | None
+    sha256: str
+    sample_rate: int
+    duration: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "path": self.path, "sha256": self.sha256,
+                "sample_rate": self.sample_rate, "duration": round(self.duration, 6)}
+
+
+@dataclass
+class Encoded:
+    """Codes of the bars of one recording.
+
+    Attributes:
+        codes: float32 `(n_bars, latent_dim)`.
+        bpm: tempo of the bars in BPM.
+        bar_length: samples per bar at `sample_rate` (``audio.bar_samples(bpm)``).
+        sample_rate: the model's rate in Hz.
+        bars: indices of the encoded bars in the recording.
+        starts: start sample of each encoded bar (at `sample_rate`).
+        n_bars: bars in the whole recording.
+        source: where the audio came from (None for codes read back from a file).
+        model: the model reference.
+        waveforms: float32 `(n_bars, bar_length)`: the encoded bars themselves.
+    """
+
+    codes: np.ndarray
+    bpm: float
+    bar_length: int
+    sample_rate: int
+    bars: list[int]
+    starts: list[int] = field(default_factory=list)
+    n_bars: int = 0
+    source: Source | None = None
+    model: str = ""
+    waveforms: np.ndarray | None = field(default=None, repr=False)
+
+    def summary(self) -> dict[str, Any]:
+        return {"model": self.model, "bpm": round(self.bpm, 4), "bar_length": self.bar_length,
+                "sample_rate": self.sample_rate, "bars": list(self.bars),
+                "n_bars": self.n_bars, "latent_dim": int(self.codes.shape[-1]),
+                "source": self.source.to_dict() if self.source else None}
+
+
+@dataclass
+class Interpolation:
+    """A source bar morphed into a target bar.
+
+    Attributes:
+        alphas: `(steps,)` weights, 0 (source) .. 1 (target).
+        codes: float32 `(steps, latent_dim)`: z(a) = (1 - a) z_src + a z_tgt.
+        bars: `steps` float32 waveforms, each one bar at its step's tempo.
+        bpms: tempo of each step in BPM.
+        tempo: the tempo rule (``source``, ``target``, ``blend`` or a number).
+        source, target: the `Encoded` selected bars of the two inputs (with waveforms).
+        sample_rate: rate of `bars` in Hz.
+        model: the model reference.
+        iters, seed: Griffin-Lim iterations and phase seed.
+    """
+
+    alphas: np.ndarray
+    codes: np.ndarray
+    bars: list[np.ndarray]
+    bpms: list[float]
+    tempo: str | float
+    source: Encoded
+    target: Encoded
+    sample_rate: int
+    model: str
+    iters: int
+    seed: int
+
+    @property
+    def steps(self) -> int:
+        return len(self.alphas)
+
+
+@dataclass
+class Reconstruction:
+    """A recording encoded and decoded bar by bar: `audio` is the bars concatenated."""
+
+    audio: np.ndarray
+    encoded: Encoded
+    sample_rate: int
+    iters: int
+    seed: int
+
+
+@dataclass
+class Sampled:
+    """Bars decoded from prior samples: `bars` float32 `(n, bar_length)`, `codes` `(n, d)`."""
+
+    bars: np.ndarray
+    codes: np.ndarray
+    bpm: float
+    sample_rate: int
+    component: int | None
+    model: str
+    seed: int | None
+
+
+def save_codes(encoded: Encoded, path: str | os.PathLike, *, force: bool = False) -> str:
+    """Write codes as ``.npz`` (codes, bpm, bar_length, sample_rate, bars, model) or as
+    ``.json`` (the same keys, codes as lists), chosen by the extension."""
+    path = os.fspath(path)
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in (".npz", ".json"):
+        raise DrumaaeError(f"codes are written as .npz or .json, not {ext or 'no extension'}: "
+                           f"rename {path}")
+    check_new_file(path, force)
+    meta = {"bpm": float(encoded.bpm), "bar_length": int(encoded.bar_length),
+            "sample_rate": int(encoded.sample_rate), "bars": [int(b) for b in encoded.bars],
+            "model": encoded.model, "drumaae_version": __version__,
+            "source": encoded.source.to_dict() if encoded.source else None}
+    if ext == ".json":
+        data = {"codes": np.asarray(encoded.codes, float).tolist(), **meta}
+        text = json.dumps(data, indent=2)
+
+        def write(tmp):
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(text + "\n")
+    else:
+        def write(tmp):
+            with open(tmp, "wb") as f:
+                np.savez(f, codes=np.asarray(encoded.codes, np.float32),
+                         bpm=np.float64(meta["bpm"]), bar_length=np.int64(meta["bar_length"]),
+                         sample_rate=np.int64(meta["sample_rate"]),
+                         bars=np.asarray(meta["bars"], np.int64),
+                         model=np.str_(meta["model"]),
+                         meta=np.str_(json.dumps(meta)))
+    return atomic_write(path, write)
+
+
+def load_codes(path: str | os.PathLike) -> Encoded:
+    """Read codes written by `save_codes` (``.npz`` or ``.json``)."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise DrumaaeError(f"no codes file {path}: give a .npz or .json written by "
+                           "'drumaae encode'")
+    name = os.path.basename(path)
+    try:
+        if path.lower().endswith(".json"):
+            with open(path, encoding="utf-8") as f:
+                data = json.load(f)
+            meta = data
+        else:
+            with np.load(path, allow_pickle=False) as data_npz:
+                data = {k: data_npz[k] for k in data_npz.files}
+            meta = json.loads(str(data["meta"])) if "meta" in data else {}
+            meta = {**meta, "bpm": float(data["bpm"]), "bar_length": int(data["bar_length"]),
+                    "sample_rate": int(data["sample_rate"])}
+        codes = np.asarray(data["codes"], np.float32)
+        bpm = float(meta["bpm"])
+    except (KeyError, ValueError, TypeError, OSError, json.JSONDecodeError) as exc:
+        raise DrumaaeError(f"{name} is not a codes file written by 'drumaae encode' "
+                           f"({type(exc).__name__}: {exc}); encode the audio again") from exc
+    if codes.ndim == 1:
+        codes = codes[None]
+    return Encoded(codes=codes, bpm=bpm, bar_length=int(meta.get("bar_length", 0)),
+                   sample_rate=int(meta.get("sample_rate", 0)),
+                   bars=[int(b) for b in meta.get("bars", range(len(codes)))],
+                   model=str(meta.get("model", "")))
+
+
+def step_file_name(index: int, alpha: float) -> str:
+    """``00_alpha0.00.wav``: the step's index and alpha."""
+    return f"{index:02d}_alpha{alpha:.2f}.wav"
+
+
+def save_interpolation(result: Interpolation, out_dir: str | os.PathLike, *,
+                       force: bool = False, figure: bool = True,
+                       model_ref: str | None = None) -> dict[str, Any]:
+    """Write an interpolation: one WAV per step (``00_alpha0.00.wav``...), a PNG of the
+    steps' spectrograms (``interpolation.png``) and ``manifest.json``.
+
+    Written to a temporary folder beside `out_dir` and moved into place: a failure leaves
+    nothing half-written. Returns the manifest.
+    """
+    from drumaae.audio.io import save_wav
+
+    out_dir = os.fspath(out_dir)
+    sr = result.sample_rate
+    files = []
+    with StagedFolder(out_dir, force) as stage:
+        for i, (alpha, wave, bpm) in enumerate(zip(result.alphas, result.bars, result.bpms)):
+            name = step_file_name(i, float(alpha))
+            save_wav(stage.path(name), wave, sr)
+            files.append({"file": name, "alpha": round(float(alpha), 6), "bpm": round(bpm, 4),
+                          "samples": int(len(wave)), "seconds": round(len(wave) / sr, 6)})
+        fig_name = None
+        if figure:
+            from drumaae.plotting import interpolation_figure, log_spectrogram
+
+            fig_name = "interpolation.png"
+            interpolation_figure([log_spectrogram(w, sr) for w in result.bars],
+                                 [float(a) for a in result.alphas], stage.path(fig_name),
+                                 bpms=result.bpms, sample_rate=sr,
+                                 title=f"{_input_name(result.source)} -> "
+                                       f"{_input_name(result.target)}")
+        manifest = interpolation_manifest(result, files, fig_name, model_ref)
+        with open(stage.path("manifest.json"), "w", encoding="utf-8") as f:
+            json.dump(manifest, f, indent=2)
+            f.write("\n")
+    manifest["out_dir"] = os.path.abspath(out_dir)
+    return manifest
+
+
+def _input_name(enc: Encoded) -> str:
+    return enc.source.name if enc.source else "?"
+
+
+def interpolation_manifest(result: Interpolation, files: list[dict], figure: str | None,
+                           model_ref: str | None = None) -> dict[str, Any]:
+    """What `save_interpolation` writes to manifest.json."""
+
+    def inp(role: str, enc: Encoded) -> dict[str, Any]:
+        return {"role": role, **(enc.source.to_dict() if enc.source else {}),
+                "bar": enc.bars[0], "n_bars": enc.n_bars, "bpm": round(enc.bpm, 4),
+                "bar_length": enc.bar_length, "start": enc.starts[0] if enc.starts else 0,
+                "code": np.asarray(enc.codes[0], float).tolist()}
+
+    tempo = result.tempo if isinstance(result.tempo, str) else float(result.tempo)
+    return {
+        "kind": "drumaae.interpolation",
+        "drumaae_version": __version__,
+        "model": model_ref if model_ref is not None else result.model,
+        "inputs": [inp("source", result.source), inp("target", result.target)],
+        "steps": result.steps,
+        "alphas": [round(float(a), 6) for a in result.alphas],
+        "tempo": tempo,
+        "bpm": [round(b, 4) for b in result.bpms],
+        "sample_rate": result.sample_rate,
+        "griffin_lim_iters": result.iters,
+        "seed": result.seed,
+        "files": files,
+        "figure": figure,
+        "codes": np.asarray(result.codes, float).tolist(),
+    }
+
+
+def save_bars(bars: Sequence[np.ndarray], sample_rate: int, out: str | os.PathLike, *,
+              force: bool = False, names: Sequence[str] | None = None,
+              manifest: dict[str, Any] | None = None) -> list[str]:
+    """Write one WAV (`out` ends in .wav: the bars concatenated) or a folder of WAVs named
+    `names` plus ``manifest.json``; atomically either way. Returns the paths written."""
+    from drumaae.audio.io import save_wav
+
+    out = os.fspath(out)
+    if out.lower().endswith(".wav"):
+        check_new_file(out, force)
+        if not os.path.isdir(os.path.dirname(os.path.abspath(out))):
+            raise DrumaaeError(f"the folder of {out} does not exist: create it first")
+        save_wav(out, np.concatenate([np.asarray(b, np.float32).reshape(-1) for b in bars]),
+                 sample_rate)
+        user_mode(out)
+        return [out]
+    names = list(names or [f"{i:02d}.wav" for i in range(len(bars))])
+    with StagedFolder(out, force) as stage:
+        for name, wave in zip(names, bars):
+            save_wav(stage.path(name), wave, sample_rate)
+        if manifest is not None:
+            with open(stage.path("manifest.json"), "w", encoding="utf-8") as f:
+                json.dump(manifest, f, indent=2)
+                f.write("\n")
+    return [os.path.join(out, n) for n in names]
