@@ -310,13 +310,90 @@ def train(recipe: Recipe, data: Sequence[str | os.PathLike], out_dir: str | os.P
             the checkpoint's model.
     """
     import keras
-    import tensorflow as tf
-
-    from drumaae.data.dataset import make_dataset
-    from drumaae.models import build_model, compile_model, load_model, save_model
 
     t0 = time.time()
     out_dir = os.path.abspath(os.fspath(out_dir))
+    recipe, state = _resolve_run(recipe, out_dir, resume, epochs, precision)
+    total_epochs = recipe.training.epochs
+    os.makedirs(out_dir, exist_ok=True)
+    chief = _is_chief()
+    ckpt_dir = os.path.join(out_dir, "checkpoints")
+    if not chief:  # non-chief workers write their (identical) saves into a scratch folder
+        ckpt_dir = tempfile.mkdtemp(prefix="drumaae-worker-")
+
+    previous_policy = keras.config.dtype_policy()
+    keras.mixed_precision.set_global_policy(recipe.training.precision)
+    try:
+        dist = make_strategy(strategy)
+        keras.utils.set_random_seed(recipe.training.seed)
+        prepared = prepare_data(recipe, data, progress=False, log=log)
+        if state is not None and state.get("index_hash") not in (None, prepared.index_hash):
+            log("warning: the data differ from the data the checkpoint was trained on "
+                "(index hash changed); continuing with the new data")
+        train_ds, val_ds, steps = _datasets(prepared, recipe)
+        log(f"data: {len(prepared.train_index)} training bars, {len(prepared.val_index)} "
+            f"validation bars; validation = {prepared.split}; index hash "
+            f"{prepared.index_hash[:12]}")
+        log(f"precision {recipe.training.precision}; strategy {type(dist).__name__} "
+            f"({dist.num_replicas_in_sync} replica(s))")
+        model = _build_or_restore(dist, recipe, state, log)
+
+        initial_epoch = int(state["epochs_done"]) if state is not None else 0
+        history: dict[str, list] = {k: list(v) for k, v in (state or {}).get(
+            "history", {}).items()}
+        for key in history:  # a state written before a newer model: keep its epochs only
+            del history[key][initial_epoch:]
+        run_id = (state or {}).get("run_id")
+        tracking = tracker is not None and chief
+        if tracking:
+            run_id = _start_tracking(tracker, recipe, prepared, run_id, out_dir)
+
+        extra = {"recipe": recipe.to_dict(), "index_hash": prepared.index_hash,
+                 "run_id": run_id, "total_epochs": total_epochs}
+        callbacks: list = [StopOnNaN(), EpochCheckpoint(ckpt_dir, history, extra_state=extra)]
+        if tracking:
+            callbacks.append(EpochHook(tracker.on_epoch_end))
+        epochs_run = 0
+        if initial_epoch < total_epochs:
+            log(f"training epochs {initial_epoch + 1}..{total_epochs}"
+                + (f" (resumed at step {model.train_iterations})" if state else ""))
+            try:
+                model.fit(train_ds, validation_data=val_ds, epochs=total_epochs,
+                          initial_epoch=initial_epoch, steps_per_epoch=steps,
+                          callbacks=callbacks, verbose=_fit_verbosity(progress))
+            except BaseException as exc:
+                if tracking:
+                    tracker.fail(exc)
+                raise
+            epochs_run = len(history.get("epoch", [])) - initial_epoch
+        else:
+            log(f"{out_dir} already finished {initial_epoch} epochs: nothing to train")
+
+        model_path = _write_outputs(model, recipe, history, prepared, out_dir, ckpt_dir, chief)
+        result = TrainResult(
+            model_path=model_path, out_dir=out_dir, history=history, epochs_run=epochs_run,
+            epochs_total=len(history.get("epoch", [])), initial_epoch=initial_epoch,
+            train_bars=len(prepared.train_index), val_bars=len(prepared.val_index),
+            wall_time_s=0.0, index_hash=prepared.index_hash,
+            train_iterations=model.train_iterations, precision=recipe.training.precision,
+            labelled=prepared.train_labels is not None, run_id=run_id)
+        if tracking:
+            done = tracker.finish(model, result)
+            result.registered_version = done.get("registered_version")
+            result.not_logged = list(done.get("not_logged", []))
+        result.wall_time_s = time.time() - t0
+        return result
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
+
+
+# --- the steps of a run ---------------------------------------------------------------------
+
+def _resolve_run(recipe: Recipe, out_dir: str, resume: bool, epochs: int | None,
+                 precision: str | None) -> tuple[Recipe, dict | None]:
+    """The recipe as this run trains it (total epochs and precision resolved) and the
+    checkpoint state to resume from (None for a new run); refuses a resumed run whose
+    recipe changed the model."""
     state = _check_out_dir(out_dir, resume)
     total_epochs = int(epochs if epochs is not None else recipe.training.epochs)
     if total_epochs <= 0:
@@ -330,123 +407,93 @@ def train(recipe: Recipe, data: Sequence[str | os.PathLike], out_dir: str | os.P
             raise TrainingError(
                 f"the recipe differs from the one {out_dir} was trained with ({', '.join(diff)})"
                 ": resume with the same recipe or start a new --out")
-    os.makedirs(out_dir, exist_ok=True)
-    chief = _is_chief()
-    ckpt_dir = os.path.join(out_dir, "checkpoints")
-    if not chief:  # non-chief workers write their (identical) saves into a scratch folder
-        ckpt_dir = tempfile.mkdtemp(prefix="drumaae-worker-")
+    return recipe, state
 
-    previous_policy = keras.config.dtype_policy()
-    keras.mixed_precision.set_global_policy(resolved)
-    try:
-        dist = make_strategy(strategy)
-        keras.utils.set_random_seed(recipe.training.seed)
-        prepared = prepare_data(recipe, data, progress=False, log=log)
-        if state is not None and state.get("index_hash") not in (None, prepared.index_hash):
-            log("warning: the data differ from the data the checkpoint was trained on "
-                "(index hash changed); continuing with the new data")
-        t = recipe.training
-        steps = t.steps_per_epoch or None
-        train_ds = make_dataset(prepared.train_index, recipe.audio, batch_size=t.batch_size,
-                                shuffle=True, seed=t.seed, labels=prepared.train_labels,
-                                repeat=steps is not None, augment=t.augment,
-                                shuffle_buffer=t.shuffle_buffer)
-        # make_dataset's unbatch() leaves the cardinality unknown; Keras 3 then runs one
-        # extra (empty) step per epoch that still moves the optimizers' counters.
-        if steps is None:
-            train_ds = train_ds.apply(tf.data.experimental.assert_cardinality(
-                -(-len(prepared.train_index) // t.batch_size)))
-        val_ds = None
-        if len(prepared.val_index):
-            val_labels = prepared.val_labels
-            if prepared.train_labels is not None and val_labels is None:
-                val_labels = np.full(len(prepared.val_index), recipe.model.num_components,
-                                     np.int32)
-            val_ds = make_dataset(prepared.val_index, recipe.audio, batch_size=t.batch_size,
-                                  shuffle=False, seed=t.seed, labels=val_labels)
-            val_ds = val_ds.apply(tf.data.experimental.assert_cardinality(
-                -(-len(prepared.val_index) // t.batch_size)))
-        log(f"data: {len(prepared.train_index)} training bars, {len(prepared.val_index)} "
-            f"validation bars; validation = {prepared.split}; index hash "
-            f"{prepared.index_hash[:12]}")
-        log(f"precision {resolved}; strategy {type(dist).__name__} "
-            f"({dist.num_replicas_in_sync} replica(s))")
 
-        with dist.scope():
-            if state is not None:
-                model = load_model(state["model_path"], compile=True)
-                if model.train_iterations != state.get("train_iterations",
-                                                       model.train_iterations):
-                    log("warning: the checkpoint's model and state disagree on the step "
-                        "count; using the model's")
-            else:
-                model = build_model(recipe)
-                compile_model(model, recipe)
+def _datasets(prepared: TrainData, recipe: Recipe) -> tuple[Any, Any, int | None]:
+    """The training and validation tf.data datasets, and the steps per epoch (None: one
+    pass over the training bars)."""
+    import tensorflow as tf
 
-        initial_epoch = int(state["epochs_done"]) if state is not None else 0
-        history: dict[str, list] = {k: list(v) for k, v in (state or {}).get(
-            "history", {}).items()}
-        for key in history:  # a state written before a newer model: keep its epochs only
-            del history[key][initial_epoch:]
-        run_id = (state or {}).get("run_id")
-        if tracker is not None and chief:
-            run_id = tracker.start(recipe, index_hash=prepared.index_hash,
-                                   resume_run_id=run_id, out_dir=out_dir,
-                                   extra_params={"data.train_bars": len(prepared.train_index),
-                                                 "data.val_bars": len(prepared.val_index),
-                                                 "data.split": prepared.split,
-                                                 "data.labelled":
-                                                     prepared.train_labels is not None})
-            tracker.set_examples(prepared.val_index if len(prepared.val_index)
-                                 else prepared.train_index, recipe.audio)
+    from drumaae.data.dataset import make_dataset
 
-        extra = {"recipe": recipe.to_dict(), "index_hash": prepared.index_hash,
-                 "run_id": run_id, "total_epochs": total_epochs}
-        callbacks: list = [StopOnNaN(), EpochCheckpoint(ckpt_dir, history, extra_state=extra)]
-        if tracker is not None and chief:
-            callbacks.append(EpochHook(tracker.on_epoch_end))
-        verbose = (1 if sys.stdout.isatty() else 2) if progress else 0
-        epochs_run = 0
-        if initial_epoch < total_epochs:
-            log(f"training epochs {initial_epoch + 1}..{total_epochs}"
-                + (f" (resumed at step {model.train_iterations})" if state else ""))
-            try:
-                model.fit(train_ds, validation_data=val_ds, epochs=total_epochs,
-                          initial_epoch=initial_epoch, steps_per_epoch=steps,
-                          callbacks=callbacks, verbose=verbose)
-            except BaseException as exc:
-                if tracker is not None and chief:
-                    tracker.fail(exc)
-                raise
-            epochs_run = len(history.get("epoch", [])) - initial_epoch
-        else:
-            log(f"{out_dir} already finished {initial_epoch} epochs: nothing to train")
+    t = recipe.training
+    steps = t.steps_per_epoch or None
+    train_ds = make_dataset(prepared.train_index, recipe.audio, batch_size=t.batch_size,
+                            shuffle=True, seed=t.seed, labels=prepared.train_labels,
+                            repeat=steps is not None, augment=t.augment,
+                            shuffle_buffer=t.shuffle_buffer)
+    # make_dataset's unbatch() leaves the cardinality unknown; Keras 3 then runs one
+    # extra (empty) step per epoch that still moves the optimizers' counters.
+    if steps is None:
+        train_ds = train_ds.apply(tf.data.experimental.assert_cardinality(
+            -(-len(prepared.train_index) // t.batch_size)))
+    val_ds = None
+    if len(prepared.val_index):
+        val_labels = prepared.val_labels
+        if prepared.train_labels is not None and val_labels is None:
+            val_labels = np.full(len(prepared.val_index), recipe.model.num_components,
+                                 np.int32)
+        val_ds = make_dataset(prepared.val_index, recipe.audio, batch_size=t.batch_size,
+                              shuffle=False, seed=t.seed, labels=val_labels)
+        val_ds = val_ds.apply(tf.data.experimental.assert_cardinality(
+            -(-len(prepared.val_index) // t.batch_size)))
+    return train_ds, val_ds, steps
 
-        model_path = os.path.join(out_dir, "model.keras")
-        if chief:
-            save_model(model, model_path)
-            write_text_atomic(os.path.join(out_dir, "recipe.yaml"), recipe.to_yaml())
-            write_json_atomic(os.path.join(out_dir, "history.json"), history)
-            if prepared.centroids is not None:
-                tmp = os.path.join(out_dir, f".rhythm_centroids.tmp-{os.getpid()}.npy")
-                np.save(tmp, prepared.centroids)
-                os.replace(tmp, os.path.join(out_dir, "rhythm_centroids.npy"))
-        else:
-            save_model(model, os.path.join(ckpt_dir, "model.keras"))
-            shutil.rmtree(ckpt_dir, ignore_errors=True)
 
-        result = TrainResult(
-            model_path=model_path, out_dir=out_dir, history=history, epochs_run=epochs_run,
-            epochs_total=len(history.get("epoch", [])), initial_epoch=initial_epoch,
-            train_bars=len(prepared.train_index), val_bars=len(prepared.val_index),
-            wall_time_s=0.0, index_hash=prepared.index_hash,
-            train_iterations=model.train_iterations, precision=resolved,
-            labelled=prepared.train_labels is not None, run_id=run_id)
-        if tracker is not None and chief:
-            done = tracker.finish(model, result)
-            result.registered_version = done.get("registered_version")
-            result.not_logged = list(done.get("not_logged", []))
-        result.wall_time_s = time.time() - t0
-        return result
-    finally:
-        keras.mixed_precision.set_global_policy(previous_policy)
+def _build_or_restore(dist, recipe: Recipe, state: dict | None,
+                      log: Callable[[str], None]):
+    """A new compiled model of `recipe`, or the checkpoint's, in the strategy's scope."""
+    from drumaae.models import build_model, compile_model, load_model
+
+    with dist.scope():
+        if state is None:
+            model = build_model(recipe)
+            compile_model(model, recipe)
+            return model
+        model = load_model(state["model_path"], compile=True)
+        if model.train_iterations != state.get("train_iterations", model.train_iterations):
+            log("warning: the checkpoint's model and state disagree on the step count; "
+                "using the model's")
+        return model
+
+
+def _start_tracking(tracker: Any, recipe: Recipe, prepared: TrainData, run_id: str | None,
+                    out_dir: str) -> str | None:
+    """Start (or resume) the tracker's run; returns its run id."""
+    run_id = tracker.start(recipe, index_hash=prepared.index_hash, resume_run_id=run_id,
+                           out_dir=out_dir,
+                           extra_params={"data.train_bars": len(prepared.train_index),
+                                         "data.val_bars": len(prepared.val_index),
+                                         "data.split": prepared.split,
+                                         "data.labelled": prepared.train_labels is not None})
+    tracker.set_examples(prepared.val_index if len(prepared.val_index)
+                         else prepared.train_index, recipe.audio)
+    return run_id
+
+
+def _fit_verbosity(progress: bool) -> int:
+    """Keras's progress bar on a terminal, one line per epoch otherwise, nothing if off."""
+    return (1 if sys.stdout.isatty() else 2) if progress else 0
+
+
+def _write_outputs(model, recipe: Recipe, history: dict[str, list], prepared: TrainData,
+                   out_dir: str, ckpt_dir: str, chief: bool) -> str:
+    """The chief writes model.keras, recipe.yaml, history.json (and the rhythm centroids);
+    another worker saves into its scratch folder and removes it. Returns model.keras's
+    path in `out_dir`."""
+    from drumaae.models import save_model
+
+    model_path = os.path.join(out_dir, "model.keras")
+    if not chief:
+        save_model(model, os.path.join(ckpt_dir, "model.keras"))
+        shutil.rmtree(ckpt_dir, ignore_errors=True)
+        return model_path
+    save_model(model, model_path)
+    write_text_atomic(os.path.join(out_dir, "recipe.yaml"), recipe.to_yaml())
+    write_json_atomic(os.path.join(out_dir, "history.json"), history)
+    if prepared.centroids is not None:
+        tmp = os.path.join(out_dir, f".rhythm_centroids.tmp-{os.getpid()}.npy")
+        np.save(tmp, prepared.centroids)
+        os.replace(tmp, os.path.join(out_dir, "rhythm_centroids.npy"))
+    return model_path
