@@ -29,6 +29,7 @@ from drumaae.errors import RecipeError
 
 __all__ = [
     "AudioConfig",
+    "frame_grid",
     "ModelConfig",
     "TrainingConfig",
     "Recipe",
@@ -42,6 +43,11 @@ PRECISIONS = ("auto", "float32", "mixed_float16")
 BAR_METHODS = ("variable_hop", "resample_frames")
 PRIOR_LAYOUTS = ("radial", "hypersphere")
 RECON_LOSSES = ("l1", "l2")
+
+
+def frame_grid(samples: int, bar_frames: int) -> int:
+    """`samples` rounded to the nearest multiple of `bar_frames` (at least `bar_frames`)."""
+    return max(1, int(round(int(samples) / bar_frames))) * bar_frames
 
 
 @dataclass(frozen=True)
@@ -81,15 +87,26 @@ class AudioConfig:
         return self.n_fft // 2
 
     def bar_samples(self, bpm: float | None = None) -> int:
-        """Samples of one bar at `bpm` (default: reference tempo), a multiple of bar_frames."""
+        """Samples of one bar at `bpm` (default: the reference tempo):
+        ``round(sample_rate * 60 * beats_per_bar / bpm)``, the length of every output bar.
+
+        This is the one bar-length formula; `grid_samples` derives the model's frame grid
+        from it.
+        """
         bpm = self.reference_bpm if bpm is None else float(bpm)
-        exact = self.beats_per_bar * 60.0 / bpm * self.sample_rate
-        return max(1, int(round(exact / self.bar_frames))) * self.bar_frames
+        return max(1, int(round(self.sample_rate * 60.0 * self.beats_per_bar / bpm)))
+
+    def grid_samples(self, bpm: float | None = None) -> int:
+        """The model's analysis/render length of a bar at `bpm`: `bar_samples` rounded to the
+        nearest multiple of `bar_frames` (at least one), so that ``variable_hop`` frames have
+        a whole-sample hop. Input bars are analysed on this grid; Griffin-Lim renders on it
+        and the result is resampled to exactly `bar_samples` (`render_bars`)."""
+        return frame_grid(self.bar_samples(bpm), self.bar_frames)
 
     @property
     def hop_length(self) -> int:
         """STFT hop in samples at the reference tempo."""
-        return self.bar_samples() // self.bar_frames
+        return self.grid_samples() // self.bar_frames
 
     def validate(self) -> None:
         _positive(self, "audio", ["sample_rate", "n_fft", "bar_frames", "reference_bpm",
@@ -130,6 +147,13 @@ class ModelConfig:
             the rhythm label does not (timbre, level).
         use_labels: feed rhythm-cluster labels to the discriminator (semi-supervised AAE).
         dropout: dropout rate in encoder and discriminator.
+        conditional_generator: condition the generator on the code's rhythm label, as in the
+            paper: a `(K,)` weight vector over the prior's components (one-hot label in
+            training, the prior's responsibilities of the code at inference).
+        freq_bottleneck: 0, or channels that a per-frame dense layer compresses the
+            frequency bins to at the encoder's input (and expands them from at the
+            generator's output): the CPU-cheap way to keep wide spectra.
+        residual: residual connections around the encoder's and generator's blocks.
     """
 
     latent_dim: int = 32
@@ -147,6 +171,9 @@ class ModelConfig:
     prior_other_std: float = 1.0
     use_labels: bool = True
     dropout: float = 0.1
+    conditional_generator: bool = False
+    freq_bottleneck: int = 0
+    residual: bool = False
 
     def validate(self, audio: AudioConfig | None = None) -> None:
         _positive(self, "model", ["latent_dim", "kernel_size", "num_components",
@@ -162,6 +189,8 @@ class ModelConfig:
             raise RecipeError("model.latent_dim must be >= 2 for prior_layout: radial")
         if not 0.0 <= self.dropout < 1.0:
             raise RecipeError("model.dropout must be in [0, 1)")
+        if self.freq_bottleneck < 0:
+            raise RecipeError("model.freq_bottleneck must be >= 0 (0: off)")
         if audio is not None:
             for key in ("encoder_filters", "generator_filters"):
                 n = len(getattr(self, key))
@@ -186,8 +215,16 @@ class TrainingConfig:
         beta_1: Adam beta_1 of all three optimizers (0.5, as usual for adversarial training).
         recon_loss: ``l1`` or ``l2`` on features.
         recon_weight: weight of the reconstruction loss.
+        sc_weight: weight of the spectral-convergence term (on the linear magnitude) added to
+            the reconstruction loss.
+        transient_weight: weight of the transient term: L1 between the frame-to-frame
+            differences of features and reconstruction (sharp onsets).
+        label_mix: conditional generator only: share of training bars whose generator label
+            is the prior's responsibilities of the code (what inference uses) instead of the
+            rhythm label.
         adv_weight: weight of the encoder's adversarial loss.
-        adv_warmup_steps: steps of reconstruction alone before the regularisation phases.
+        adv_warmup_steps: steps of reconstruction alone before the regularisation phases;
+            the discriminator's and encoder's adversarial optimizers start fresh after it.
         precision: ``auto`` (mixed_float16 on a GPU, float32 otherwise), ``float32`` or
             ``mixed_float16``.
         validation_fraction: share of files (never bars of one file) held out.
@@ -206,6 +243,9 @@ class TrainingConfig:
     beta_1: float = 0.5
     recon_loss: str = "l1"
     recon_weight: float = 1.0
+    sc_weight: float = 0.0
+    transient_weight: float = 0.0
+    label_mix: float = 0.5
     adv_weight: float = 1.0
     adv_warmup_steps: int = 0
     precision: str = "auto"
@@ -231,6 +271,10 @@ class TrainingConfig:
             raise RecipeError("training.beta_1 must be in [0, 1)")
         if self.recon_weight < 0 or self.adv_weight < 0:
             raise RecipeError("training.recon_weight and training.adv_weight must be >= 0")
+        if self.sc_weight < 0 or self.transient_weight < 0:
+            raise RecipeError("training.sc_weight and training.transient_weight must be >= 0")
+        if not 0.0 <= self.label_mix <= 1.0:
+            raise RecipeError("training.label_mix must be in [0, 1]")
 
 
 @dataclass(frozen=True)

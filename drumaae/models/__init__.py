@@ -37,9 +37,12 @@ def build_model(recipe: Recipe, seed: int | None = None) -> DrumAAE:
     seed = recipe.training.seed if seed is None else int(seed)
     encoder = Encoder(m.latent_dim, m.encoder_filters, m.kernel_size,
                       stochastic=m.stochastic_encoder, dropout=m.dropout, seed=seed,
-                      name="encoder")
+                      bottleneck=m.freq_bottleneck, residual=m.residual, name="encoder")
     generator = Generator(a.bar_frames, a.n_bins, m.generator_filters, m.kernel_size,
-                          output_kind=m.generator_output, name="generator")
+                          output_kind=m.generator_output,
+                          num_labels=m.num_components if m.conditional_generator else 0,
+                          bottleneck=m.freq_bottleneck, residual=m.residual,
+                          name="generator")
     discriminator = LatentDiscriminator(m.discriminator_units,
                                         m.num_components if m.use_labels else 0,
                                         dropout=m.dropout, seed=seed + 1, name="discriminator")
@@ -62,7 +65,8 @@ def compile_model(model: DrumAAE, recipe: Recipe | None = None, **kwargs) -> Dru
         d_optimizer=keras.optimizers.Adam(t.d_learning_rate, beta_1=t.beta_1),
         e_optimizer=keras.optimizers.Adam(t.e_learning_rate, beta_1=t.beta_1),
         recon_loss=t.recon_loss, recon_weight=t.recon_weight, adv_weight=t.adv_weight,
-        adv_warmup_steps=t.adv_warmup_steps,
+        adv_warmup_steps=t.adv_warmup_steps, sc_weight=t.sc_weight,
+        transient_weight=t.transient_weight, label_mix=t.label_mix,
         **kwargs,
     )
     return model

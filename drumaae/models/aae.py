@@ -6,6 +6,7 @@ strategy's replica count); the parts are backend-portable Keras layers.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Sequence
 
 import keras
@@ -88,6 +89,8 @@ class DrumAAE(keras.Model):
         self.recipe = dict(recipe or {})
         self.format_version = int(format_version)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
+        self.label_seed = keras.random.SeedGenerator(
+            (self.recipe.get("training") or {}).get("seed", 0))
         self.ae_optimizer = None
         self.d_optimizer = None
         self.e_optimizer = None
@@ -95,7 +98,8 @@ class DrumAAE(keras.Model):
     # --- compile --------------------------------------------------------------------------
     def compile(self, ae_optimizer: Any = None, d_optimizer: Any = None,
                 e_optimizer: Any = None, recon_loss: str = "l1", recon_weight: float = 1.0,
-                adv_weight: float = 1.0, adv_warmup_steps: int = 0, **kwargs):
+                adv_weight: float = 1.0, adv_warmup_steps: int = 0, sc_weight: float = 0.0,
+                transient_weight: float = 0.0, label_mix: float = 0.5, **kwargs):
         """Set the three players' optimizers and the loss settings.
 
         Args:
@@ -106,7 +110,12 @@ class DrumAAE(keras.Model):
             recon_weight: weight of the reconstruction loss.
             adv_weight: weight of the encoder's adversarial loss.
             adv_warmup_steps: steps of reconstruction alone before the two regularisation
-                phases start (their losses are multiplied by 0 until then).
+                phases start (their losses are multiplied by 0 until then, and their
+                optimizers' state is reset when the warm-up ends, see `fit`).
+            sc_weight: weight of spectral convergence on the linear magnitude.
+            transient_weight: weight of the L1 of frame-to-frame differences.
+            label_mix: conditional generator: share of bars given the prior's
+                responsibilities of their code instead of their rhythm label.
             **kwargs: passed to `keras.Model.compile` (e.g. ``jit_compile``).
         """
         if recon_loss not in ("l1", "l2"):
@@ -126,6 +135,9 @@ class DrumAAE(keras.Model):
         self.recon_weight = float(recon_weight)
         self.adv_weight = float(adv_weight)
         self.adv_warmup_steps = int(adv_warmup_steps)
+        self.sc_weight = float(sc_weight)
+        self.transient_weight = float(transient_weight)
+        self.label_mix = float(label_mix)
         kwargs.setdefault("jit_compile", False)
         super().compile(**kwargs)
         if self.built:
@@ -146,6 +158,9 @@ class DrumAAE(keras.Model):
             "recon_weight": self.recon_weight,
             "adv_weight": self.adv_weight,
             "adv_warmup_steps": self.adv_warmup_steps,
+            "sc_weight": self.sc_weight,
+            "transient_weight": self.transient_weight,
+            "label_mix": self.label_mix,
         }
 
     def compile_from_config(self, config):
@@ -158,6 +173,9 @@ class DrumAAE(keras.Model):
             recon_weight=config.get("recon_weight", 1.0),
             adv_weight=config.get("adv_weight", 1.0),
             adv_warmup_steps=config.get("adv_warmup_steps", 0),
+            sc_weight=config.get("sc_weight", 0.0),
+            transient_weight=config.get("transient_weight", 0.0),
+            label_mix=config.get("label_mix", 0.5),
         )
 
     def build_optimizers(self):
@@ -208,10 +226,47 @@ class DrumAAE(keras.Model):
         return features, ops.cast(labels, "int32")
 
     def _reconstruction(self, x, x_hat):
-        diff = ops.cast(x, "float32") - ops.cast(x_hat, "float32")
-        if self.recon_loss == "l2":
-            return ops.mean(ops.square(diff))
-        return ops.mean(ops.abs(diff))
+        """The reconstruction loss: L1/L2 on features, plus (weighted) spectral convergence
+        on the linear magnitude and L1 of the frame-to-frame differences (transients)."""
+        x = ops.cast(x, "float32")
+        x_hat = ops.cast(x_hat, "float32")
+        diff = x - x_hat
+        loss = ops.mean(ops.square(diff)) if self.recon_loss == "l2" else ops.mean(ops.abs(diff))
+        if getattr(self, "sc_weight", 0.0):
+            loss = loss + self.sc_weight * spectral_convergence(
+                x, ops.clip(x_hat, 0.0, 1.0), self.audio_config)
+        if getattr(self, "transient_weight", 0.0):
+            dx = x[:, 1:] - x[:, :-1]
+            dx_hat = x_hat[:, 1:] - x_hat[:, :-1]
+            loss = loss + self.transient_weight * ops.mean(ops.abs(dx - dx_hat))
+        return loss
+
+    # --- labels of the conditional generator ----------------------------------------------
+    def label_weights(self, z):
+        """`(batch, K)` rhythm-label weights of codes: the prior's component
+        responsibilities p(k | z), the label the generator gets at inference (an
+        interpolated code's label is where the path sits on the prior)."""
+        return ops.softmax(self.prior.component_log_prob(z), axis=-1)
+
+    def _train_label_weights(self, z, labels):
+        """Training labels of the conditional generator: one-hot rhythm labels (the paper),
+        or, for a `label_mix` share of bars and for unlabelled bars, p(k | z) as at
+        inference, so the generator also learns the labels it will get."""
+        k = self.prior.num_components
+        resp = ops.stop_gradient(self.label_weights(z))
+        onehot = ops.one_hot(ops.minimum(labels, k - 1), k, dtype="float32")
+        use_resp = labels >= k
+        if self.label_mix > 0:
+            draw = keras.random.uniform(ops.shape(labels), seed=self.label_seed)
+            use_resp = ops.logical_or(use_resp, draw < self.label_mix)
+        return ops.where(use_resp[:, None], resp, onehot)
+
+    def _generate(self, z, label_weights=None, training=False):
+        if not self.generator.num_labels:
+            return self.generator(z, training=training)
+        if label_weights is None:
+            label_weights = self.label_weights(z)
+        return self.generator(z, label_weights, training=training)
 
     @staticmethod
     def _bce(target: float, logits):
@@ -240,7 +295,9 @@ class DrumAAE(keras.Model):
         ae_vars = self.encoder.trainable_variables + self.generator.trainable_variables
         with tf.GradientTape() as tape:
             z, _, _ = self.encoder(x, training=True)
-            x_hat = self.generator(z, training=True)
+            gen_labels = (self._train_label_weights(z, labels) if self.generator.num_labels
+                          else None)
+            x_hat = self._generate(z, gen_labels, training=True)
             recon = self._reconstruction(x, x_hat)
             loss = self.ae_optimizer.scale_loss(self.recon_weight * recon / replicas)
         self._step(self.ae_optimizer, tape, loss, ae_vars)
@@ -269,7 +326,7 @@ class DrumAAE(keras.Model):
     def test_step(self, data):
         x, labels = self._unpack(data)
         _, mu, _ = self.encoder(x, training=False)
-        recon = self._reconstruction(x, self.generator(mu, training=False))
+        recon = self._reconstruction(x, self._generate(mu, training=False))
         real_logits = self.discriminator(self.prior.sample_for_labels(labels), labels)
         fake_logits = self.discriminator(mu, labels)
         d_loss = self._bce(1.0, real_logits) + self._bce(0.0, fake_logits)
@@ -286,7 +343,7 @@ class DrumAAE(keras.Model):
     def call(self, features, training=False):
         """Reconstruction G(mu(x)): `(batch, frames, bins)` -> `(batch, frames, bins)`."""
         _, mu, _ = self.encoder(features, training=training)
-        return self.generator(mu, training=training)
+        return self._generate(mu, training=training)
 
     def encode(self, features, sample: bool = False):
         """Codes `(batch, latent_dim)` of features `(batch, frames, bins)`: mu(x), or a
@@ -294,9 +351,57 @@ class DrumAAE(keras.Model):
         z, mu, _ = self.encoder(ops.convert_to_tensor(features, "float32"), training=sample)
         return z if sample else mu
 
-    def decode(self, z):
-        """Features `(batch, frames, bins)` of codes `(batch, latent_dim)`."""
-        return self.generator(ops.convert_to_tensor(z, "float32"), training=False)
+    def decode(self, z, label_weights=None):
+        """Features `(batch, frames, bins)` of codes `(batch, latent_dim)`; a conditional
+        generator gets `label_weights` `(batch, K)`, by default `label_weights(z)`."""
+        return self._generate(ops.convert_to_tensor(z, "float32"), label_weights,
+                              training=False)
+
+    def refine(self, features, z=None, steps: int = 20, learning_rate: float = 0.05,
+               prior_weight: float = 1e-3):
+        """Fit codes to features by gradient steps on the code (the weights stay fixed).
+
+        Minimises ``|features - G(z)|_1 - prior_weight * log p(z) / latent_dim`` with Adam,
+        starting from `z` (default: the encoder's mu). Recovers detail the amortised
+        encoder misses on bars unlike its training data, while the prior term keeps codes
+        where the generator and the latent paths are meaningful.
+
+        Args:
+            features: `(batch, frames, bins)` features in [0, 1].
+            z: `(batch, latent_dim)` starting codes, or None.
+            steps: gradient steps (0 returns the start codes).
+            learning_rate: Adam step size in code units.
+            prior_weight: weight of the negative log prior density per dimension.
+
+        Returns:
+            `(batch, latent_dim)` float32 NumPy codes.
+        """
+        x = tf.convert_to_tensor(features, tf.float32)
+        if z is None:
+            z = self.encode(x)
+        if int(steps) <= 0:
+            return np.asarray(z, np.float32)
+        return _refine_codes(self, x, tf.convert_to_tensor(z, tf.float32),
+                             tf.constant(int(steps)), tf.constant(float(learning_rate)),
+                             tf.constant(float(prior_weight))).numpy()
+
+    def fit(self, *args, callbacks=None, **kwargs):
+        """`keras.Model.fit`, plus a callback that gives the discriminator and the encoder's
+        adversarial optimizer a fresh state when the warm-up ends: stepped with zero
+        gradients during it, Adam's moment estimates would stay empty while its bias
+        correction advanced, and the first real steps would be ~10x the learning rate."""
+        callbacks = list(callbacks or [])
+        if self.adv_warmup_steps > 0 and not any(
+                isinstance(c, AdversarialWarmupEnd) for c in callbacks):
+            callbacks.append(AdversarialWarmupEnd())
+        return super().fit(*args, callbacks=callbacks, **kwargs)
+
+    def reset_adversarial_optimizers(self):
+        """Zero the discriminator's and the encoder's adversarial optimizer state (step
+        counter and moments), as if they were new."""
+        for opt in (self.d_optimizer, self.e_optimizer):
+            for var in opt.variables:
+                var.assign(ops.zeros(var.shape, var.dtype))
 
     @staticmethod
     def interpolate(z_a, z_b, alphas: Sequence[float]):
@@ -353,3 +458,54 @@ class DrumAAE(keras.Model):
         config = dict(config)
         parts = {k: de(config.pop(k)) for k in ("encoder", "generator", "discriminator", "prior")}
         return cls(**parts, **config)
+
+
+def spectral_convergence(x, x_hat, audio: dict):
+    """Mean over bars of ``|M - M_hat|_F / |M|_F`` on the linear magnitudes of features
+    `(batch, frames, bins)` (features in [0, 1] map to dB between min_db and ref_db)."""
+    lo = float(audio.get("min_db", -50.0))
+    hi = float(audio.get("ref_db", 50.0))
+    scale = (hi - lo) * math.log(10.0) / 20.0
+    mag = ops.exp(x * scale)
+    mag_hat = ops.exp(x_hat * scale)
+    num = ops.sqrt(ops.sum(ops.square(mag - mag_hat), axis=(1, 2)))
+    den = ops.sqrt(ops.sum(ops.square(mag), axis=(1, 2))) + 1e-6
+    return ops.mean(num / den)
+
+
+@tf.function(reduce_retracing=True)
+def _refine_codes(model, x, z, steps, learning_rate, prior_weight):
+    """Adam on the codes (see `DrumAAE.refine`), as one traced loop."""
+    beta_1, beta_2, eps = 0.9, 0.999, 1e-8
+    dim = tf.cast(tf.shape(z)[-1], tf.float32)
+
+    def body(i, z, m, v):
+        with tf.GradientTape() as tape:
+            tape.watch(z)
+            x_hat = tf.cast(model.decode(z), tf.float32)
+            fit = tf.reduce_mean(tf.abs(x - x_hat), axis=[1, 2])
+            prior = -model.prior.log_prob(z) / dim
+            loss = tf.reduce_sum(fit + prior_weight * prior)
+        g = tape.gradient(loss, z)
+        m = beta_1 * m + (1 - beta_1) * g
+        v = beta_2 * v + (1 - beta_2) * g * g
+        t = tf.cast(i + 1, tf.float32)
+        m_hat = m / (1 - beta_1 ** t)
+        v_hat = v / (1 - beta_2 ** t)
+        return i + 1, z - learning_rate * m_hat / (tf.sqrt(v_hat) + eps), m, v
+
+    zeros = tf.zeros_like(z)
+    _, z, _, _ = tf.while_loop(lambda i, *_: i < steps, body,
+                               (tf.constant(0), z, zeros, zeros))
+    return z
+
+
+class AdversarialWarmupEnd(keras.callbacks.Callback):
+    """Resets the adversarial optimizers of a `DrumAAE` at the step its warm-up ends."""
+
+    def on_train_batch_begin(self, batch, logs=None):
+        model = self.model
+        if not model.adv_warmup_steps:
+            return
+        if int(ops.convert_to_numpy(model.ae_optimizer.iterations)) == model.adv_warmup_steps:
+            model.reset_adversarial_optimizers()

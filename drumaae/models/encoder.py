@@ -24,6 +24,9 @@ class Encoder(keras.layers.Layer):
         stochastic: sample ``z`` around ``mu`` during training.
         dropout: dropout rate before the projection.
         seed: seed of the reparameterisation noise.
+        bottleneck: 0, or channels of a per-frame dense layer that first compresses the
+            frequency bins (the convolutions then run on fewer channels).
+        residual: add each block's average-pooled input to its output (same widths only).
 
     Call arguments:
         features: `(batch, frames, bins)` float features in [0, 1].
@@ -39,7 +42,8 @@ class Encoder(keras.layers.Layer):
 
     def __init__(self, latent_dim: int, filters: Sequence[int] = (256, 256, 256, 256),
                  kernel_size: int = 5, stochastic: bool = True, dropout: float = 0.1,
-                 seed: int | None = None, **kwargs):
+                 seed: int | None = None, bottleneck: int = 0, residual: bool = False,
+                 **kwargs):
         super().__init__(**kwargs)
         self.latent_dim = int(latent_dim)
         self.filters = tuple(int(f) for f in filters)
@@ -47,6 +51,11 @@ class Encoder(keras.layers.Layer):
         self.stochastic = bool(stochastic)
         self.dropout = float(dropout)
         self.seed = seed
+        self.bottleneck = int(bottleneck)
+        self.residual = bool(residual)
+        self.squeeze = (layers.Dense(self.bottleneck, name="squeeze") if self.bottleneck
+                        else None)
+        self.pools = [layers.AveragePooling1D(2, padding="same") for _ in self.filters]
         self.convs = [
             layers.Conv1D(f, self.kernel_size, strides=2, padding="same", name=f"conv_{i}")
             for i, f in enumerate(self.filters)
@@ -64,6 +73,9 @@ class Encoder(keras.layers.Layer):
 
     def build(self, input_shape):
         shape = tuple(input_shape)
+        if self.squeeze is not None:
+            self.squeeze.build(shape)
+            shape = self.squeeze.compute_output_shape(shape)
         for conv, norm in zip(self.convs, self.norms):
             conv.build(shape)
             shape = conv.compute_output_shape(shape)
@@ -76,8 +88,11 @@ class Encoder(keras.layers.Layer):
 
     def call(self, features, training=False):
         x = features
-        for conv, norm in zip(self.convs, self.norms):
-            x = ops.leaky_relu(norm(conv(x)), 0.2)
+        if self.squeeze is not None:
+            x = ops.leaky_relu(self.squeeze(x), 0.2)
+        for conv, norm, pool in zip(self.convs, self.norms, self.pools):
+            y = ops.leaky_relu(norm(conv(x)), 0.2)
+            x = y + pool(x) if self.residual and x.shape[-1] == y.shape[-1] else y
         x = self.drop(self.flatten(x), training=training)
         mu = self.mu(x)
         if self.log_sigma is None:
@@ -104,5 +119,7 @@ class Encoder(keras.layers.Layer):
             stochastic=self.stochastic,
             dropout=self.dropout,
             seed=self.seed,
+            bottleneck=self.bottleneck,
+            residual=self.residual,
         )
         return config

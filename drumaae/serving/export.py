@@ -19,8 +19,11 @@ under ``mixed_float16`` still serves float32):
   at ``bpm``) and ``settings_json`` (a string: the sidecar's JSON), so a REST client learns
   the model's rate from the server itself (TF Serving's metadata holds only signatures).
 
-With ``bar_method: variable_hop`` a bar's sample count must be a multiple of ``bar_frames``
-(`AudioConfig.bar_samples` gives one); the graph checks it and answers InvalidArgument.
+With ``bar_method: variable_hop`` an encoded bar's sample count must be a multiple of
+``bar_frames`` (`AudioConfig.grid_samples` gives one); the graph checks it and answers
+InvalidArgument. ``decode`` renders any ``bar_length`` exactly (`AudioConfig.bar_samples`,
+the ``config`` signature's ``bar_length``): Griffin-Lim on the nearest frame grid, then
+resampled.
 Griffin-Lim runs ``gl_iters`` iterations from phases seeded with ``seed``, both fixed at
 export. The sidecar ``assets.extra/drumaae.json`` (ignored by TF Serving) repeats the settings
 for offline clients.
@@ -41,7 +44,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from typing import Callable
 
 import keras
@@ -49,6 +51,7 @@ import tensorflow as tf
 
 from drumaae.audio.features import bar_features, render_bars
 from drumaae.config import AudioConfig
+from drumaae import fileio
 from drumaae.errors import DrumaaeError, OutputExistsError
 from drumaae.version import __version__
 
@@ -99,17 +102,17 @@ def read_export_settings(version_dir: str | os.PathLike) -> dict:
         raise DrumaaeError(f"{version_dir} is not a drumaae export (no {SIDECAR})") from exc
 
 
-def _input_checks(samples, audio: AudioConfig, what: str) -> list:
+def _input_checks(samples, audio: AudioConfig, what: str, grid: bool = True) -> list:
     """Asserts on a waveform length (run inside the graph: TF Serving answers
-    InvalidArgument with the message)."""
+    InvalidArgument with the message); `grid`: it must also lie on the frame grid."""
     checks = [tf.debugging.assert_greater(
         samples, audio.n_fft // 2,
         message=f"{what}: a bar needs more than n_fft/2 = {audio.n_fft // 2} samples")]
-    if audio.bar_method == "variable_hop":
+    if grid and audio.bar_method == "variable_hop":
         checks.append(tf.debugging.assert_equal(
             samples % audio.bar_frames, 0,
             message=f"{what}: samples per bar must be a multiple of bar_frames = "
-                    f"{audio.bar_frames} (AudioConfig.bar_samples(bpm) gives one)"))
+                    f"{audio.bar_frames} (AudioConfig.grid_samples(bpm) gives one)"))
     return checks
 
 
@@ -118,7 +121,7 @@ class _Signatures:
 
     def __init__(self, model, audio: AudioConfig, gl_iters: int, seed: int, settings: dict):
         self.encoder = model.encoder
-        self.generator = model.generator
+        self.model = model
         self.audio = audio
         self.gl_iters = int(gl_iters)
         self.seed = int(seed)
@@ -132,14 +135,15 @@ class _Signatures:
         return tf.cast(mu, tf.float32)
 
     def _render(self, codes, bar_length):
-        feats = tf.cast(self.generator(codes, training=False), tf.float32)
+        # The model's decode: a conditional generator also gets the codes' label weights.
+        feats = tf.cast(self.model.decode(codes), tf.float32)
         return render_bars(feats, self.audio, bar_length, iters=self.gl_iters, seed=self.seed)
 
     def encode(self, bars):
         return {"codes": self._codes(bars)}
 
     def decode(self, codes, bar_length):
-        checks = _input_checks(bar_length, self.audio, "bar_length")
+        checks = _input_checks(bar_length, self.audio, "bar_length", grid=False)
         with tf.control_dependencies(checks):
             bar_length = tf.identity(bar_length)
         return {"audio": self._render(tf.cast(codes, tf.float32), bar_length)}
@@ -154,8 +158,8 @@ class _Signatures:
 
     def config(self, bpm):
         a = self.audio
-        exact = a.beats_per_bar * 60.0 / bpm * float(a.sample_rate)
-        bars = tf.maximum(1.0, tf.round(exact / float(a.bar_frames)))
+        # AudioConfig.bar_samples: round(sample_rate * 60 * beats_per_bar / bpm) samples.
+        exact = float(a.sample_rate) * 60.0 * a.beats_per_bar / tf.cast(bpm, tf.float64)
         i32 = lambda v: tf.constant(int(v), tf.int32)  # noqa: E731
         return {
             "sample_rate": i32(a.sample_rate),
@@ -164,7 +168,7 @@ class _Signatures:
             "latent_dim": i32(self.latent_dim),
             "gl_iters": i32(self.gl_iters),
             "seed": i32(self.seed),
-            "bar_length": tf.cast(bars, tf.int32) * a.bar_frames,
+            "bar_length": tf.cast(tf.maximum(1.0, tf.round(exact)), tf.int32),
             "settings_json": tf.constant(self.settings_json),
         }
 
@@ -241,13 +245,24 @@ def export_model(model, out_dir: str | os.PathLike, *, name: str = "drumaae",
         raise DrumaaeError(f"Griffin-Lim iterations must be >= 0, got {gl_iters}")
     model_dir = os.path.join(os.fspath(out_dir), name)
     os.makedirs(model_dir, exist_ok=True)
-    version = next_version(model_dir) if version is None else int(version)
-    final = os.path.join(model_dir, str(version))
-    if os.path.exists(final) and not force:
-        raise OutputExistsError(
-            f"{final} already exists; pass --force to replace it or omit --version for the "
-            f"next free one ({next_version(model_dir)})")
+    # One export into a model folder at a time: the version number is chosen and written
+    # under this claim, so two exports never take the same one (the second one fails).
+    with fileio.claim(model_dir, check=False):
+        fileio.clean_stale_in(model_dir)  # what killed exports left (a replaced version back)
+        version = next_version(model_dir) if version is None else int(version)
+        final = os.path.join(model_dir, str(version))
+        if os.path.exists(final) and not force:
+            raise OutputExistsError(
+                f"{final} already exists; pass --force to replace it or omit --version for "
+                f"the next free one ({next_version(model_dir)})")
+        _write_version(model, audio, name, version, final, gl_iters, seed, say)
+    say(f"exported {final}")
+    return final
 
+
+def _write_version(model, audio: AudioConfig, name: str, version: int, final: str,
+                   gl_iters: int, seed: int, say: Callable[[str], None]) -> None:
+    """Trace the signatures, write the SavedModel beside `final` and swap it in."""
     settings = _settings(model, audio, name, version, gl_iters, seed)
     fns = _Signatures(model, audio, gl_iters, seed, settings)
     specs = _specs(fns.latent_dim)
@@ -260,20 +275,15 @@ def export_model(model, out_dir: str | os.PathLike, *, name: str = "drumaae",
         archive.add_endpoint(endpoint, getattr(fns, endpoint), input_signature=specs[endpoint])
 
     # Hidden (non-numeric) temporary folder beside the final one: TF Serving ignores it,
-    # and the rename makes the version appear complete or not at all.
-    tmp = tempfile.mkdtemp(prefix=f".partial-{version}-", dir=model_dir)
+    # and the swap makes the version appear complete or not at all; a replaced version
+    # stays whole until the new one is in place (`fileio.replace_folder`).
+    stage = os.path.join(os.path.dirname(final), fileio.partial_name(str(version)))
     try:
         say(f"tracing the signatures and writing the SavedModel for {final}")
-        target = os.path.join(tmp, "saved")
-        archive.write_out(target, verbose=False)
-        os.makedirs(os.path.join(target, "assets.extra"), exist_ok=True)
-        with open(os.path.join(target, SIDECAR), "w", encoding="utf-8") as f:
+        archive.write_out(stage, verbose=False)
+        os.makedirs(os.path.join(stage, "assets.extra"), exist_ok=True)
+        with open(os.path.join(stage, SIDECAR), "w", encoding="utf-8") as f:
             json.dump(settings, f, indent=2, sort_keys=True)
-        if os.path.exists(final):
-            old = os.path.join(tmp, "replaced")
-            os.rename(final, old)
-        os.rename(target, final)
+        fileio.replace_folder(stage, final)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    say(f"exported {final}")
-    return final
+        shutil.rmtree(stage, ignore_errors=True)
