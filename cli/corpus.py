@@ -11,10 +11,12 @@ from drumaae_cli.common import force_option, json_option, pass_errors
 
 command = click.Group(
     "corpus",
-    help="""Build a drum corpus: bar-length patterns rendered with recorded drum kits.
+    help="""Build a drum corpus: bar-length patterns rendered with recorded and soundfont kits.
 
     \b
-    Needs Hydrogen's kits: sudo apt-get install hydrogen-drumkits hydrogen-data
+    Needs the kits: sudo apt-get install --no-install-recommends hydrogen-drumkits
+      hydrogen-drumkits-effects hydrogen-data fluid-soundfont-gm fluid-soundfont-gs
+      musescore-general-soundfont timgm6mb-soundfont avldrums.lv2-soundfont
     \b
     Example:
       drumaae corpus render --out corpus/ --bars 5000 --seed 1
@@ -30,6 +32,10 @@ command = click.Group(
               type=click.Path(), help="Folder of Hydrogen kits (each with a drumkit.xml).")
 @click.option("--songs-dir", default=corpus_lib.DEFAULT_SONGS_DIR, show_default=True,
               type=click.Path(), help="Folder of Hydrogen .h2song files to take patterns from.")
+@click.option("--soundfont-dir", "soundfont_dirs", multiple=True, type=click.Path(),
+              help="Folder of .sf2/.sf3 soundfonts (repeatable)  [default: "
+              + ", ".join(corpus_lib.DEFAULT_SOUNDFONT_DIRS) + "].")
+@click.option("--no-soundfonts", is_flag=True, help="Use only the Hydrogen kits.")
 @click.option("--bars", "n_bars", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Files to render.")
 @click.option("--seed", type=int, default=0, show_default=True,
@@ -37,17 +43,31 @@ command = click.Group(
 @click.option("--bpm-range", type=(float, float), default=(70.0, 180.0), show_default=True,
               metavar="LOW HIGH", help="Tempo range in BPM (uniform).")
 @click.option("--val-kits", type=click.IntRange(min=0), default=None,
-              help="Kits held out for validation, picked by seed  [default: 2].")
+              help="Kits held out per kit family (at most half of it), picked by seed  "
+              "[default: 2].")
 @click.option("--val-kit", "val_kit_names", multiple=True, metavar="NAME",
               help="Hold out this kit (repeatable); instead of --val-kits.")
+@click.option("--val-families", type=click.IntRange(min=0), default=None,
+              help="Drum pattern families held out (plus one hand-percussion family), "
+              "picked by seed  [default: 2].")
+@click.option("--val-family", "val_family_names", multiple=True, metavar="NAME",
+              help="Hold out this pattern family (repeatable); instead of --val-families.")
+@click.option("--val-share", type=click.FloatRange(0, 1), default=0.12, show_default=True,
+              help="Share of files that are validation files.")
+@click.option("--process-share", type=click.FloatRange(0, 1), default=0.3, show_default=True,
+              help="Share of training files passed through a processing chain.")
+@click.option("--val-process-share", type=click.FloatRange(0, 1), default=0.25,
+              show_default=True,
+              help="Share of validation files passed through a processing chain.")
 @click.option("--loop-bars", type=click.IntRange(min=1), default=1, show_default=True,
               help="Bars per file.")
 @click.option("--sample-rate", type=click.IntRange(min=1000), default=22050,
               show_default=True, help="Output sample rate in Hz.")
 @force_option
 @pass_errors
-def render(out_dir, kits_dir, songs_dir, n_bars, seed, bpm_range, val_kits, val_kit_names,
-           loop_bars, sample_rate, force):
+def render(out_dir, kits_dir, songs_dir, soundfont_dirs, no_soundfonts, n_bars, seed,
+           bpm_range, val_kits, val_kit_names, val_families, val_family_names, val_share,
+           process_share, val_process_share, loop_bars, sample_rate, force):
     """Render --bars WAV files (16-bit mono) and manifest.json into --out.
 
     \b
@@ -57,7 +77,16 @@ def render(out_dir, kits_dir, songs_dir, n_bars, seed, bpm_range, val_kits, val_
     if val_kits is not None and val_kit_names:
         raise click.BadParameter("give --val-kits or --val-kit, not both",
                                  param_hint="--val-kits")
+    if val_families is not None and val_family_names:
+        raise click.BadParameter("give --val-families or --val-family, not both",
+                                 param_hint="--val-families")
     held_out = list(val_kit_names) if val_kit_names else (2 if val_kits is None else val_kits)
+    held_families = (list(val_family_names) if val_family_names
+                     else (2 if val_families is None else val_families))
+    if no_soundfonts:
+        soundfont_dirs = ()
+    elif not soundfont_dirs:
+        soundfont_dirs = corpus_lib.DEFAULT_SOUNDFONT_DIRS
     bars: list = []  # the progress bar, opened once rendering starts (not before checks)
 
     def progress(done: int, total: int) -> None:
@@ -69,8 +98,10 @@ def render(out_dir, kits_dir, songs_dir, n_bars, seed, bpm_range, val_kits, val_
 
     try:
         manifest = corpus_lib.render_corpus(
-            out_dir, kits_dir=kits_dir, songs_dir=songs_dir, n_bars=n_bars, seed=seed,
-            bpm_range=bpm_range, val_kits=held_out, loop_bars=loop_bars,
+            out_dir, kits_dir=kits_dir, songs_dir=songs_dir, soundfont_dirs=soundfont_dirs,
+            n_bars=n_bars, seed=seed, bpm_range=bpm_range, val_kits=held_out,
+            val_families=held_families, val_share=val_share, process_share=process_share,
+            val_process_share=val_process_share, loop_bars=loop_bars,
             sample_rate=sample_rate, force=force, progress=progress,
         )
     finally:
@@ -80,10 +111,15 @@ def render(out_dir, kits_dir, songs_dir, n_bars, seed, bpm_range, val_kits, val_
     click.echo(
         f"Wrote {summary['files']} files ({summary['seconds']} s of audio) to {out_dir}: "
         f"{summary['per_split'].get('train', 0)} train, {summary['per_split'].get('val', 0)} "
-        f"val; kits held out: {', '.join(manifest['val_kits']) or 'none'}"
+        f"val; {summary['kits']} kits; kits held out: "
+        f"{', '.join(manifest['val_kits']) or 'none'}; pattern families held out: "
+        f"{', '.join(manifest['val_pattern_families']) or 'none'}"
     )
     for skipped in manifest["skipped_kits"]:
         click.echo(f"Skipped kit {skipped['kit']}: {skipped['reason']}")
+    for missing in manifest["missing_sources"]:
+        click.echo(f"Not installed: {missing}; install every kit source with "
+                   f"'{corpus_lib.INSTALL_HINT}'")
 
 
 @command.command("info")
@@ -91,7 +127,7 @@ def render(out_dir, kits_dir, songs_dir, n_bars, seed, bpm_range, val_kits, val_
 @json_option
 @pass_errors
 def info(corpus_dir, as_json):
-    """Summarise a rendered corpus: files per split, kit and genre, tempo range.
+    """Summarise a rendered corpus: files per split, family, pattern family and kit.
 
     \b
     Example:
@@ -103,8 +139,15 @@ def info(corpus_dir, as_json):
         return
     click.echo(f"{summary['files']} files, {summary['seconds']} s, "
                f"BPM {summary['bpm_min']}-{summary['bpm_max']}")
-    for title, key in (("split", "per_split"), ("kit", "per_kit"), ("genre", "per_genre")):
+    for title, key in (("split", "per_split"), ("family", "per_family"),
+                       ("kit family", "per_kit_family"),
+                       ("pattern family", "per_pattern_family"), ("kit", "per_kit")):
         click.echo(f"per {title}:")
         for name, count in summary[key].items():
             click.echo(f"  {name}: {count}")
+    for split, counts in summary["per_split_family"].items():
+        click.echo(f"{split} per family: "
+                   + (", ".join(f"{k} {v}" for k, v in counts.items()) or "none"))
     click.echo(f"held-out kits: {', '.join(summary['val_kits']) or 'none'}")
+    click.echo("held-out pattern families: "
+               f"{', '.join(summary['val_pattern_families']) or 'none'}")

@@ -1,14 +1,17 @@
-"""A real drum corpus: bar-length patterns rendered with the recorded Hydrogen kits.
+"""A real drum corpus: bar-length patterns rendered with recorded kits and soundfont kits.
 
 `render_corpus` writes one WAV file per bar (or per loop of `loop_bars` bars) into a folder,
-with a ``manifest.json`` that records, per file, the kit and its license, the pattern and where
-it came from, the tempo and the split. Whole kits are held out for validation, so validation
-measures how a model copes with drums it never heard. The same seed gives byte-identical files
-and manifest. docs/corpus.md is the user guide.
+with a ``manifest.json`` that records, per file, the kit, its family and license, the pattern
+and its family, the processing chain, the tempo and the split. Whole kits (of each family) and
+whole pattern families are held out for validation, and some held-out bars go through
+processing chains, so validation measures how a model copes with drums, rhythms and
+production it never met. The same seed gives byte-identical files and manifest.
+docs/corpus.md is the user guide.
 
 Patterns come from Hydrogen's demo songs (`read_song_patterns`) and from a groove generator
-(`generate_groove`, ten genres); sounds from multi-sample kits (`load_kit`), with the velocity
-layer chosen by each note's velocity.
+(`generate_groove`, 22 pattern families); sounds from Hydrogen's multi-sample kits
+(`load_kit`) and the General MIDI kits of soundfonts (`soundfont_kits`), with the velocity
+layer chosen by each note's velocity; processing chains from `drumaae.data.processing`.
 """
 
 from __future__ import annotations
@@ -23,11 +26,18 @@ from typing import Callable, Sequence
 import numpy as np
 import soundfile as sf
 
-from drumaae.data.grooves import GENRES, generate_groove, vary_pattern
+from drumaae.data.grooves import (
+    CHOP_SOURCES,
+    DRUM_GENRES,
+    GENRES,
+    HAND_GENRES,
+    generate_groove,
+    vary_pattern,
+)
 from drumaae.data.hydrogen import (
     DEFAULT_KITS_DIR,
     DEFAULT_SONGS_DIR,
-    INSTALL_HINT,
+    KIT_FAMILIES,
     Instrument,
     Kit,
     Note,
@@ -38,6 +48,13 @@ from drumaae.data.hydrogen import (
     read_all_song_patterns,
     read_song_patterns,
 )
+from drumaae.data.processing import apply_chain, draw_chain
+from drumaae.data.soundfont import (
+    DEFAULT_SOUNDFONT_DIRS,
+    SoundfontKitRenderer,
+    list_soundfonts,
+    soundfont_kits,
+)
 from drumaae.errors import DataError, OutputExistsError
 from drumaae.version import __version__
 
@@ -46,7 +63,12 @@ __all__ = [
     "MANIFEST_NAME",
     "DEFAULT_KITS_DIR",
     "DEFAULT_SONGS_DIR",
+    "DEFAULT_SOUNDFONT_DIRS",
+    "FAMILY_WEIGHTS",
     "GENRES",
+    "INSTALL_HINT",
+    "KIT_FAMILIES",
+    "PROCESSED",
     "Kit",
     "Note",
     "Pattern",
@@ -64,7 +86,19 @@ __all__ = [
 ]
 
 #: Bumped whenever the same seed would render different audio.
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
+#: The one command that installs every kit source the corpus reads.
+INSTALL_HINT = (
+    "sudo apt-get install --no-install-recommends hydrogen-drumkits hydrogen-drumkits-effects "
+    "hydrogen-data fluid-soundfont-gm fluid-soundfont-gs musescore-general-soundfont "
+    "timgm6mb-soundfont avldrums.lv2-soundfont"
+)
+#: The family of a file passed through a processing chain (beside the kit families).
+PROCESSED = "processed"
+#: How often each kit family is drawn for a file (kits are then drawn uniformly within it).
+FAMILY_WEIGHTS = {"acoustic": 0.45, "electronic": 0.33, "hand_percussion": 0.22}
+#: The pattern family of a Hydrogen song bar.
+SONG_FAMILY = "song"
 MANIFEST_NAME = "manifest.json"
 PEAK_DBFS = -1.0
 # Roles a kit may lack, and what plays them instead (None: the note is dropped).
@@ -78,13 +112,21 @@ _FALLBACK = {
     "tom_high": ("tom_mid", "tom_low", "snare"),
     "tom_mid": ("tom_high", "tom_low", "snare"),
     "tom_low": ("tom_mid", "tom_high", "snare"),
-    "perc": (),
+    "perc": ("cowbell", "clave"),
+    "conga_high": ("bongo_low", "bongo_high", "conga_low", "tom_high"),
+    "conga_low": ("conga_high", "bongo_low", "tom_low"),
+    "bongo_high": ("bongo_low", "conga_high", "perc"),
+    "bongo_low": ("bongo_high", "conga_high", "conga_low"),
+    "shaker": ("tambourine", "hat_closed", "perc"),
+    "tambourine": ("shaker", "hat_open", "perc"),
+    "cowbell": ("perc", "clave", "rim"),
+    "clave": ("rim", "cowbell", "perc"),
 }
 # Velocity scale for a note played by a stand-in (a rim click played on the snare is softer).
 _FALLBACK_GAIN = {"rim": 0.5, "clap": 0.9}
 _CHOKE_FADE_S = 0.01
-# Share of bars drawn from the songs' patterns when there are any; the rest are generated.
-SONG_SHARE = 0.3
+# Share of drum-kit training bars drawn from the songs' patterns when there are any.
+SONG_SHARE = 0.1
 
 ProgressFn = Callable[[int, int], None]
 
@@ -103,16 +145,23 @@ class KitRenderer:
     Args:
         kit: a parsed `Kit`.
         sample_rate: output rate in Hz.
+        loader: where layers' samples come from when they are not files: called with a
+            layer's `path`, returns mono float32 samples at `sample_rate` (a soundfont kit's
+            `SoundfontKitRenderer`).
     """
 
-    def __init__(self, kit: Kit, sample_rate: int):
+    def __init__(self, kit: Kit, sample_rate: int,
+                 loader: Callable[[str], np.ndarray] | None = None):
         self.kit = kit
         self.sample_rate = sample_rate
+        self.loader = loader
         self._roles = kit.roles
         self._cache: dict[str, np.ndarray] = {}
 
     def sample(self, path: str) -> np.ndarray:
-        """The mono float32 samples of a layer's file at the renderer's rate."""
+        """The mono float32 samples of a layer at the renderer's rate (rendered once)."""
+        if path not in self._cache and self.loader is not None:
+            self._cache[path] = np.ascontiguousarray(self.loader(path), dtype=np.float32)
         if path not in self._cache:
             try:
                 data, sr = sf.read(path, dtype="float32", always_2d=True)
@@ -233,37 +282,64 @@ def _move_into_place(tmp: str, out_dir: str) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _load_kits(kits_dir: str) -> tuple[list[Kit], list[dict]]:
-    kits, skipped = [], []
-    for path in list_kits(kits_dir):
+def _load_kits(kits_dir: str | None, soundfont_dirs: Sequence[str], sample_rate: int
+               ) -> tuple[list[Kit], list[dict], list[str], list[str]]:
+    """All usable kits: Hydrogen kits, then soundfont kits. Also the kits left out (with why),
+    the soundfonts read and the sources that are not installed."""
+    kits, skipped, missing = [], [], []
+    if kits_dir:
         try:
-            kit = load_kit(path)
+            paths = list_kits(kits_dir)
         except DataError as exc:
-            skipped.append({"kit": os.path.basename(path), "reason": str(exc)})
+            paths = []
+            missing.append(str(exc))
+        for path in paths:
+            try:
+                kit = load_kit(path)
+            except DataError as exc:
+                skipped.append({"kit": os.path.basename(path), "reason": str(exc)})
+                continue
+            if kit.usable:
+                kits.append(kit)
+            else:
+                skipped.append({"kit": kit.name, "reason": "no kick and snare, and fewer than "
+                                "three hand-percussion instruments"})
+    fonts = list_soundfonts(soundfont_dirs) if soundfont_dirs else []
+    if soundfont_dirs and not fonts:
+        missing.append(f"no soundfont (.sf2/.sf3) in {', '.join(soundfont_dirs)}")
+    for font in fonts:
+        try:
+            font_kits, font_skipped = soundfont_kits(font, sample_rate)
+        except DataError as exc:
+            if "tinysoundfont" in str(exc):
+                raise
+            skipped.append({"kit": os.path.basename(font), "reason": str(exc)})
             continue
-        if kit.usable:
-            kits.append(kit)
-        else:
-            missing = [r for r in ("kick", "snare") if r not in kit.roles]
-            skipped.append({"kit": kit.name,
-                            "reason": f"no {' or '.join(missing)} instrument"})
+        kits.extend(font_kits)
+        skipped.extend(font_skipped)
     names = [k.name for k in kits]
     if len(set(names)) != len(names):
-        raise DataError(f"two kits under {kits_dir} share a name: {sorted(names)}")
-    return kits, skipped
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        raise DataError(f"two kits share a name: {', '.join(dupes)}")
+    return kits, skipped, fonts, missing
 
 
 def _choose_val(kits: list[Kit], val_kits: int | Sequence[str], rng: np.random.Generator
                 ) -> list[str]:
+    """Held-out kits: `val_kits` per kit family (at most half of a family, none from a
+    family of one kit), drawn by `rng`; or the kits named."""
     names = [k.name for k in kits]
     if isinstance(val_kits, (int, np.integer)):
         k = int(val_kits)
-        if k < 0 or k >= len(kits):
-            raise DataError(
-                f"cannot hold out {k} of {len(kits)} usable kits: at least one kit must be "
-                f"left for training; pass a smaller --val-kits (usable: {', '.join(names)})"
-            )
-        return sorted(str(x) for x in rng.choice(names, size=k, replace=False))
+        if k < 0:
+            raise DataError(f"--val-kits must be >= 0, not {k}")
+        chosen: list[str] = []
+        for family in KIT_FAMILIES:
+            members = sorted(kit.name for kit in kits if kit.family == family)
+            take = min(k, len(members) // 2)
+            if take:
+                chosen += [str(x) for x in rng.choice(members, size=take, replace=False)]
+        return sorted(chosen)
     chosen = list(dict.fromkeys(val_kits))
     unknown = [v for v in chosen if v not in names]
     if unknown:
@@ -274,38 +350,101 @@ def _choose_val(kits: list[Kit], val_kits: int | Sequence[str], rng: np.random.G
     return sorted(chosen)
 
 
+def _choose_val_families(val_families: int | Sequence[str], rng: np.random.Generator
+                         ) -> list[str]:
+    """Held-out pattern families: `val_families` drum-kit families and, when that is >= 1,
+    one hand-percussion family, drawn by `rng`; or the families named. The families chopped
+    breaks are cut from (breakbeat, jungle) are not drawn: chopped breaks in training would
+    carry them."""
+    if isinstance(val_families, (int, np.integer)):
+        k = int(val_families)
+        candidates = [g for g in DRUM_GENRES if g not in CHOP_SOURCES]
+        if not 0 <= k < len(candidates):
+            raise DataError(f"--val-families must be 0-{len(candidates) - 1}, not {k}")
+        chosen = [str(x) for x in rng.choice(candidates, size=k, replace=False)]
+        if k:
+            chosen.append(str(HAND_GENRES[int(rng.integers(len(HAND_GENRES)))]))
+        return sorted(chosen)
+    chosen = sorted(dict.fromkeys(val_families))
+    unknown = [v for v in chosen if v not in GENRES]
+    if unknown:
+        raise DataError(f"unknown --val-family {', '.join(unknown)}; pattern families: "
+                        f"{', '.join(GENRES)}")
+    for group in (DRUM_GENRES, HAND_GENRES):
+        if set(group) <= set(chosen):
+            raise DataError("every pattern family of a kind was held out; leave at least "
+                            "one drum and one hand-percussion family for training")
+    return chosen
+
+
+def _pattern_families(kit: Kit, held_out: set[str], songs: bool, val: bool) -> list[str]:
+    """The pattern families a kit may play in a split: hand-percussion kits play the hand
+    families, drum kits the drum families (and Hydrogen's songs, never held out)."""
+    group = HAND_GENRES if kit.family == "hand_percussion" else DRUM_GENRES
+    fams = [g for g in group if (g in held_out) == val]
+    if songs and not val and kit.family != "hand_percussion":
+        fams.append(SONG_FAMILY)
+    return fams
+
+
+def _draw_family(rng: np.random.Generator, families: Sequence[str]) -> str:
+    weights = np.array([FAMILY_WEIGHTS[f] for f in families], dtype=np.float64)
+    return families[int(rng.choice(len(families), p=weights / weights.sum()))]
+
+
 def render_corpus(
     out_dir: str,
     *,
-    kits_dir: str = DEFAULT_KITS_DIR,
+    kits_dir: str | None = DEFAULT_KITS_DIR,
     songs_dir: str | None = DEFAULT_SONGS_DIR,
+    soundfont_dirs: Sequence[str] = DEFAULT_SOUNDFONT_DIRS,
     n_bars: int = 1000,
     seed: int = 0,
     bpm_range: tuple[float, float] = (70.0, 180.0),
     val_kits: int | Sequence[str] = 2,
+    val_families: int | Sequence[str] = 2,
+    val_share: float = 0.12,
+    process_share: float = 0.3,
+    val_process_share: float = 0.25,
     loop_bars: int = 1,
     sample_rate: int = 22050,
     force: bool = False,
     progress: ProgressFn | None = None,
 ) -> dict:
-    """Render `n_bars` drum files with the Hydrogen kits under `kits_dir` into `out_dir`.
+    """Render `n_bars` drum files with Hydrogen and soundfont kits into `out_dir`.
 
-    For each file: a kit (files spread evenly over the kits), a pattern (from the songs in
-    `songs_dir` and the kits' folders with probability `SONG_SHARE`, else a fresh groove of
-    a random genre) and a tempo uniform in `bpm_range` (rounded to 0.01 BPM) are drawn; the
-    file holds `loop_bars` bars, i.e. `bar_samples(loop_bars, bpm, sample_rate)` samples,
-    16-bit PCM mono WAV. Everything is drawn from `seed`: the same arguments give
-    byte-identical files and manifest. Output is written to a temporary folder beside
-    `out_dir` and moved into place when complete.
+    Kits: every usable Hydrogen kit under `kits_dir` and every distinct drum kit of the
+    soundfonts in `soundfont_dirs` (`soundfont_kits`), each with a family (acoustic,
+    electronic, hand_percussion).
+
+    Held-out design: `val_kits` kits of each family and `val_families` pattern families
+    (plus one hand-percussion family) never appear in ``train/``. A file is a validation
+    file with probability `val_share`; it then plays a held-out kit, a held-out pattern
+    family, or both (drawn), and with probability `val_process_share` goes through a
+    processing chain (its family is then ``processed``). Training files play training kits
+    and families; a share `process_share` of them goes through a processing chain as
+    augmentation. Kit families are drawn with `FAMILY_WEIGHTS`, kits uniformly within one.
+
+    Each file: a pattern of the chosen family (a fresh groove, or a humanised Hydrogen song
+    bar with probability `SONG_SHARE` on drum kits), a tempo uniform in `bpm_range` (0.01 BPM),
+    `loop_bars` bars = `bar_samples(loop_bars, bpm, sample_rate)` samples, 16-bit PCM mono
+    WAV. Everything is drawn from `seed`: the same arguments give byte-identical files and
+    manifest. Output is written to a temporary folder beside `out_dir` and moved into place
+    when complete.
 
     Args:
         out_dir: folder to create (refused if it exists and is not empty, unless `force`).
-        kits_dir: folder of kit folders (each with a drumkit.xml).
+        kits_dir: folder of Hydrogen kit folders (each with a drumkit.xml); None for none.
         songs_dir: folder of ``.h2song`` files (None: only songs shipped inside kit folders).
+        soundfont_dirs: folders of ``.sf2``/``.sf3`` files; empty for none.
         n_bars: files to render.
         seed: the seed of everything.
         bpm_range: (low, high) tempo in BPM.
-        val_kits: how many kits to hold out for validation (drawn by seed), or their names.
+        val_kits: kits held out per kit family (drawn by seed), or their names.
+        val_families: drum pattern families held out (drawn by seed), or their names.
+        val_share: share of files that are validation files.
+        process_share: share of training files passed through a processing chain.
+        val_process_share: share of validation files passed through a processing chain.
         loop_bars: bars per file.
         sample_rate: output rate in Hz.
         force: replace an existing `out_dir`.
@@ -315,8 +454,8 @@ def render_corpus(
         The manifest (also written to ``out_dir/manifest.json``); see docs/corpus.md.
 
     Raises:
-        DataError: no kits (with the apt-get command that installs them), no usable kit,
-            impossible hold-out, bad arguments.
+        DataError: no kits (with the apt-get command that installs them), impossible
+            hold-out, bad arguments.
         OutputExistsError: `out_dir` exists and is not empty, without `force`.
     """
     low, high = (float(b) for b in bpm_range)
@@ -324,53 +463,118 @@ def render_corpus(
         raise DataError(f"bad BPM range {low}-{high}: need 0 < low <= high")
     if n_bars < 1 or loop_bars < 1 or sample_rate < 1000:
         raise DataError("n_bars and loop_bars must be >= 1 and sample_rate >= 1000 Hz")
+    for name, share in (("val_share", val_share), ("process_share", process_share),
+                        ("val_process_share", val_process_share)):
+        if not 0.0 <= share <= 1.0:
+            raise DataError(f"{name} must be in 0..1, not {share}")
     out_dir = _prepare_out_dir(out_dir, force)
-    kits, skipped = _load_kits(kits_dir)
+    soundfont_dirs = tuple(d for d in soundfont_dirs if d)
+    kits, skipped, fonts, missing = _load_kits(kits_dir, soundfont_dirs, sample_rate)
     if not kits:
-        raise DataError(
-            f"none of the kits under {kits_dir} has both a kick and a snare; install the "
-            f"Hydrogen kits with '{INSTALL_HINT}'"
-        )
+        where = "; ".join(missing) or "none of the kits found is usable"
+        raise DataError(f"no usable drum kit ({where}); install the kits with "
+                        f"'{INSTALL_HINT}'")
     song_files = list_songs(songs_dir, kits_dir)
     song_patterns = read_all_song_patterns(song_files)
 
     rng = np.random.default_rng(seed)
     val = set(_choose_val(kits, val_kits, rng))
-    order = [kits[i % len(kits)] for i in range(n_bars)]
-    rng.shuffle(order)
-    renderers = {k.name: KitRenderer(k, sample_rate) for k in kits}
+    val_fams = set(_choose_val_families(val_families, rng))
+    train_by_family = {f: [k for k in kits if k.family == f and k.name not in val]
+                       for f in KIT_FAMILIES}
+    val_by_family = {f: [k for k in kits if k.family == f and k.name in val]
+                     for f in KIT_FAMILIES}
+    train_families = [f for f in KIT_FAMILIES if train_by_family[f]]
+    if not train_families:
+        raise DataError("every usable kit was held out; leave at least one for training")
+    all_families = [f for f in KIT_FAMILIES if train_by_family[f] or val_by_family[f]]
+    has_val = bool(val or val_fams) and val_share > 0
+    renderers: dict[str, KitRenderer] = {}
+    loader = SoundfontKitRenderer(sample_rate)
+
+    def renderer(kit: Kit) -> KitRenderer:
+        if kit.name not in renderers:
+            renderers[kit.name] = KitRenderer(
+                kit, sample_rate, loader if kit.source == "soundfont" else None)
+        return renderers[kit.name]
+
+    def val_choice(bar_rng: np.random.Generator) -> tuple[Kit, str, str]:
+        """A validation (kit, pattern family, what is held out)."""
+        family = _draw_family(bar_rng, all_families)
+        options = []
+        for kit_pool, held in ((val_by_family[family], "kit"),
+                               (train_by_family[family], "pattern"),
+                               (val_by_family[family], "kit+pattern")):
+            if not kit_pool:
+                continue
+            if held == "kit":
+                options.append((kit_pool, False, held))
+            elif any(_pattern_families(k, val_fams, False, True) for k in kit_pool):
+                options.append((kit_pool, True, held))
+        if not options:  # this family has nothing held out: fall back to any family's
+            family = next(f for f in all_families if val_by_family[f])
+            options = [(val_by_family[family], False, "kit")]
+        pool, held_pattern, held = options[int(bar_rng.integers(len(options)))]
+        kit = pool[int(bar_rng.integers(len(pool)))]
+        fams = _pattern_families(kit, val_fams, bool(song_patterns), held_pattern)
+        if not fams:
+            fams = _pattern_families(kit, val_fams, bool(song_patterns), False)
+            held = "kit"
+        return kit, fams[int(bar_rng.integers(len(fams)))], held
 
     tmp = tempfile.mkdtemp(prefix=".drumaae-corpus-", dir=os.path.dirname(out_dir))
     files = []
     try:
         for split in ("train", "val"):
             os.makedirs(os.path.join(tmp, split))
-        for i, kit in enumerate(order):
+        for i in range(n_bars):
             file_seed = int(np.random.SeedSequence([seed, i]).generate_state(1)[0])
             bar_rng = np.random.default_rng(file_seed)
-            if song_patterns and bar_rng.random() < SONG_SHARE:
+            split = "val" if has_val and bar_rng.random() < val_share else "train"
+            if split == "val":
+                kit, pattern_family, holdout = val_choice(bar_rng)
+            else:
+                holdout = None
+                pool = train_by_family[_draw_family(bar_rng, train_families)]
+                kit = pool[int(bar_rng.integers(len(pool)))]
+                fams = _pattern_families(kit, val_fams, bool(song_patterns), False)
+                if song_patterns and kit.family != "hand_percussion":
+                    # Songs keep their share of the drum-kit bars, whatever the family count.
+                    fams.remove(SONG_FAMILY)
+                    if bar_rng.random() < SONG_SHARE:
+                        fams = [SONG_FAMILY]
+                pattern_family = fams[int(bar_rng.integers(len(fams)))]
+            if pattern_family == SONG_FAMILY:
                 base = song_patterns[int(bar_rng.integers(len(song_patterns)))]
                 pattern = vary_pattern(base, bar_rng, bars=loop_bars)
             else:
-                genre = GENRES[int(bar_rng.integers(len(GENRES)))]
-                pattern = generate_groove(genre, bar_rng, bars=loop_bars)
+                pattern = generate_groove(pattern_family, bar_rng, bars=loop_bars)
             bpm = round(float(bar_rng.uniform(low, high)), 2)
-            audio = render_pattern(renderers[kit.name], pattern, bpm, bar_rng)
-            split = "val" if kit.name in val else "train"
-            rel = f"{split}/{i:06d}_{_slug(kit.name)}_{_slug(pattern.genre or 'song')}.wav"
+            audio = render_pattern(renderer(kit), pattern, bpm, bar_rng)
+            chance = val_process_share if split == "val" else process_share
+            chain = draw_chain(bar_rng) if bar_rng.random() < chance else None
+            if chain is not None:
+                audio = apply_chain(audio, sample_rate, chain)
+            rel = f"{split}/{i:06d}_{_slug(kit.name)}_{_slug(pattern_family)}.wav"
             sf.write(os.path.join(tmp, rel), audio, sample_rate, subtype="PCM_16", format="WAV")
             files.append({
                 "path": rel,
                 "kit": kit.name,
+                "kit_family": kit.family,
+                "kit_source": kit.source,
                 "license": kit.license,
                 "pattern": pattern.name,
+                "pattern_family": pattern_family,
                 "source": pattern.source,
                 "genre": pattern.genre,
+                "chain": chain,
+                "family": PROCESSED if chain is not None else kit.family,
                 "bpm": bpm,
                 "bars": loop_bars,
                 "samples": int(len(audio)),
                 "seed": file_seed,
                 "split": split,
+                "holdout": holdout,
             })
             if progress is not None:
                 progress(i + 1, n_bars)
@@ -383,15 +587,22 @@ def render_corpus(
             "loop_bars": loop_bars,
             "sample_rate": sample_rate,
             "bpm_range": [low, high],
-            "kits_dir": os.path.abspath(kits_dir),
+            "val_share": val_share,
+            "process_share": process_share,
+            "val_process_share": val_process_share,
+            "kits_dir": os.path.abspath(kits_dir) if kits_dir else None,
+            "soundfonts": fonts,
+            "missing_sources": missing,
             "kits": [
-                {"name": k.name, "license": k.license, "author": k.author,
+                {"name": k.name, "family": k.family, "source": k.source, "path": k.path,
+                 "license": k.license, "author": k.author,
                  "split": "val" if k.name in val else "train",
                  "roles": {r: [i.name for i in insts] for r, insts in sorted(k.roles.items())}}
                 for k in kits
             ],
             "train_kits": sorted(k.name for k in kits if k.name not in val),
             "val_kits": sorted(val),
+            "val_pattern_families": sorted(val_fams),
             "skipped_kits": skipped,
             "songs": [os.path.basename(p) for p in song_files],
             "song_patterns": len(song_patterns),
@@ -444,24 +655,37 @@ def bpm_lookup(manifest: dict, corpus_dir: str | None = None) -> dict[str, float
 
 
 def summarize(manifest: dict) -> dict:
-    """Counts per kit, genre/source and split, and the tempo range, of a manifest."""
+    """Counts per split, family (acoustic / electronic / hand_percussion / processed), kit
+    family, pattern family, kit and split x family, and the tempo range, of a manifest."""
     files = manifest["files"]
-    def count(key):
+
+    def count(key, entries=files):
         out: dict[str, int] = {}
-        for e in files:
-            k = str(e.get(key) or "song")
+        for e in entries:
+            k = str(e.get(key) or ("song" if key in ("genre", "pattern_family") else "-"))
             out[k] = out.get(k, 0) + 1
         return dict(sorted(out.items()))
+
     bpms = [float(e["bpm"]) for e in files]
     return {
         "files": len(files),
         "seconds": round(sum(e.get("samples", 0) for e in files)
                          / float(manifest.get("sample_rate", 22050)), 1),
         "per_split": count("split"),
+        "per_family": count("family"),
+        "per_split_family": {split: count("family", [e for e in files if e["split"] == split])
+                             for split in ("train", "val")},
+        "per_kit_family": count("kit_family"),
+        "per_pattern_family": count("pattern_family"),
+        "per_holdout": count("holdout", [e for e in files if e["split"] == "val"]),
         "per_kit": count("kit"),
         "per_genre": count("genre"),
+        "processed": sum(1 for e in files if e.get("chain")),
         "bpm_min": min(bpms) if bpms else None,
         "bpm_max": max(bpms) if bpms else None,
+        "kits": len(manifest.get("kits", [])),
         "val_kits": manifest.get("val_kits", []),
+        "val_pattern_families": manifest.get("val_pattern_families", []),
         "skipped_kits": manifest.get("skipped_kits", []),
+        "missing_sources": manifest.get("missing_sources", []),
     }

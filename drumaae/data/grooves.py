@@ -1,7 +1,7 @@
 """A generator of common drum grooves, for rendering a training corpus.
 
-Each genre is a small set of step-grid templates (16 steps a bar, or 12 triplet steps for
-the shuffle) per drum role, with accents written in the template itself. A call draws one
+Each genre (pattern family) is a small set of step-grid templates (16 steps a bar, 32 for
+trap hat rolls, 12 triplet steps for the shuffle and 12/8 feels) per drum role, with accents written in the template itself. A call draws one
 variant per role, then varies it: ghost notes, a fill in the last beat(s), an opening crash,
 open-hat lifts, per-note velocity, swing and humanised timing. All randomness comes from the
 numpy `Generator` passed in, so a seed gives the same groove. docs/corpus.md describes each
@@ -19,7 +19,8 @@ import numpy as np
 
 from drumaae.data.hydrogen import Note, Pattern
 
-__all__ = ["GENRES", "GrooveStyle", "STYLES", "generate_groove", "vary_pattern"]
+__all__ = ["GENRES", "HAND_GENRES", "DRUM_GENRES", "CHOPPED_BREAK", "CHOP_SOURCES",
+           "GrooveStyle", "STYLES", "generate_groove", "chop_break", "vary_pattern"]
 
 _LEVELS = {"X": 0.95, "x": 0.75, "o": 0.5, "g": 0.25}
 
@@ -38,6 +39,11 @@ class GrooveStyle:
         open_hat_rate: chance that a closed-hat hit on an off-beat becomes an open hat.
         swing: range of swing, as a fraction of a step by which off-beat steps are late.
         humanise: range of the timing jitter's standard deviation, as a fraction of a step.
+        hand: a hand-percussion style (played on hand-percussion kits, no tom fills).
+        fill_beats: how many beats a fill may take (drawn uniformly).
+
+    A template may be shorter than `steps` when `steps` is a multiple of its length (a
+    16-step kick in a 32-step trap bar): its hits are spread over the bar.
     """
 
     steps: int
@@ -50,6 +56,8 @@ class GrooveStyle:
     swing: tuple[float, float] = (0.0, 0.05)
     humanise: tuple[float, float] = (0.01, 0.06)
     description: str = ""
+    hand: bool = False
+    fill_beats: tuple[int, ...] = (1, 2)
 
 
 _HATS_8 = "X.x.X.x.X.x.X.x."
@@ -196,22 +204,207 @@ STYLES: dict[str, GrooveStyle] = {
         description="one drop: no kick on the downbeat, kick and cross-stick together on "
         "beat 3, swung eighth hats",
     ),
+    "trap": GrooveStyle(
+        steps=32,
+        parts={
+            "kick": ("X......X..X.....", "X.....X...X..X..", "X......X.X......",
+                     "X.........X...x."),
+            "clap": ("........X.......",),
+            "snare": ("........X.......", ""),
+            "hat_closed": ("x.x.x.x.x.x.x.x.x.x.x.x.xxxxx.x.",
+                           "x.x.x.x.xxx.x.x.x.x.x.x.x.xxxxxx",
+                           "x...x...x...x...x...x...xxx.x.x.",
+                           "x.x.x.xxxx..x.x.x.x.x.x.xxxxxxxx"),
+            "hat_open": ("", "", "..............x................."),
+        },
+        fill_rate=0.0,
+        crash_rate=0.1,
+        open_hat_rate=0.0,
+        swing=(0.0, 0.0),
+        humanise=(0.0, 0.02),
+        description="half-time 808 trap: syncopated kick, clap and snare on beat 3, sixteenth "
+        "hats with 32nd-note rolls",
+    ),
+    "rave": GrooveStyle(
+        steps=16,
+        parts={
+            "kick": ("X...X...X...X...", "X.x...x.X.x...x.", "X...X...X...X.x."),
+            "snare": ("....X..x.x..X..x", "....X.......X...", "....X..x.x..X..."),
+            "hat_open": ("..X...X...X...X.", ""),
+            "hat_closed": ("XxXxXxXxXxXxXxXx", "X.x.X.x.X.x.X.x."),
+        },
+        ghost_rate=0.08,
+        fill_rate=0.1,
+        crash_rate=0.2,
+        humanise=(0.0, 0.02),
+        description="early-90s rave / hardcore: four-on-the-floor or broken kick under a "
+        "chopped-break snare, open-hat off-beats, busy sixteenth hats",
+    ),
+    "electro": GrooveStyle(
+        steps=16,
+        parts={
+            "kick": ("X......X..X.....", "X.....X...X.X...", "X..X......X....."),
+            "clap": ("....X.......X...",),
+            "snare": ("....X.......X...", ""),
+            "hat_closed": ("x.x.x.x.x.x.x.x.", "xxxxxxxxxxxxxxxx", "x.xxx.xxx.xxx.xx"),
+            "cowbell": ("..x..x....x..x..", "", ""),
+            "clave": ("", "x......x..x.....", ""),
+        },
+        fill_rate=0.05,
+        crash_rate=0.05,
+        open_hat_rate=0.08,
+        humanise=(0.0, 0.01),
+        description="808 electro-funk: syncopated kick, clap and snare on 2 and 4, straight "
+        "hats, cowbell or clave accents",
+    ),
+    "triplet": GrooveStyle(
+        steps=12,
+        parts={
+            "kick": ("X.....X.....", "X..x..X.....", "X.....X..x.."),
+            "snare": ("......X.....", "...X.....X..", "...X.....X.g"),
+            "hat_closed": ("XxxXxxXxxXxx", "X.xX.xX.xX.x"),
+            "ride": ("", "X.xX.xX.xX.x"),
+        },
+        ghost_rate=0.1,
+        swing=(0.0, 0.0),
+        description="12/8 and half-time triplet feels: every triplet or shuffled hats, kick "
+        "on 1 and 3 with triplet pickups, snare on 3 (half time) or 2 and 4",
+    ),
+    "ghost": GrooveStyle(
+        steps=16,
+        parts={
+            "kick": ("X.....x...X.....", "X.x.......X..x..", "X......x..X....."),
+            "snare": ("....X..g.gg.X.g.", "g.g.X.ggg.g.X.gg", ".g..X.g..g.gX..g"),
+            "hat_closed": ("X.x.X.x.X.x.X.x.", "XxxxXxxxXxxxXxxx"),
+        },
+        ghost_rate=0.4,
+        open_hat_rate=0.08,
+        swing=(0.0, 0.12),
+        description="ghost-note grooves: backbeat surrounded by many soft snare strokes",
+    ),
+    "fill": GrooveStyle(
+        steps=16,
+        parts={
+            "kick": ("X.......X.......", "X.x.....X.x....."),
+            "snare": ("....X.......X...",),
+            "hat_closed": (_HATS_8, _HATS_16),
+        },
+        fill_rate=1.0,
+        crash_rate=0.5,
+        fill_beats=(2, 3, 4),
+        description="fill bars: a groove broken by a tom/snare fill over the last 2-4 beats",
+    ),
+    "hats": GrooveStyle(
+        steps=16,
+        parts={
+            "kick": ("X.......X.......", "X..x....X.x.....", "X...X...X...X..."),
+            "snare": ("....X.......X...",),
+            "hat_closed": ("XxXoXxXoXxXoXxXo", "X.X.X.X.X.X.X.X.", "XxxxXxxxXxxxXxxx"),
+            "hat_open": ("..x.......x.....", "......x.......x.", "..x...x...x...x."),
+        },
+        open_hat_rate=0.25,
+        description="open/closed hi-hat interplay: open-hat barks on off-beats, choked by the "
+        "next closed hat",
+    ),
+    "conga": GrooveStyle(
+        steps=16,
+        parts={
+            "conga_high": ("..x.X...x.x.X...", "x.x.X.x.x.x.X.x.", "..o.X.o...o.X.o."),
+            "conga_low": ("......X.......X.", "......XX......XX", "..............X."),
+            "clave": ("X..X...X..X.X...", "X..X..X...X.X...", ""),
+            "shaker": ("xoxoxoxoxoxoxoxo", ""),
+        },
+        ghost_role="conga_high",
+        ghost_rate=0.1,
+        fill_rate=0.0,
+        crash_rate=0.0,
+        open_hat_rate=0.0,
+        swing=(0.0, 0.08),
+        hand=True,
+        description="conga tumbao: slaps and tones on the high drum, open tones on the low "
+        "drum on 4 and its 'and', son or rumba clave, shaker",
+    ),
+    "bongo": GrooveStyle(
+        steps=16,
+        parts={
+            "bongo_high": ("XoxoXoxoXoxoXoxo", "X.x.X.x.X.x.X.x.", "Xox.Xox.Xox.Xox."),
+            "bongo_low": ("...x.......x....", "...x...x...x...x"),
+            "cowbell": ("X.x.X.x.X.x.X.x.", "X...X...X...X...", ""),
+            "conga_low": ("", "......X.......X."),
+        },
+        ghost_role="bongo_high",
+        ghost_rate=0.05,
+        fill_rate=0.0,
+        crash_rate=0.0,
+        open_hat_rate=0.0,
+        swing=(0.0, 0.06),
+        hand=True,
+        description="bongo martillo: steady sixteenths on the high bongo with open tones on "
+        "the low, bongo bell on the beats",
+    ),
+    "afro": GrooveStyle(
+        steps=12,
+        parts={
+            "cowbell": ("X.X.XX.X.X.X", "X.X.X.XX.X.X"),
+            "conga_low": ("X.....X.....", "X..x..X..x.."),
+            "conga_high": ("..x..x..x..x", ".xx.xx.xx.xx", "...x.....x.."),
+            "shaker": ("xxxxxxxxxxxx", "X.xX.xX.xX.x", ""),
+        },
+        ghost_role="conga_high",
+        ghost_rate=0.05,
+        fill_rate=0.0,
+        crash_rate=0.0,
+        open_hat_rate=0.0,
+        swing=(0.0, 0.0),
+        hand=True,
+        description="12/8 hand drumming: the standard bell pattern, bass tones on 1 and 3, "
+        "high-drum tones between, shaker triplets",
+    ),
+    "samba": GrooveStyle(
+        steps=16,
+        parts={
+            "shaker": ("XxxxXxxxXxxxXxxx", "Xxx.Xxx.Xxx.Xxx."),
+            "tambourine": ("..x...x...x...x.", "x.xxx.xxx.xxx.xx", ""),
+            "conga_low": ("X.......X.......", "......X.......X."),
+            "clave": ("X..X..X...X..X..", ""),
+            "bongo_high": ("", "..x...x...x...x."),
+        },
+        fill_rate=0.0,
+        crash_rate=0.0,
+        open_hat_rate=0.0,
+        swing=(0.0, 0.1),
+        hand=True,
+        description="samba / bossa hand percussion: sixteenth shakers, tambourine, surdo-like "
+        "low drum on 2 and 4, bossa clave",
+    ),
 }
 
-#: The genres `generate_groove` knows, in a fixed order (seeds stay meaningful).
-GENRES: tuple[str, ...] = tuple(STYLES)
+#: The name of the chopped-break family: a breakbeat whose sixteenth slices are re-ordered.
+CHOPPED_BREAK = "chopped_break"
+#: The families whose bars `chop_break` cuts up.
+CHOP_SOURCES = ("breakbeat", "jungle")
+#: The genres (pattern families) `generate_groove` knows, in a fixed order (seeds stay
+#: meaningful): the drum-kit ones, then the hand-percussion ones.
+DRUM_GENRES: tuple[str, ...] = tuple(g for g, s in STYLES.items() if not s.hand) + (
+    CHOPPED_BREAK,)
+HAND_GENRES: tuple[str, ...] = tuple(g for g, s in STYLES.items() if s.hand)
+GENRES: tuple[str, ...] = DRUM_GENRES + HAND_GENRES
 
 _FILL_ROLES = ("tom_high", "tom_mid", "tom_low", "snare")
 
 
-def _hits(template: str) -> list[tuple[int, float]]:
-    return [(i, _LEVELS[c]) for i, c in enumerate(template) if c in _LEVELS]
+def _hits(template: str, steps: int) -> list[tuple[int, float]]:
+    stride = steps // len(template) if template else 1
+    return [(i * stride, _LEVELS[c]) for i, c in enumerate(template) if c in _LEVELS]
 
 
 def _fill(style: GrooveStyle, rng: np.random.Generator, bar: int) -> tuple[int, list[Note]]:
     """A descending tom/snare fill over the last 1 or 2 beats: (first step replaced, notes)."""
     steps_per_beat = style.steps // 4
-    beats = int(rng.choice([1, 2], p=[0.7, 0.3]))
+    if style.fill_beats == (1, 2):
+        beats = int(rng.choice([1, 2], p=[0.7, 0.3]))
+    else:
+        beats = int(style.fill_beats[int(rng.integers(len(style.fill_beats)))])
     start = style.steps - beats * steps_per_beat
     notes = []
     step_beats = 4.0 / style.steps
@@ -244,10 +437,12 @@ def generate_groove(genre: str, rng: np.random.Generator, bars: int = 1) -> Patt
     Raises:
         ValueError: an unknown genre.
     """
-    if genre not in STYLES:
+    if genre not in STYLES and genre != CHOPPED_BREAK:
         raise ValueError(f"unknown genre {genre!r}; choose one of {', '.join(GENRES)}")
     if bars < 1:
         raise ValueError("bars must be >= 1")
+    if genre == CHOPPED_BREAK:
+        return chop_break(rng, bars=bars)
     style = STYLES[genre]
     step_beats = 4.0 / style.steps
     choice = {role: int(rng.integers(len(variants))) for role, variants in style.parts.items()}
@@ -260,7 +455,7 @@ def generate_groove(genre: str, rng: np.random.Generator, bars: int = 1) -> Patt
     notes: list[Note] = []
     for bar in range(bars):
         grid: dict[str, list[tuple[int, float]]] = {
-            role: _hits(style.parts[role][choice[role]]) for role in style.parts
+            role: _hits(style.parts[role][choice[role]], style.steps) for role in style.parts
         }
         fill_start, fill_notes = (style.steps, [])
         if fill and bar == bars - 1:
@@ -308,6 +503,47 @@ def generate_groove(genre: str, rng: np.random.Generator, bars: int = 1) -> Patt
     code = "".join(str(choice[r]) for r in style.parts) + ("f" if fill else "")
     return Pattern(name=f"{genre}-{code}", source=f"generator:{genre}", notes=tuple(out),
                    bars=bars, genre=genre)
+
+
+def chop_break(rng: np.random.Generator, bars: int = 1) -> Pattern:
+    """A chopped break: a breakbeat bar cut into sixteen sixteenth-note slices, re-ordered.
+
+    The break is drawn from the ``breakbeat`` (two bars in three) or ``jungle`` genre; each
+    output slice then plays a slice of it (its notes moved along), chosen as a jungle
+    producer would: mostly in place, sometimes a repeat of the slice before (a stutter),
+    sometimes a random slice. The first slice keeps the downbeat. Each bar of a loop is
+    chopped anew.
+
+    Returns:
+        A `Pattern` named ``chopped_break-<slice order in hex>``, genre ``chopped_break``.
+    """
+    source_genre = CHOP_SOURCES[0] if rng.random() < 2.0 / 3.0 else CHOP_SOURCES[1]
+    notes: list[Note] = []
+    codes = []
+    for bar in range(bars):
+        base = generate_groove(source_genre, rng, bars=1)
+        order = [0]
+        for k in range(1, 16):
+            u = rng.random()
+            if u < 0.5:
+                order.append(k)
+            elif u < 0.7:
+                order.append(order[-1])
+            else:
+                order.append(int(rng.integers(16)))
+        slices: dict[int, list[Note]] = {}
+        for n in base.notes:
+            j = min(15, max(0, int(np.floor(n.time / 0.25 + 0.5))))
+            slices.setdefault(j, []).append(n)
+        for k, j in enumerate(order):
+            for n in slices.get(j, []):
+                notes.append(Note(time=bar * 4.0 + n.time + (k - j) * 0.25, role=n.role,
+                                  velocity=n.velocity))
+        codes.append("".join(f"{j:x}" for j in order))
+    notes.sort(key=lambda n: (n.time, n.role))
+    return Pattern(name=f"{CHOPPED_BREAK}-{'-'.join(codes)}",
+                   source=f"generator:{CHOPPED_BREAK}", notes=tuple(notes), bars=bars,
+                   genre=CHOPPED_BREAK)
 
 
 def vary_pattern(pattern: Pattern, rng: np.random.Generator, *, bars: int = 1,

@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
 from drumaae.errors import DataError
@@ -30,6 +30,8 @@ __all__ = [
     "INSTALL_HINT",
     "DEBIAN_COPYRIGHT",
     "ROLES",
+    "HAND_ROLES",
+    "KIT_FAMILIES",
     "TICKS_PER_QUARTER",
     "Layer",
     "Instrument",
@@ -37,6 +39,8 @@ __all__ = [
     "Note",
     "Pattern",
     "role_for_name",
+    "kit_family",
+    "is_hand_kit",
     "list_kits",
     "load_kit",
     "list_songs",
@@ -46,7 +50,8 @@ __all__ = [
 
 DEFAULT_KITS_DIR = "/usr/share/hydrogen/data/drumkits"
 DEFAULT_SONGS_DIR = "/usr/share/hydrogen/data/demo_songs"
-INSTALL_HINT = "sudo apt-get install hydrogen-drumkits hydrogen-data"
+INSTALL_HINT = ("sudo apt-get install --no-install-recommends hydrogen-drumkits "
+                "hydrogen-drumkits-effects hydrogen-data")
 DEBIAN_COPYRIGHT = "see /usr/share/doc/hydrogen-drumkits/copyright"
 # Hydrogen's fixed resolution: a 4/4 bar is 192 ticks.
 TICKS_PER_QUARTER = 48
@@ -64,7 +69,20 @@ ROLES = (
     "clap",
     "rim",
     "perc",
+    "conga_high",
+    "conga_low",
+    "bongo_high",
+    "bongo_low",
+    "shaker",
+    "tambourine",
+    "cowbell",
+    "clave",
 )
+#: The roles of hand percussion (a kit with three of them and no kick/snare is a hand kit).
+HAND_ROLES = ROLES[12:]
+#: Kit families: how a kit sounds. Held-out kits are drawn from each family; rendered bars
+#: passed through a processing chain form a fourth family, "processed" (see corpus.py).
+KIT_FAMILIES = ("acoustic", "electronic", "hand_percussion")
 
 _AUDIO_EXTENSIONS = (".wav", ".flac", ".aif", ".aiff", ".ogg")
 
@@ -99,13 +117,19 @@ class Instrument:
 
 @dataclass(frozen=True)
 class Kit:
-    """A Hydrogen drum kit: instruments with sample layers, and where its license is stated."""
+    """A drum kit: instruments with sample layers, where its license is stated, its family.
+
+    `family` is one of `KIT_FAMILIES` (see `kit_family`); `source` says where the kit comes
+    from (``hydrogen`` or ``soundfont``).
+    """
 
     name: str
     path: str
     author: str
     license: str
     instruments: tuple[Instrument, ...]
+    family: str = "acoustic"
+    source: str = "hydrogen"
 
     @property
     def roles(self) -> dict[str, tuple[Instrument, ...]]:
@@ -118,9 +142,10 @@ class Kit:
 
     @property
     def usable(self) -> bool:
-        """A kit can render drum patterns when it has at least a kick and a snare."""
+        """A kit can render patterns when it has a kick and a snare (a drum kit), or at least
+        three hand-percussion roles (a hand-percussion kit)."""
         roles = self.roles
-        return "kick" in roles and "snare" in roles
+        return ("kick" in roles and "snare" in roles) or is_hand_kit(roles)
 
 
 @dataclass(frozen=True)
@@ -174,14 +199,15 @@ _RULES: tuple[tuple[str, re.Pattern], ...] = (
     ("kick", re.compile(r"kick|bass ?drum|\bbd\b")),
     ("snare", re.compile(r"snare|\bsd\b")),
     ("tom", re.compile(r"\btom|floor")),
-    (
-        "perc",
-        re.compile(
-            r"cowbell|conga|bongo|clave|shaker|tambourine|agogo|woodblock|maraca|cajon|"
-            r"djembe|perc|triangle|cabasa|guiro|timbale"
-        ),
-    ),
+    ("cowbell", re.compile(r"cowbell|agogo")),
+    ("clave", re.compile(r"clave")),
+    ("shaker", re.compile(r"shaker|maraca|cabasa")),
+    ("tambourine", re.compile(r"tambourine")),
+    ("bongo", re.compile(r"bongo")),
+    ("conga", re.compile(r"conga|djembe|cajon|dun(un)?ba|sangban|kenkeni")),
+    ("perc", re.compile(r"woodblock|perc|triangle|guiro|timbale|waterglass")),
 )
+_LOW = re.compile(r"\blow?\b|bass|thump|\b2\b|dun(un)?ba")
 
 
 def role_for_name(name: str) -> str | None:
@@ -193,7 +219,12 @@ def role_for_name(name: str) -> str | None:
     'tom_low'
     """
     n = " " + name.lower().replace("_", " ") + " "
-    if not n.strip() or _SKIP.search(n):
+    if not n.strip():
+        return None
+    # Bells of hand drums (a sangban's bell) are cowbell-like hits, not cymbal bells.
+    if re.search(r"dun(un)?ba|sangban|kenkeni", n) and "bell" in n:
+        return None if "mute" in n else "cowbell"
+    if _SKIP.search(n):
         return None
     if _HAT.search(n):
         if re.search(r"open|\bop\b|semi|\bohh\b", n):
@@ -201,6 +232,8 @@ def role_for_name(name: str) -> str | None:
         return "hat_closed"
     for role, rx in _RULES:
         if rx.search(n):
+            if role in ("conga", "bongo"):
+                return f"{role}_low" if _LOW.search(n) else f"{role}_high"
             if role != "tom":
                 return role
             if re.search(r"floor|\blow?\b|\b3\b", n):
@@ -209,6 +242,34 @@ def role_for_name(name: str) -> str | None:
                 return "tom_high"
             return "tom_mid"
     return None
+
+
+def is_hand_kit(roles) -> bool:
+    """Whether a kit's roles make it a hand-percussion kit: no kick or no snare, and at least
+    three hand-percussion roles."""
+    drums = "kick" in roles and "snare" in roles
+    return not drums and sum(r in roles for r in HAND_ROLES) >= 3
+
+
+_ELECTRONIC = re.compile(
+    r"electr|\b[0-9]{3}\b|tr-?\s?[0-9]|808|909|techno|dance|rave|synth|hard ?electro|"
+    r"\bhouse\b|\bhip ?hop\b|emulation"
+)
+
+
+def kit_family(name: str, roles) -> str:
+    """A kit's family (one of `KIT_FAMILIES`) from its roles and name.
+
+    A hand-percussion kit (`is_hand_kit`) is ``hand_percussion``; a kit whose name marks a
+    drum machine or electronic kit (808, 909, electro, techno, ...) is ``electronic``; every
+    other kit is ``acoustic``.
+
+    >>> kit_family("TR808EmulationKit", {"kick": (), "snare": ()})
+    'electronic'
+    """
+    if is_hand_kit(roles):
+        return "hand_percussion"
+    return "electronic" if _ELECTRONIC.search(name.lower()) else "acoustic"
 
 
 # --- XML helpers -----------------------------------------------------------------------------
@@ -362,13 +423,15 @@ def load_kit(path: str) -> Kit:
                 volume=_float(inst, "volume", 1.0),
             )
         )
-    return Kit(
-        name=_text(root, "name") or os.path.basename(kit_dir),
+    name = _text(root, "name") or os.path.basename(kit_dir)
+    kit = Kit(
+        name=name,
         path=kit_dir,
         author=_text(root, "author"),
         license=" ".join(license_text.split()),
         instruments=tuple(instruments),
     )
+    return replace(kit, family=kit_family(name, kit.roles))
 
 
 # --- songs -----------------------------------------------------------------------------------
