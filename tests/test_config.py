@@ -12,7 +12,7 @@ def test_every_bundled_recipe_loads_and_validates(name):
     assert isinstance(recipe, Recipe)
     assert recipe.name == name
     recipe.validate()
-    assert recipe.audio.bar_samples() % recipe.audio.bar_frames == 0
+    assert recipe.audio.grid_samples() % recipe.audio.bar_frames == 0
     assert recipe_from_dict(recipe.to_dict()) == recipe  # resolved form round-trips
 
 
@@ -33,6 +33,16 @@ def test_default_reference_bar_is_the_papers():
     audio = load_recipe("default").audio
     assert audio.bar_samples() == 41344 and audio.hop_length == 323
     assert audio.n_bins == 512
+
+
+@pytest.mark.parametrize("bpm", [60.0, 97.3, 120.0, 126.93, 133.0, 171.7, 199.9])
+def test_bar_samples_is_exact_and_the_grid_is_nearest(bpm):
+    audio = load_recipe("default").audio
+    exact = 22050 * 60.0 * 4 / bpm
+    assert audio.bar_samples(bpm) == round(exact)
+    grid = audio.grid_samples(bpm)
+    assert grid % audio.bar_frames == 0 and abs(grid - exact) <= audio.bar_frames / 2
+    assert audio.bar_samples(120.0) == 44100  # 2.0000 s, not 2.0027 s
 
 
 @pytest.mark.parametrize("text,key", [

@@ -9,8 +9,9 @@ Rules (docs/audio.md, "Bar cutting"):
   metrical errors (x2, x1/2, x3/2, x2/3) and (3) is plausible (a prior flat on 70-180 BPM).
 - A long recording (longer than `LOOP_MAX_SECONDS`, or ``loop=False``) is cut on a global
   tempo and first-beat offset fitted to librosa's beat track.
-- Each bar is sliced at its true start with ``audio.bar_samples(bpm)`` samples (a multiple of
-  bar_frames), zero-padded at the end of the recording if needed.
+- Each bar is sliced at its true start with ``audio.grid_samples(bpm)`` samples (the exact bar,
+  ``audio.bar_samples(bpm)``, rounded to a multiple of bar_frames: the model's analysis grid),
+  zero-padded at the end of the recording if needed.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ class BarCut:
         bars: float32 `(n_bars, bar_length)` waveforms at the config's sample rate.
         starts: int `(n_bars,)` start sample of each bar in the (resampled) recording.
         bpm: the resolved tempo in beats per minute.
-        bar_length: samples per bar, ``audio.bar_samples(bpm)``.
+        bar_length: samples per cut bar, ``audio.grid_samples(bpm)`` (the analysis grid; an
+            output bar is ``audio.bar_samples(bpm)``).
         beats_per_bar: beats in one bar (4 for 4/4).
     """
 
@@ -187,7 +189,7 @@ def _beat_grid(x: np.ndarray, sr: int) -> tuple[float, float]:
 
 def cut_bars(samples, sample_rate: int, audio: AudioConfig, *, bpm: float | None = None,
              bars: int | None = None, loop: bool | None = None) -> BarCut:
-    """Cut a recording into bars of `audio.bar_samples(bpm)` samples.
+    """Cut a recording into bars of `audio.grid_samples(bpm)` samples (the analysis grid).
 
     Args:
         samples: mono `(samples,)` (or multichannel, mixed down) float audio.
@@ -251,7 +253,7 @@ def cut_bars(samples, sample_rate: int, audio: AudioConfig, *, bpm: float | None
         starts = np.round(np.arange(bars) * exact * sr).astype(np.int64)
     else:
         starts = np.round((first + np.arange(bars) * bar_seconds) * sr).astype(np.int64)
-    bar_length = audio.bar_samples(bpm)
+    bar_length = audio.grid_samples(bpm)
     padded = np.pad(x, (0, max(0, int(starts[-1]) + bar_length - x.size)))
     out = np.stack([padded[s: s + bar_length] for s in starts]).astype(np.float32)
     return BarCut(bars=out, starts=starts, bpm=float(bpm), bar_length=bar_length,

@@ -23,7 +23,7 @@ import math
 import tensorflow as tf
 
 from drumaae.audio.griffinlim import centred_stft, griffin_lim, num_frames
-from drumaae.config import AudioConfig
+from drumaae.config import AudioConfig, frame_grid
 
 __all__ = [
     "stft_magnitude",
@@ -32,6 +32,7 @@ __all__ = [
     "bar_features",
     "render_bars",
     "resample_frames",
+    "resample_length",
 ]
 
 
@@ -165,13 +166,63 @@ def render_bars(features, audio: AudioConfig, bar_length, *, iters=None, momentu
     mag = features_to_magnitude(features, audio)
     frames = audio.bar_frames
     if audio.bar_method == "variable_hop":
-        hop = bar_length // frames
+        # Griffin-Lim needs a whole-sample hop: render the nearest frame grid, then resample
+        # the waveform to the exact bar length (a change of at most bar_frames / 2 samples).
+        grid = _frame_grid(bar_length, frames)
+        out = griffin_lim(mag, audio.n_fft, grid // frames, iters=iters, momentum=momentum,
+                          length=grid, seed=seed)
+        out = resample_length(out, bar_length)
     elif audio.bar_method == "resample_frames":
         hop = audio.hop_length
         target = num_frames(bar_length, hop)
         mag = resample_frames(mag, target, tf.cast(bar_length, tf.float32) / frames, hop)
+        out = griffin_lim(mag, audio.n_fft, hop, iters=iters, momentum=momentum,
+                          length=bar_length, seed=seed)
     else:
         raise ValueError(f"unknown bar_method {audio.bar_method!r}")
-    out = griffin_lim(mag, audio.n_fft, hop, iters=iters, momentum=momentum,
-                      length=bar_length, seed=seed)
     return out[0] if unbatched else out
+
+
+def _frame_grid(length, frames: int):
+    """`length` rounded to the nearest multiple of `frames` (`drumaae.config.frame_grid`,
+    also for a scalar int32 tensor; both round half to even)."""
+    if isinstance(length, int):
+        return frame_grid(length, frames)
+    n = tf.round(tf.cast(length, tf.float64) / frames)
+    return tf.cast(tf.maximum(n, 1.0), tf.int32) * frames
+
+
+def resample_length(wave, length) -> tf.Tensor:
+    """Resample `(batch, samples)` waveforms to `length` samples (Fourier method, as
+    `scipy.signal.resample`): the signal is time-scaled by ``length / samples``, so every
+    event keeps its place relative to the bar. Identity when the lengths already agree.
+
+    Args:
+        wave: float32 `(batch, samples)`.
+        length: output samples (int or scalar int32 tensor).
+
+    Returns:
+        float32 `(batch, length)`.
+    """
+    wave = _f32(wave)
+    have = tf.shape(wave)[-1]
+    length_t = tf.convert_to_tensor(length, tf.int32)
+
+    def resample():
+        spec = tf.signal.rfft(wave, fft_length=[have])
+        keep = tf.minimum(have // 2 + 1, length_t // 2 + 1)
+        spec = spec[:, :keep]
+        # The Nyquist bin of the shorter length stands for both +/- frequencies (as in
+        # scipy.signal.resample): split it when upsampling, join it when downsampling.
+        shorter = tf.minimum(have, length_t)
+        edge = tf.logical_and(tf.equal(shorter % 2, 0), tf.equal(tf.range(keep), shorter // 2))
+        gain = tf.where(tf.less(have, length_t), 0.5, 2.0)
+        spec = spec * tf.complex(tf.where(edge, gain, 1.0), 0.0)
+        spec = tf.pad(spec, [[0, 0], [0, length_t // 2 + 1 - keep]])
+        scale = tf.cast(length_t, tf.float32) / tf.cast(have, tf.float32)
+        return tf.signal.irfft(spec, fft_length=[length_t]) * scale
+
+    out = tf.cond(tf.equal(have, length_t), lambda: wave, resample)
+    static = length if isinstance(length, int) else None
+    out.set_shape([wave.shape[0], static])
+    return out

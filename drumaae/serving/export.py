@@ -168,7 +168,7 @@ class _Signatures:
             "latent_dim": i32(self.latent_dim),
             "gl_iters": i32(self.gl_iters),
             "seed": i32(self.seed),
-            "bar_length": tf.cast(tf.maximum(1.0, tf.round(exact)), tf.int32),
+            "bar_length": tf.cast(tf.maximum(tf.round(exact), 1.0), tf.int32),
             "settings_json": tf.constant(self.settings_json),
         }
 

@@ -49,7 +49,7 @@ def test_drum_loops(bpm, n_bars, pattern, make_loop, default_recipe):
     audio = default_recipe.audio
     cut = cut_bars(make_loop(SR, bpm, n_bars, pattern=pattern), SR, audio)
     _assert_bars(cut, bpm, n_bars)
-    assert cut.bar_length == audio.bar_samples(bpm) and cut.bar_length % audio.bar_frames == 0
+    assert cut.bar_length == audio.grid_samples(bpm) and cut.bar_length % audio.bar_frames == 0
 
 
 def test_long_recording_uses_beat_grid_offset(default_recipe):
@@ -67,7 +67,7 @@ def test_overrides(default_recipe, make_loop):
     assert cut.n_bars == 1 and abs(cut.bpm - 86.0) < 0.1
     cut = cut_bars(x, SR, audio, bpm=172)
     assert cut.n_bars == 2 and cut.bpm == 172.0
-    assert cut.bar_length == audio.bar_samples(172)
+    assert cut.bar_length == audio.grid_samples(172)
     cut = cut_bars(x, SR, audio, bpm=86)
     assert cut.n_bars == 1
 
@@ -76,7 +76,7 @@ def test_resamples_and_mixes(default_recipe, make_loop):
     audio = default_recipe.audio
     x = make_loop(44100, 120, 1)
     cut = cut_bars(np.stack([x, x]), 44100, audio, bars=1)
-    assert cut.bars.shape == (1, audio.bar_samples(120))
+    assert cut.bars.shape == (1, audio.grid_samples(120))
 
 
 def test_errors(default_recipe):

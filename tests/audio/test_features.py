@@ -11,7 +11,8 @@ import pytest
 import tensorflow as tf
 
 from drumaae.audio.features import (bar_features, features_to_magnitude,
-                                    magnitude_to_features, render_bars, stft_magnitude)
+                                    magnitude_to_features, render_bars, resample_length,
+                                    stft_magnitude)
 from drumaae.audio.griffinlim import spectral_convergence
 
 METHODS = ("variable_hop", "resample_frames")
@@ -147,3 +148,41 @@ def test_float32_under_mixed_precision(tiny_recipe, make_loop):
                                      audio).dtype == tf.float32
     finally:
         keras.mixed_precision.set_global_policy(before)
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("bpm", [77.7, 126.93, 133.0, 171.3])
+def test_rendered_bars_are_exactly_one_bar_at_odd_tempi(tiny_recipe, method, bpm):
+    audio = dataclasses.replace(tiny_recipe.audio, bar_method=method)
+    length = audio.bar_samples(bpm)
+    assert length == round(audio.sample_rate * 60 * audio.beats_per_bar / bpm)
+    feat = tf.random.stateless_uniform([2, audio.bar_frames, audio.n_bins], seed=[1, 2])
+    assert render_bars(feat, audio, length, iters=1).shape == (2, length)
+    graph = tf.function(lambda f, n: render_bars(f, audio, n, iters=1),
+                        input_signature=[tf.TensorSpec([None, audio.bar_frames, audio.n_bins]),
+                                         tf.TensorSpec([], tf.int32)])
+    assert graph(feat, tf.constant(length)).shape == (2, length)
+
+
+def test_exact_length_keeps_every_hit_on_its_beat(tiny_recipe):
+    # A click on each beat, rendered on the frame grid and resampled: the clicks stay on the
+    # exact beat positions of the bar (within a sample), and 16 joined bars do not drift.
+    audio = tiny_recipe.audio
+    bpm = 133.0
+    length, grid = audio.bar_samples(bpm), audio.grid_samples(bpm)
+    assert length != grid
+    wave = np.zeros((1, grid), np.float32)
+    beat_grid = grid / audio.beats_per_bar
+    for b in range(audio.beats_per_bar):
+        wave[0, int(round(b * beat_grid)) + 20] = 1.0
+    out = resample_length(wave, length).numpy()[0]
+    assert out.shape == (length,)
+    beat = length / audio.beats_per_bar
+    for b in range(audio.beats_per_bar):
+        lo = int(b * beat)
+        peak = lo + int(np.argmax(out[lo: lo + int(beat)]))
+        assert abs(peak - (b * beat + 20 * length / grid)) <= 1.0
+    joined = np.tile(out, 16)
+    ideal_end = 16 * audio.sample_rate * 60 * audio.beats_per_bar / bpm
+    assert abs(joined.size - ideal_end) <= 16 * 0.5  # rounding only, no frame-grid drift
+    np.testing.assert_allclose(resample_length(wave, grid).numpy(), wave)  # identity

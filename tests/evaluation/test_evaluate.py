@@ -52,7 +52,7 @@ def test_sampling_and_pairs_are_seeded(tiny_recipe, loop_dir):
     assert a.bpms and set(a.bpms) <= {100.0, 128.0, 120.0, 90.0}  # from the manifest
     # Bars at 128 BPM are the recipe's bar length; others scale with tempo.
     for w, bpm in zip(a.waves, a.bpms):
-        assert w.shape[0] == tiny_recipe.audio.bar_samples(bpm)
+        assert w.shape[0] == tiny_recipe.audio.grid_samples(bpm)
     assert _pick_pairs(a, 3, 0) == _pick_pairs(b, 3, 0)
     assert all(a.files[i] != a.files[j] for i, j in _pick_pairs(a, 3, 0))
 
