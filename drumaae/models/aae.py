@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from drumaae.config import TrainingConfig
 from drumaae.models.discriminator import LatentDiscriminator
 from drumaae.models.encoder import Encoder
 from drumaae.models.generator import Generator
@@ -23,6 +24,12 @@ FORMAT_VERSION = 1
 """Bumped whenever a saved model's structure changes incompatibly."""
 
 METRIC_NAMES = ("recon/loss", "adv/d_loss", "adv/e_loss", "adv/d_acc")
+
+_TRAINING = TrainingConfig()
+"""The defaults of `DrumAAE.compile`: TrainingConfig is their one source."""
+_LOSS_SETTINGS = ("recon_loss", "recon_weight", "adv_weight", "adv_warmup_steps", "sc_weight",
+                  "transient_weight", "label_mix")
+"""compile()'s loss settings, saved in the compile config."""
 
 
 def _wrap_for_precision(optimizer: keras.optimizers.Optimizer) -> keras.optimizers.Optimizer:
@@ -97,15 +104,22 @@ class DrumAAE(keras.Model):
 
     # --- compile --------------------------------------------------------------------------
     def compile(self, ae_optimizer: Any = None, d_optimizer: Any = None,
-                e_optimizer: Any = None, recon_loss: str = "l1", recon_weight: float = 1.0,
-                adv_weight: float = 1.0, adv_warmup_steps: int = 0, sc_weight: float = 0.0,
-                transient_weight: float = 0.0, label_mix: float = 0.5, **kwargs):
+                e_optimizer: Any = None, recon_loss: str = _TRAINING.recon_loss,
+                recon_weight: float = _TRAINING.recon_weight,
+                adv_weight: float = _TRAINING.adv_weight,
+                adv_warmup_steps: int = _TRAINING.adv_warmup_steps,
+                sc_weight: float = _TRAINING.sc_weight,
+                transient_weight: float = _TRAINING.transient_weight,
+                label_mix: float = _TRAINING.label_mix, **kwargs):
         """Set the three players' optimizers and the loss settings.
 
+        Every default is `TrainingConfig`'s (the one source of training defaults).
+
         Args:
-            ae_optimizer: reconstruction phase (E + G); default Adam(1e-3, beta_1=0.5).
-            d_optimizer: discriminator phase; default Adam(2e-4, beta_1=0.5).
-            e_optimizer: encoder's adversarial phase; default Adam(2e-4, beta_1=0.5).
+            ae_optimizer: reconstruction phase (E + G); default Adam at
+                ``ae_learning_rate`` (``beta_1`` as TrainingConfig's).
+            d_optimizer: discriminator phase; default Adam at ``d_learning_rate``.
+            e_optimizer: encoder's adversarial phase; default Adam at ``e_learning_rate``.
             recon_loss: ``l1`` or ``l2``.
             recon_weight: weight of the reconstruction loss.
             adv_weight: weight of the encoder's adversarial loss.
@@ -123,14 +137,14 @@ class DrumAAE(keras.Model):
 
         def make(opt, lr):
             if opt is None:
-                opt = keras.optimizers.Adam(lr, beta_1=0.5)
+                opt = keras.optimizers.Adam(lr, beta_1=_TRAINING.beta_1)
             elif isinstance(opt, (str, dict)):
                 opt = keras.optimizers.get(opt)
             return _wrap_for_precision(opt)
 
-        self.ae_optimizer = make(ae_optimizer, 1e-3)
-        self.d_optimizer = make(d_optimizer, 2e-4)
-        self.e_optimizer = make(e_optimizer, 2e-4)
+        self.ae_optimizer = make(ae_optimizer, _TRAINING.ae_learning_rate)
+        self.d_optimizer = make(d_optimizer, _TRAINING.d_learning_rate)
+        self.e_optimizer = make(e_optimizer, _TRAINING.e_learning_rate)
         self.recon_loss = recon_loss
         self.recon_weight = float(recon_weight)
         self.adv_weight = float(adv_weight)
@@ -154,29 +168,14 @@ class DrumAAE(keras.Model):
             "ae_optimizer": ser(self.ae_optimizer),
             "d_optimizer": ser(self.d_optimizer),
             "e_optimizer": ser(self.e_optimizer),
-            "recon_loss": self.recon_loss,
-            "recon_weight": self.recon_weight,
-            "adv_weight": self.adv_weight,
-            "adv_warmup_steps": self.adv_warmup_steps,
-            "sc_weight": self.sc_weight,
-            "transient_weight": self.transient_weight,
-            "label_mix": self.label_mix,
+            **{key: getattr(self, key) for key in _LOSS_SETTINGS},
         }
 
     def compile_from_config(self, config):
         de = keras.saving.deserialize_keras_object
-        self.compile(
-            ae_optimizer=de(config["ae_optimizer"]),
-            d_optimizer=de(config["d_optimizer"]),
-            e_optimizer=de(config["e_optimizer"]),
-            recon_loss=config.get("recon_loss", "l1"),
-            recon_weight=config.get("recon_weight", 1.0),
-            adv_weight=config.get("adv_weight", 1.0),
-            adv_warmup_steps=config.get("adv_warmup_steps", 0),
-            sc_weight=config.get("sc_weight", 0.0),
-            transient_weight=config.get("transient_weight", 0.0),
-            label_mix=config.get("label_mix", 0.5),
-        )
+        # Settings a model saved before they existed take compile()'s defaults.
+        self.compile(**{k: de(config[k]) for k in ("ae_optimizer", "d_optimizer", "e_optimizer")},
+                     **{k: config[k] for k in _LOSS_SETTINGS if k in config})
 
     def build_optimizers(self):
         """Create the optimizers' slots now, so a loaded model gets its saved Adam state
@@ -414,13 +413,11 @@ class DrumAAE(keras.Model):
         Returns:
             `(steps, latent_dim)` or `(batch, steps, latent_dim)`.
         """
-        z_a = ops.convert_to_tensor(z_a, "float32")
-        z_b = ops.convert_to_tensor(z_b, "float32")
-        a = ops.convert_to_tensor(np.asarray(alphas, "float32"))
-        a = ops.reshape(a, (-1, 1))
-        if len(z_a.shape) == 2:
-            return (1.0 - a)[None] * z_a[:, None, :] + a[None] * z_b[:, None, :]
-        return (1.0 - a) * z_a[None, :] + a * z_b[None, :]
+        from drumaae.latent import latent_path
+
+        return latent_path(ops.convert_to_tensor(z_a, "float32"),
+                           ops.convert_to_tensor(z_b, "float32"),
+                           ops.convert_to_tensor(np.asarray(alphas, "float32").reshape(-1)))
 
     def sample_codes(self, n: int, component: int | None = None, seed: int | None = None):
         """`(n, latent_dim)` codes from the prior (one component, or the whole mixture)."""
