@@ -22,7 +22,8 @@ import math
 
 import tensorflow as tf
 
-from drumaae.audio.griffinlim import centred_stft, griffin_lim, num_frames
+from drumaae.audio.griffinlim import griffin_lim
+from drumaae.audio.stft import centred_stft, num_frames
 from drumaae.config import AudioConfig, frame_grid
 
 __all__ = [

@@ -129,33 +129,18 @@ def _chunks(items: Sequence[int], size: int):
         yield list(items[k: k + size])
 
 
-_RENDERERS: dict[tuple, Any] = {}
-
-
 def _render(features: np.ndarray, lengths: Sequence[int], audio, iters: int, seed: int,
             batch: int = 16) -> list[np.ndarray]:
     """Griffin-Lim of feature bars, each at its own length (batched by length)."""
-    import tensorflow as tf
+    from drumaae.audio.render import render
 
-    from drumaae.audio.features import render_bars
-
-    key = (audio, int(iters), int(seed))
-    if key not in _RENDERERS:
-        # One trace for every bar length (the length is a tensor), instead of eager
-        # Griffin-Lim loops: bars of a corpus come at many tempi.
-        _RENDERERS.clear()
-        _RENDERERS[key] = tf.function(
-            lambda f, n: render_bars(f, audio, n, iters=int(iters), seed=int(seed)),
-            input_signature=[tf.TensorSpec([None, audio.bar_frames, audio.n_bins], tf.float32),
-                             tf.TensorSpec([], tf.int32)])
-    render = _RENDERERS[key]
     out: list[np.ndarray | None] = [None] * len(features)
     groups: dict[int, list[int]] = {}
     for i, n in enumerate(lengths):
         groups.setdefault(int(n), []).append(i)
     for length, idx in groups.items():
         for chunk in _chunks(idx, batch):
-            y = render(np.asarray(features[chunk], np.float32), np.int32(length)).numpy()
+            y = render(features[chunk], audio, length, iters=iters, seed=seed)
             for i, w in zip(chunk, y):
                 out[i] = w
     return out  # type: ignore[return-value]

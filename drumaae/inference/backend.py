@@ -83,27 +83,10 @@ class LocalBackend:
 
     def decode_codes(self, codes: np.ndarray, bar_length: int, *, iters: int,
                      seed: int) -> np.ndarray:
+        from drumaae.audio.render import render
+
         feats = self.model.decode(np.asarray(codes, np.float32))
-        out = self._render(feats, np.int32(bar_length), int(iters), int(seed))
-        return np.asarray(out, np.float32)
-
-    def _render(self, feats, bar_length, iters: int, seed: int):
-        """Griffin-Lim in one traced graph per (iters, seed), the bar length a tensor input:
-        eager Griffin-Lim runs its loop op by op, 4-7x slower (measured by `drumaae bench`)."""
-        import tensorflow as tf
-
-        from drumaae.audio.features import render_bars
-
-        key = (iters, seed)
-        fns = self.__dict__.setdefault("_render_fns", {})
-        if key not in fns:
-            audio = self.audio
-            fns[key] = tf.function(
-                lambda f, n: render_bars(f, audio, n, iters=iters, seed=seed),
-                input_signature=[tf.TensorSpec([None, audio.bar_frames, audio.n_bins],
-                                               tf.float32),
-                                 tf.TensorSpec([], tf.int32)])
-        return fns[key](tf.convert_to_tensor(feats, tf.float32), bar_length)
+        return render(feats, self.audio, int(bar_length), iters=int(iters), seed=int(seed))
 
     def sample_codes(self, n: int, component: int | None, seed: int | None) -> np.ndarray:
         return np.asarray(self.model.sample_codes(n, component=component, seed=seed),
