@@ -14,7 +14,7 @@ def _version() -> str:
     return scope["__version__"]
 
 
-# The verified set (see docs/install.md): TF 2.16 needs numpy < 2 and protobuf < 5, and
+# The verified set (README.md, "Install and run"): TF 2.16 needs numpy < 2 and protobuf < 5, and
 # tensorflow-io 0.37 does not load on TF >= 2.18.
 INSTALL_REQUIRES = [
     "tensorflow==2.16.2",
@@ -29,6 +29,9 @@ INSTALL_REQUIRES = [
     "pyyaml>=6",
     "matplotlib>=3.7",
     "mir_eval>=0.7",
+    # ITU-R BS.1770 loudness of output bars (drumaae/audio/loudness.py)
+    "pyloudnorm==0.2.0",
+    "scipy==1.17.1",
 ]
 
 setup(
