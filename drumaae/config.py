@@ -25,10 +25,12 @@ from typing import Any, Mapping
 
 import yaml
 
+from drumaae import limits
 from drumaae.errors import RecipeError
 
 __all__ = [
     "AudioConfig",
+    "audio_from_dict",
     "frame_grid",
     "ModelConfig",
     "TrainingConfig",
@@ -111,6 +113,16 @@ class AudioConfig:
     def validate(self) -> None:
         _positive(self, "audio", ["sample_rate", "n_fft", "bar_frames", "reference_bpm",
                                   "beats_per_bar", "griffin_lim_iters"])
+        # Resource bounds (drumaae.limits), so a recipe or a model file cannot ask for hours
+        # of Griffin-Lim or gigabytes of spectrogram.
+        for key, high in (("griffin_lim_iters", limits.MAX_GL_ITERS), ("sample_rate", 192000),
+                          ("n_fft", 16384), ("bar_frames", 4096), ("beats_per_bar", 64)):
+            if getattr(self, key) > high:
+                raise RecipeError(f"audio.{key} must be at most {high}, got "
+                                  f"{getattr(self, key)!r}")
+        if not limits.MIN_BPM <= self.reference_bpm <= limits.MAX_BPM:
+            raise RecipeError(f"audio.reference_bpm must be in [{limits.MIN_BPM:g}, "
+                              f"{limits.MAX_BPM:g}], got {self.reference_bpm!r}")
         _choice("audio.bar_method", self.bar_method, BAR_METHODS)
         if self.n_fft & (self.n_fft - 1):
             raise RecipeError(f"audio.n_fft must be a power of two, got {self.n_fft}")
@@ -382,6 +394,14 @@ def _section(name: str, cls: type, values: Any) -> Any:
             )
         kwargs[key] = _coerce(f"{name}.{key}", value, hints[key])
     return cls(**kwargs)
+
+
+def audio_from_dict(values: Mapping[str, Any]) -> AudioConfig:
+    """Build and validate an AudioConfig from a mapping (a model's saved audio settings):
+    every key and value checked as in a recipe, `RecipeError` naming the first bad one."""
+    audio = _section("audio", AudioConfig, values)
+    audio.validate()
+    return audio
 
 
 def recipe_from_dict(data: Mapping[str, Any], name: str | None = None) -> Recipe:

@@ -22,8 +22,11 @@ __all__ = [
     "ModelFormatError",
     "DataError",
     "OutputExistsError",
+    "OutputBusyError",
     "TrainingError",
     "ServingError",
+    "LimitError",
+    "OutputNotWritableError",
 ]
 
 
@@ -87,9 +90,22 @@ class OutputExistsError(DrumaaeError):
     """An output would overwrite a user's file; pass --force to allow it."""
 
 
+class OutputBusyError(OutputExistsError):
+    """Another run is writing the same output (file, folder or export version)."""
+
+
 class TrainingError(DrumaaeError):
     """Training stopped (NaN loss, nothing to resume, ...)."""
 
 
 class ServingError(DrumaaeError):
     """A TF Serving request failed (connection, HTTP error, timeout)."""
+
+
+class LimitError(DrumaaeError, ValueError):
+    """A request beyond a documented resource limit (`drumaae.limits`): tempo, steps,
+    Griffin-Lim iterations, bars, deadlines."""
+
+
+class OutputNotWritableError(DrumaaeError):
+    """An output folder cannot be written (read-only, missing permission, full disk)."""

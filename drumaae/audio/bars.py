@@ -22,12 +22,13 @@ from dataclasses import dataclass
 import librosa
 import numpy as np
 
+from drumaae import limits
 from drumaae.config import AudioConfig
-from drumaae.errors import AudioError, TooShortError
+from drumaae.errors import AudioError, LimitError, TooShortError
 
 __all__ = ["BarCut", "cut_bars", "estimate_tempo", "loop_bar_count", "LOOP_MAX_SECONDS"]
 
-MAX_BPM = 400.0
+MAX_BPM = limits.MAX_BPM
 LOOP_MAX_SECONDS = 30.0
 PLAUSIBLE_BPM = (70.0, 180.0)
 LOOP_MAX_BPM = 220.0
@@ -76,10 +77,10 @@ def _mono(samples) -> np.ndarray:
 
 
 def _check_bpm(bpm: float) -> float:
-    bpm = float(bpm)
-    if not (bpm > 0.0 and bpm <= MAX_BPM) or math.isnan(bpm):
-        raise AudioError(f"impossible tempo {bpm:g} BPM: give a tempo in (0, {MAX_BPM:g}]")
-    return bpm
+    try:
+        return limits.check_bpm(bpm)
+    except LimitError as exc:  # a tempo of audio: an AudioError to callers of this module
+        raise AudioError(str(exc)) from None
 
 
 def _onset_envelope(x: np.ndarray, sr: int) -> np.ndarray:
@@ -129,7 +130,7 @@ def loop_bar_count(samples, sr: int, beats_per_bar: int = 4,
                    tracker_bpm: float | None = None) -> tuple[int, float]:
     """Choose the whole number of bars of a loop: returns ``(n_bars, bpm)``.
 
-    Candidates are the bar counts whose tempo lies in (20, LOOP_MAX_BPM]. A candidate must put
+    Candidates are the bar counts whose tempo lies in [MIN_BPM, LOOP_MAX_BPM]. A candidate must put
     strong onsets on its beat grid (salience within `_GRID_GATE` of the best candidate);
     among those, the winner minimises the distance (octaves) to the tracker's estimate read
     at any metrical level, plus that level's penalty, plus the distance outside 70-180 BPM,
@@ -145,12 +146,15 @@ def loop_bar_count(samples, sr: int, beats_per_bar: int = 4,
     # A loop read above LOOP_MAX_BPM is a metrical-level error (a 2-bar funk loop at ~100
     # BPM read as 5 bars at 250 was seen), not a tempo anyone plays a one-bar groove at.
     candidates = [n for n in range(1, int(duration * LOOP_MAX_BPM / bar_seconds) + 1)
-                  if n * bar_seconds / duration > 20.0]
+                  if n * bar_seconds / duration >= limits.MIN_BPM]
     if not candidates:
         candidates = [1]
     salience = {n: _grid_salience(env, sr, duration, n, beats_per_bar, offset)
                 for n in candidates}
     best = max(salience.values())
+    if best <= 0.0:
+        raise AudioError("found no onsets in the audio (a constant signal?): give a recording "
+                         "with drums in it, or its tempo with --bpm")
     scores = {}
     for n in candidates:
         if salience[n] < _GRID_GATE * best:
@@ -206,7 +210,8 @@ def cut_bars(samples, sample_rate: int, audio: AudioConfig, *, bpm: float | None
 
     Raises:
         TooShortError: shorter than one beat at the resolved tempo.
-        AudioError: an impossible `bpm` (<= 0 or > 400), a `bars` below 1, bad samples.
+        AudioError: a `bpm` outside `drumaae.limits` (20-400 BPM), a `bars` below 1, bad
+            samples, no onsets to count bars by.
     """
     x = _mono(samples)
     sr = int(sample_rate)

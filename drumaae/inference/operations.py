@@ -13,6 +13,7 @@ from typing import Any, Sequence, Union
 
 import numpy as np
 
+from drumaae import limits
 from drumaae.config import AudioConfig
 from drumaae.errors import AudioError, DrumaaeError
 from drumaae.inference.backend import Backend, load_backend
@@ -34,7 +35,6 @@ AudioInput = Union[str, os.PathLike, tuple]
 """A file path, or an ``(samples, sample_rate)`` pair of a float array and its rate in Hz."""
 
 TEMPO_MODES = ("source", "target", "blend")
-MAX_BPM = 400.0
 
 
 def _sha256_file(path: str) -> str:
@@ -47,7 +47,7 @@ def _load(audio: AudioInput, cfg: AudioConfig, name: str = "audio"
     """Mono float32 samples at the model's rate, and where they came from."""
     from drumaae.audio.io import check_samples, decode_audio
 
-    min_seconds = 60.0 / MAX_BPM
+    min_seconds = 60.0 / limits.MAX_BPM
     if isinstance(audio, (str, os.PathLike)):
         path = os.fspath(audio)
         decoded = decode_audio(path, cfg.sample_rate, min_seconds=min_seconds)
@@ -76,22 +76,11 @@ def _load(audio: AudioInput, cfg: AudioConfig, name: str = "audio"
                      f"{type(audio).__name__}")
 
 
-def _check_bpm(bpm: Any, what: str = "bpm") -> float:
-    try:
-        value = float(bpm)
-    except (TypeError, ValueError):
-        raise DrumaaeError(f"{what} must be a number of beats per minute, got {bpm!r}") from None
-    if not (0.0 < value <= MAX_BPM) or not np.isfinite(value):
-        raise DrumaaeError(f"{what} must be in (0, {MAX_BPM:g}] BPM, got {bpm!r}")
-    return value
-
-
 def _iters(backend: Backend, iters: int | None) -> int:
     if iters is None:
-        return int(backend.audio.griffin_lim_iters)
-    if int(iters) < 1:
-        raise DrumaaeError(f"Griffin-Lim iterations must be >= 1, got {iters}")
-    return int(iters)
+        return limits.check_gl_iters(backend.audio.griffin_lim_iters,
+                                     "the model's Griffin-Lim iterations")
+    return limits.check_gl_iters(iters)
 
 
 def _select(n_bars: int, bar: int | Sequence[int] | None, name: str) -> list[int]:
@@ -132,7 +121,7 @@ def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
                      else "audio array")
     samples, source = _load(audio, backend.audio, label)
     if bpm is not None:
-        bpm = _check_bpm(bpm)
+        bpm = limits.check_bpm(bpm)
     cut = cut_bars(samples, backend.audio.sample_rate, backend.audio, bpm=bpm, bars=bars)
     chosen = _select(cut.n_bars, bar, label)
     waves = cut.bars[chosen]
@@ -163,7 +152,7 @@ def decode(codes: Any, *, model: Any = None, bpm: float | None = None,
         bpm = codes.bpm if bpm is None else bpm
         codes = codes.codes
     z = _codes_array(codes, backend)
-    bpm = _check_bpm(backend.audio.reference_bpm if bpm is None else bpm)
+    bpm = limits.check_bpm(backend.audio.reference_bpm if bpm is None else bpm)
     bar_length = backend.audio.bar_samples(bpm)
     out = backend.decode_codes(z, bar_length, iters=_iters(backend, iters), seed=int(seed))
     return np.asarray(out, np.float32).reshape(-1)
@@ -175,6 +164,7 @@ def _codes_array(codes: Any, backend: Backend) -> np.ndarray:
         z = z[None]
     if z.ndim != 2 or z.shape[0] == 0:
         raise DrumaaeError(f"codes must be (n, latent_dim) with n >= 1, got shape {z.shape}")
+    limits.check_bars(z.shape[0], "codes (one bar each)")
     dim = backend.latent_dim
     if z.shape[1] != dim:
         raise DrumaaeError(f"the codes have {z.shape[1]} dimensions but the model's latent "
@@ -185,11 +175,9 @@ def _codes_array(codes: Any, backend: Backend) -> np.ndarray:
 
 
 def interpolation_alphas(steps: int) -> np.ndarray:
-    """`steps` evenly spaced weights from 0 (source) to 1 (target), float32."""
-    if isinstance(steps, bool) or int(steps) != steps or steps < 2:
-        raise DrumaaeError(f"steps must be a whole number >= 2 (the source and the target), "
-                           f"got {steps!r}")
-    return np.linspace(0.0, 1.0, int(steps), dtype=np.float32)
+    """`steps` (2..`limits.MAX_STEPS`) evenly spaced weights from 0 (source) to 1 (target),
+    float32."""
+    return np.linspace(0.0, 1.0, limits.check_steps(steps), dtype=np.float32)
 
 
 def step_tempos(alphas: np.ndarray, tempo: str | float, src_bpm: float, tgt_bpm: float
@@ -208,7 +196,7 @@ def step_tempos(alphas: np.ndarray, tempo: str | float, src_bpm: float, tgt_bpm:
         return [float(tgt_bpm)] * len(alphas)
     if tempo == "blend":
         return [float((1.0 - a) * src_bpm + a * tgt_bpm) for a in np.asarray(alphas, float)]
-    return [_check_bpm(tempo, "tempo")] * len(alphas)
+    return [limits.check_bpm(tempo, "tempo")] * len(alphas)
 
 
 def _decode_steps(backend: Backend, codes: np.ndarray, bpms: list[float], iters: int,
@@ -299,14 +287,13 @@ def sample(n: int, *, component: int | None = None, bpm: float = 128.0,
         bpm: tempo of the rendered bars.
         seed: seed of the prior draw and of Griffin-Lim's phases.
     """
+    n = limits.check_bars(n, "n (bars to draw)")
+    bpm = limits.check_bpm(bpm)
     backend = load_backend(model)
-    if isinstance(n, bool) or int(n) != n or n < 1:
-        raise DrumaaeError(f"n must be a whole number >= 1, got {n!r}")
     k = backend.num_components
     if component is not None and k is not None and not 0 <= int(component) < k:
         raise DrumaaeError(f"component must be in 0..{k - 1} (the model's prior has {k}), "
                            f"got {component}")
-    bpm = _check_bpm(bpm)
     codes = np.asarray(backend.sample_codes(int(n), component, seed), np.float32)
     length = backend.audio.bar_samples(bpm)
     waves = backend.decode_codes(codes, length, iters=_iters(backend, iters),

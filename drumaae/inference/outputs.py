@@ -174,7 +174,12 @@ def save_codes(encoded: Encoded, path: str | os.PathLike, *, force: bool = False
 
 
 def load_codes(path: str | os.PathLike) -> Encoded:
-    """Read codes written by `save_codes` (``.npz`` or ``.json``)."""
+    """Read codes written by `save_codes` (``.npz`` or ``.json``); a damaged file, or one
+    whose tempo or size is beyond `drumaae.limits`, raises `DrumaaeError` before any work."""
+    import zipfile
+
+    from drumaae import limits
+
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise DrumaaeError(f"no codes file {path}: give a .npz or .json written by "
@@ -193,11 +198,16 @@ def load_codes(path: str | os.PathLike) -> Encoded:
                     "sample_rate": int(data["sample_rate"])}
         codes = np.asarray(data["codes"], np.float32)
         bpm = float(meta["bpm"])
-    except (KeyError, ValueError, TypeError, OSError, json.JSONDecodeError) as exc:
+    except (KeyError, ValueError, TypeError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise DrumaaeError(f"{name} is not a codes file written by 'drumaae encode' "
                            f"({type(exc).__name__}: {exc}); encode the audio again") from exc
     if codes.ndim == 1:
         codes = codes[None]
+    if codes.ndim != 2 or not np.all(np.isfinite(codes)):
+        raise DrumaaeError(f"{name} holds codes of shape {codes.shape} or non-finite codes: "
+                           "encode the audio again")
+    limits.check_bars(len(codes), f"the codes in {name} (one bar each)")
+    bpm = limits.check_bpm(bpm, f"the tempo stored in {name}")
     return Encoded(codes=codes, bpm=bpm, bar_length=int(meta.get("bar_length", 0)),
                    sample_rate=int(meta.get("sample_rate", 0)),
                    bars=[int(b) for b in meta.get("bars", range(len(codes)))],

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from drumaae.config import AudioConfig, Recipe, recipe_from_dict
+from drumaae.config import AudioConfig, Recipe, audio_from_dict, recipe_from_dict
+from drumaae.errors import CorruptModelError, RecipeError
 from drumaae.models.aae import FORMAT_VERSION, METRIC_NAMES, DrumAAE
 from drumaae.models.discriminator import LatentDiscriminator
 from drumaae.models.encoder import Encoder
@@ -73,8 +74,17 @@ def compile_model(model: DrumAAE, recipe: Recipe | None = None, **kwargs) -> Dru
 
 
 def model_audio(model: DrumAAE) -> AudioConfig:
-    """The AudioConfig a model's features were made with."""
-    return AudioConfig(**model.audio_config)
+    """The AudioConfig a model's features were made with, checked like a recipe's (a model
+    file whose audio settings were edited by hand is refused before any work).
+
+    Raises:
+        CorruptModelError: an unknown key, a wrong type or a value beyond `drumaae.limits`.
+    """
+    try:
+        return audio_from_dict(model.audio_config)
+    except RecipeError as exc:
+        raise CorruptModelError(f"the model's audio settings are invalid ({exc}): use a model "
+                                "file saved by drumaae, unedited") from None
 
 
 def model_recipe(model: DrumAAE) -> Recipe:

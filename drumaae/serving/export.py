@@ -51,7 +51,7 @@ import tensorflow as tf
 
 from drumaae.audio.features import bar_features, render_bars
 from drumaae.config import AudioConfig
-from drumaae import fileio
+from drumaae import fileio, limits
 from drumaae.errors import DrumaaeError, OutputExistsError
 from drumaae.version import __version__
 
@@ -240,9 +240,7 @@ def export_model(model, out_dir: str | os.PathLike, *, name: str = "drumaae",
     if version is not None and (isinstance(version, bool) or int(version) < 1):
         raise DrumaaeError(f"version must be a positive integer, got {version!r}")
     audio = model_audio(model)
-    gl_iters = audio.griffin_lim_iters if gl_iters is None else int(gl_iters)
-    if gl_iters < 0:
-        raise DrumaaeError(f"Griffin-Lim iterations must be >= 0, got {gl_iters}")
+    gl_iters = limits.check_gl_iters(audio.griffin_lim_iters if gl_iters is None else gl_iters)
     model_dir = os.path.join(os.fspath(out_dir), name)
     os.makedirs(model_dir, exist_ok=True)
     # One export into a model folder at a time: the version number is chosen and written

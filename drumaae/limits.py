@@ -1,0 +1,107 @@
+"""Resource limits: what one request may ask for, checked before any compute.
+
+One definition for the library, the CLI's option ranges (`drumaae_cli.options`), model files
+and codes files, so that a typo (``--bpm 0.05``, ``"bpm": 0.0001`` in a codes file, a recipe
+saying ``griffin_lim_iters: 1e8``, ``--steps 1000``) is a one-line error instead of hours of
+compute or gigabytes of memory. docs/cli.md ("Limits") lists them with what each costs.
+
+Every check raises `drumaae.errors.LimitError` (a `DrumaaeError` and a `ValueError`) whose
+message names the value, the allowed range and what to do.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from drumaae.errors import LimitError
+
+__all__ = [
+    "MIN_BPM",
+    "MAX_BPM",
+    "MAX_STEPS",
+    "MAX_GL_ITERS",
+    "MAX_BARS",
+    "FIGURE_MAX_PANELS",
+    "REST_DEADLINE_S",
+    "MAX_REST_DEADLINE_S",
+    "REST_MAX_RESPONSE_BYTES",
+    "check_bpm",
+    "check_steps",
+    "check_gl_iters",
+    "check_bars",
+    "check_deadline",
+]
+
+MIN_BPM = 20.0
+"""Slowest tempo of an input or output bar: one 4/4 bar at 20 BPM lasts 12 s."""
+MAX_BPM = 400.0
+"""Fastest tempo: one beat at 400 BPM lasts 0.15 s."""
+MAX_STEPS = 64
+"""Most interpolation steps (output bars) of one `interpolate`."""
+MAX_GL_ITERS = 1000
+"""Most Griffin-Lim iterations per render (the recipes use 32-64)."""
+MAX_BARS = 512
+"""Most bars one `sample` draws or one codes file decodes (16 minutes at 128 BPM)."""
+FIGURE_MAX_PANELS = 16
+"""An interpolation figure shows at most this many steps (evenly spaced, ends included)."""
+REST_DEADLINE_S = 30.0
+"""Default total deadline of one TF Serving request (connect, send and the whole answer)."""
+MAX_REST_DEADLINE_S = 3600.0
+"""Longest deadline a caller may give one TF Serving request."""
+REST_MAX_RESPONSE_BYTES = 256 * 2**20
+"""Largest TF Serving answer read into memory; requests also bound it by what they expect."""
+
+
+def _number(value: Any, what: str, kind: str) -> float:
+    """`value` as a finite float; `kind` says what was expected ("a number of seconds")."""
+    try:
+        if isinstance(value, (bool, str, bytes)):
+            raise TypeError
+        out = float(value)
+    except (TypeError, ValueError):
+        raise LimitError(f"{what} must be {kind}, got {value!r}") from None
+    if math.isnan(out) or math.isinf(out):
+        raise LimitError(f"{what} must be {kind}, got {value!r}")
+    return out
+
+
+def _whole(value: Any, what: str, low: int, high: int, why: str = "") -> int:
+    number = _number(value, what, "a whole number")
+    if number != int(number) or not low <= number <= high:
+        raise LimitError(f"{what} must be a whole number, at least {low}{why} and at most "
+                         f"{high}; got {value!r}")
+    return int(number)
+
+
+def check_bpm(value: Any, what: str = "tempo") -> float:
+    """`value` as a float tempo in [MIN_BPM, MAX_BPM] beats per minute, else `LimitError`."""
+    bpm = _number(value, what, "a number of beats per minute")
+    if not MIN_BPM <= bpm <= MAX_BPM:
+        raise LimitError(f"{what} must be in [{MIN_BPM:g}, {MAX_BPM:g}] BPM, got {value!r}")
+    return bpm
+
+
+def check_steps(value: Any) -> int:
+    """Interpolation steps: a whole number in [2, MAX_STEPS] (alpha 0 and alpha 1 at least)."""
+    return _whole(value, "steps", 2, MAX_STEPS,
+                  " (alpha 0 = the source, alpha 1 = the target)")
+
+
+def check_gl_iters(value: Any, what: str = "Griffin-Lim iterations") -> int:
+    """Griffin-Lim iterations: a whole number in [1, MAX_GL_ITERS]."""
+    return _whole(value, what, 1, MAX_GL_ITERS)
+
+
+def check_bars(value: Any, what: str = "bars") -> int:
+    """A count of output bars: a whole number in [1, MAX_BARS]."""
+    return _whole(value, what, 1, MAX_BARS)
+
+
+def check_deadline(value: Any, what: str = "timeout") -> float:
+    """A request deadline in seconds: in (0, MAX_REST_DEADLINE_S]."""
+    seconds = _number(value, what, "a number of seconds")
+    if not 0.0 < seconds <= MAX_REST_DEADLINE_S:
+        raise LimitError(f"{what} must be in (0, {MAX_REST_DEADLINE_S:g}] seconds, "
+                         f"got {value!r}")
+    return seconds
