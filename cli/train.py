@@ -38,11 +38,16 @@ from drumaae_cli.common import pass_errors, tracking_uri_option
 @click.option("--precision", type=click.Choice(["auto", "float32", "mixed_float16"]),
               default=None, help="Override the recipe's precision (auto = mixed_float16 on a "
               "GPU, float32 on a CPU).")
+@click.option("--cache-dir", "cache_dir", default=None, envvar="DRUMAAE_FEATURE_CACHE",
+              type=click.Path(file_okay=False), metavar="DIR",
+              help="Cache bar features on disk in DIR (float32, 256 KiB a bar at the default "
+              "recipe): computed once per corpus and settings, reused by every epoch, "
+              "--resume and later run. Default: kept in memory after the first epoch.")
 @click.option("--no-mlflow", is_flag=True, help="Do not track the run in MLflow.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @pass_errors
 def command(recipe_ref, data, epochs, out_dir, resume, register_as, alias, tracking_uri,
-            experiment, strategy, precision, no_mlflow, quiet):
+            experiment, strategy, precision, cache_dir, no_mlflow, quiet):
     """Train a model on drum audio; checkpoint every epoch; log the run to MLflow.
 
     \b
@@ -51,6 +56,7 @@ def command(recipe_ref, data, epochs, out_dir, resume, register_as, alias, track
       drumaae train --recipe default --data corpus/ --out runs/r1 \\
           --register-as drums --alias candidate
       drumaae train --recipe default --data corpus/ --out runs/r1 --resume   # after a stop
+      drumaae train --recipe default --data corpus/ --out runs/r2 --cache-dir ~/.cache/drumaae
       drumaae reconstruct bar.wav --model models:/drums@candidate
     """
     from drumaae.config import load_recipe
@@ -76,7 +82,8 @@ def command(recipe_ref, data, epochs, out_dir, resume, register_as, alias, track
                           log=lambda m: click.echo(m, err=True))
     result = train(recipe, list(data), out_dir, epochs=epochs, resume=resume,
                    strategy=strategy, precision=precision, tracker=tracker,
-                   progress=not quiet, log=lambda m: click.echo(m, err=True))
+                   progress=not quiet, log=lambda m: click.echo(m, err=True),
+                   feature_cache=cache_dir)
     final = ", ".join(f"{k} {v:.4f}" for k, v in result.final_metrics().items())
     click.echo(f"trained {result.epochs_total} epochs ({result.epochs_run} now, "
                f"{result.train_iterations} steps) in {result.wall_time_s:.1f} s on "

@@ -442,7 +442,8 @@ def _file_groups(index: BarIndex, labels: np.ndarray | None):
 def make_dataset(index: BarIndex, audio: AudioConfig, *, batch_size: int, shuffle: bool,
                  seed: int, labels: np.ndarray | None = None, cache: bool | str = True,
                  repeat: bool = False, augment: bool = False,
-                 shuffle_buffer: int | None = None, drop_remainder: bool = False):
+                 shuffle_buffer: int | None = None, drop_remainder: bool = False,
+                 feature_cache: str | os.PathLike | None = None):
     """A `tf.data.Dataset` of bar features.
 
     Args:
@@ -459,6 +460,10 @@ def make_dataset(index: BarIndex, audio: AudioConfig, *, batch_size: int, shuffl
             training bar.
         shuffle_buffer: bars in the shuffle buffer (default: all bars, at most 4096).
         drop_remainder: drop a last, smaller batch.
+        feature_cache: a folder: serve features from the on-disk cache there
+            (`drumaae.data.feature_cache.cached_features`, computed on the first use), instead
+            of decoding and transforming audio (`cache` is then ignored). Same batches, bit
+            for bit, as without it: same features, same shuffle order for the same seed.
 
     Returns:
         Batches of float32 features ``(batch, bar_frames, n_bins)``, or
@@ -479,6 +484,13 @@ def make_dataset(index: BarIndex, audio: AudioConfig, *, batch_size: int, shuffl
         if labels.shape != (len(index),):
             raise ValueError(f"labels must have shape ({len(index)},), got {labels.shape}")
         labels = labels.astype(np.int32)
+    if feature_cache is not None:
+        from drumaae.data.feature_cache import cached_features
+
+        return _from_features(cached_features(index, audio, feature_cache), audio,
+                              batch_size=batch_size, shuffle=shuffle, seed=seed, labels=labels,
+                              repeat=repeat, augment=augment, shuffle_buffer=shuffle_buffer,
+                              drop_remainder=drop_remainder)
     groups = _file_groups(index, labels)
 
     dtypes = sorted({str(e.tfio_dtype) for e, *_ in groups})  # "None" = soundfile branch
@@ -543,6 +555,47 @@ def make_dataset(index: BarIndex, audio: AudioConfig, *, batch_size: int, shuffl
     return bars_ds.prefetch(tf.data.AUTOTUNE)
 
 
+def _from_features(features: np.ndarray, audio: AudioConfig, *, batch_size: int,
+                   shuffle: bool, seed: int, labels: np.ndarray | None, repeat: bool,
+                   augment: bool, shuffle_buffer: int | None, drop_remainder: bool):
+    """`make_dataset` over precomputed features ``(bars, frames, bins)`` in index order.
+
+    Bar numbers are shuffled, not bars: `Dataset.shuffle`'s order depends only on the seed and
+    the stream's length, so the same seed and buffer give the same order as shuffling the
+    bars themselves. Each batch is gathered from `features` (a memory map) in one call.
+    """
+    import tensorflow as tf
+
+    n = len(features)
+    rows = tf.data.Dataset.range(n)
+    if shuffle:
+        buffer = shuffle_buffer or min(n, 4096)
+        rows = rows.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        rows = rows.repeat()
+    rows = rows.batch(batch_size, drop_remainder=drop_remainder)
+    frames, bins = int(audio.bar_frames), int(audio.n_bins)
+    label_table = tf.constant(labels if labels is not None else np.zeros(n, np.int32))
+
+    def gather(idx):
+        feats = tf.numpy_function(lambda i: np.ascontiguousarray(features[i]), [idx],
+                                  tf.float32, stateful=False)
+        return tf.ensure_shape(feats, [None, frames, bins]), tf.gather(label_table, idx)
+
+    ds = rows.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if augment:
+        noise = tf.data.Dataset.random(seed=seed).batch(2)
+        ds = tf.data.Dataset.zip((ds.unbatch(), noise)).map(
+            lambda ex, s: (_mask(ex[0], s, audio), ex[1]), num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True).batch(batch_size, drop_remainder=drop_remainder)
+    if labels is None:
+        ds = ds.map(lambda feats, _: feats)
+    if not repeat:
+        ds = ds.apply(tf.data.experimental.assert_cardinality(
+            n // batch_size if drop_remainder else -(-n // batch_size)))
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
 def _mask(feats, seed, audio: AudioConfig):
     """Zero one random frequency band (< n_bins/8 wide) and one time span (< bar_frames/8).
 
@@ -566,9 +619,18 @@ def _mask(feats, seed, audio: AudioConfig):
     return tf.where(masked, tf.zeros_like(feats), feats)
 
 
-def iterate_bars(index: BarIndex, audio: AudioConfig, *, batch_size: int = 64
+def iterate_bars(index: BarIndex, audio: AudioConfig, *, batch_size: int = 64,
+                 feature_cache: str | os.PathLike | None = None
                  ) -> Iterator[tuple[BarRecord, np.ndarray]]:
-    """``(record, features (bar_frames, n_bins))`` for every bar, in index order (evaluation)."""
+    """``(record, features (bar_frames, n_bins))`` for every bar, in index order (evaluation,
+    rhythm labels); from the feature cache in `feature_cache` when given."""
+    if feature_cache is not None:
+        from drumaae.data.feature_cache import cached_features
+
+        feats = cached_features(index, audio, feature_cache)
+        for i, record in enumerate(index.records):
+            yield record, np.asarray(feats[i])
+        return
     ds = make_dataset(index, audio, batch_size=batch_size, shuffle=False, seed=0, cache=False)
     records = iter(index.records)
     for batch in ds.as_numpy_iterator():

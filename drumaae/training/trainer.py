@@ -173,8 +173,15 @@ def _corpus_split(folder: str) -> tuple[str, str, dict[str, float]] | None:
 
 
 def prepare_data(recipe: Recipe, data: Sequence[str | os.PathLike], *, progress: bool = False,
-                 log: Callable[[str], None] = print) -> TrainData:
-    """Index the audio, split it (corpus folders' train/ and val/, else by file), label it."""
+                 log: Callable[[str], None] = print,
+                 feature_cache: str | os.PathLike | None = None,
+                 labels_file: str | os.PathLike | None = None) -> TrainData:
+    """Index the audio, split it (corpus folders' train/ and val/, else by file), label it.
+
+    With `feature_cache` (a folder) the labels are computed from cached features (filled on
+    the first use). With `labels_file` (a run's `LABELS_FILE`) that exists, the labels are
+    the run's saved ones: k-means is not fitted again (see `_label`).
+    """
     from drumaae.data.dataset import BarIndex, build_index, split_by_file
 
     if isinstance(data, (str, os.PathLike)):
@@ -222,12 +229,19 @@ def prepare_data(recipe: Recipe, data: Sequence[str | os.PathLike], *, progress:
                         records=train_index.records + val_index.records)
     result = TrainData(train_index, val_index, None, None, combined.hash(), how)
     if recipe.model.use_labels:
-        _label(result, recipe, log)
+        _label(result, recipe, log, feature_cache=feature_cache, labels_file=labels_file)
     return result
 
 
-def _label(data: TrainData, recipe: Recipe, log: Callable[[str], None]) -> None:
+def _label(data: TrainData, recipe: Recipe, log: Callable[[str], None], *,
+           feature_cache: str | os.PathLike | None = None,
+           labels_file: str | os.PathLike | None = None) -> None:
     """Rhythm-cluster labels of every bar (k-means fitted on training bars only).
+
+    A label picks the prior component a bar's code must fall into, so a run keeps its labels:
+    when `labels_file` exists (saved by `save_labels` when the run started), its labels are
+    used as they are if the data's index hash is the same, and otherwise the new bars are
+    assigned to its saved centroids (`assign_rhythms`); k-means is fitted only for a new run.
 
     Hook: without `drumaae.data.rhythm` (or with fewer training bars than clusters) the run
     is unlabelled: every bar gets label K (= "no label", the prior's whole mixture).
@@ -245,16 +259,69 @@ def _label(data: TrainData, recipe: Recipe, log: Callable[[str], None]) -> None:
         log(f"note: {len(data.train_index)} training bars < {k} rhythm clusters: training "
             "without rhythm labels")
         return
-    # Streamed: only the small onset grids are kept, never every bar's features.
-    labels, centroids = rhythm_labels((f for _, f in iterate_bars(data.train_index, a)), a, k,
-                                      seed=recipe.training.seed)
-    data.train_labels = np.asarray(labels, np.int32)
-    data.centroids = np.asarray(centroids, np.float32)
-    if len(data.val_index):
-        grids = np.stack([onset_grid(f, a) for _, f in iterate_bars(data.val_index, a)])
-        data.val_labels = assign_rhythms(grids, data.centroids)
+    saved = load_labels(labels_file) if labels_file is not None else None
+
+    def grids(index):
+        return np.stack([onset_grid(f, a) for _, f in iterate_bars(
+            index, a, feature_cache=feature_cache)])
+
+    if saved is not None and saved["index_hash"] == data.index_hash:
+        data.train_labels, data.centroids = saved["train_labels"], saved["centroids"]
+        data.val_labels = saved["val_labels"] if len(data.val_index) else None
+        log(f"rhythm labels: the run's own, from {labels_file}")
+    elif saved is not None:
+        data.centroids = saved["centroids"]
+        data.train_labels = assign_rhythms(grids(data.train_index), data.centroids)
+        if len(data.val_index):
+            data.val_labels = assign_rhythms(grids(data.val_index), data.centroids)
+        log(f"warning: the data changed since the run started: bars labelled with the run's "
+            f"saved rhythm centroids ({labels_file}), not clustered again")
+    else:
+        # Streamed: only the small onset grids are kept, never every bar's features.
+        labels, centroids = rhythm_labels(
+            (f for _, f in iterate_bars(data.train_index, a, feature_cache=feature_cache)),
+            a, k, seed=recipe.training.seed)
+        data.train_labels = np.asarray(labels, np.int32)
+        data.centroids = np.asarray(centroids, np.float32)
+        if len(data.val_index):
+            data.val_labels = assign_rhythms(grids(data.val_index), data.centroids)
     counts = np.bincount(data.train_labels, minlength=k).tolist()
     log(f"rhythm labels: {k} clusters, training bars per cluster {counts}")
+
+
+LABELS_FILE = "rhythm_labels.npz"
+"""A run's rhythm labels, saved in its folder when it starts and reused by ``--resume``."""
+
+
+def save_labels(data: TrainData, path: str | os.PathLike) -> str:
+    """Write `data`'s labels, centroids and index hash to `path` (.npz, atomically)."""
+    from drumaae.fileio import atomic_write
+
+    val = data.val_labels if data.val_labels is not None else np.zeros(0, np.int32)
+    return atomic_write(os.fspath(path), lambda tmp: np.savez(
+        tmp, train_labels=data.train_labels, val_labels=val, centroids=data.centroids,
+        index_hash=np.array(data.index_hash)))
+
+
+def load_labels(path: str | os.PathLike) -> dict[str, Any] | None:
+    """What `save_labels` wrote, or None when `path` does not exist.
+
+    Raises:
+        DataError: the file is not a labels file (damaged or foreign).
+    """
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            out = {"train_labels": f["train_labels"].astype(np.int32),
+                   "val_labels": f["val_labels"].astype(np.int32),
+                   "centroids": f["centroids"].astype(np.float32),
+                   "index_hash": str(f["index_hash"])}
+    except (OSError, KeyError, ValueError) as exc:
+        raise DataError(f"{path} is not a drumaae labels file ({exc}): remove it to cluster "
+                        "the bars again (their labels may then differ from the run's)") from exc
+    return out
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -284,7 +351,8 @@ def _same_model(a: Recipe, b: Recipe) -> list[str]:
 def train(recipe: Recipe, data: Sequence[str | os.PathLike], out_dir: str | os.PathLike, *,
           epochs: int | None = None, resume: bool = False, strategy: str = "auto",
           precision: str | None = None, tracker: Any = None, progress: bool = True,
-          log: Callable[[str], None] = print) -> TrainResult:
+          log: Callable[[str], None] = print,
+          feature_cache: str | os.PathLike | None = None) -> TrainResult:
     """Train a DrumAAE on audio and write the run's folder.
 
     Args:
@@ -299,6 +367,10 @@ def train(recipe: Recipe, data: Sequence[str | os.PathLike], out_dir: str | os.P
         tracker: a `drumaae.training.tracking.Tracker` (or None: no MLflow).
         progress: show a Keras progress bar (one line per epoch when not on a terminal).
         log: where messages go.
+        feature_cache: a folder for the on-disk feature cache
+            (`drumaae.data.feature_cache`): features are computed once per corpus and
+            settings, then read from there by every epoch, resume and later run. None: the
+            features are kept in memory after the first epoch (tf.data's cache).
 
     Returns:
         A `TrainResult`.
@@ -326,11 +398,16 @@ def train(recipe: Recipe, data: Sequence[str | os.PathLike], out_dir: str | os.P
     try:
         dist = make_strategy(strategy)
         keras.utils.set_random_seed(recipe.training.seed)
-        prepared = prepare_data(recipe, data, progress=False, log=log)
+        labels_file = os.path.join(out_dir, LABELS_FILE)
+        prepared = prepare_data(recipe, data, progress=False, log=log,
+                                feature_cache=feature_cache,
+                                labels_file=labels_file if state is not None else None)
+        if chief and prepared.train_labels is not None:
+            save_labels(prepared, labels_file)
         if state is not None and state.get("index_hash") not in (None, prepared.index_hash):
             log("warning: the data differ from the data the checkpoint was trained on "
                 "(index hash changed); continuing with the new data")
-        train_ds, val_ds, steps = _datasets(prepared, recipe)
+        train_ds, val_ds, steps = _datasets(prepared, recipe, feature_cache)
         log(f"data: {len(prepared.train_index)} training bars, {len(prepared.val_index)} "
             f"validation bars; validation = {prepared.split}; index hash "
             f"{prepared.index_hash[:12]}")
@@ -410,7 +487,8 @@ def _resolve_run(recipe: Recipe, out_dir: str, resume: bool, epochs: int | None,
     return recipe, state
 
 
-def _datasets(prepared: TrainData, recipe: Recipe) -> tuple[Any, Any, int | None]:
+def _datasets(prepared: TrainData, recipe: Recipe,
+              feature_cache: str | os.PathLike | None = None) -> tuple[Any, Any, int | None]:
     """The training and validation tf.data datasets, and the steps per epoch (None: one
     pass over the training bars)."""
     import tensorflow as tf
@@ -422,7 +500,7 @@ def _datasets(prepared: TrainData, recipe: Recipe) -> tuple[Any, Any, int | None
     train_ds = make_dataset(prepared.train_index, recipe.audio, batch_size=t.batch_size,
                             shuffle=True, seed=t.seed, labels=prepared.train_labels,
                             repeat=steps is not None, augment=t.augment,
-                            shuffle_buffer=t.shuffle_buffer)
+                            shuffle_buffer=t.shuffle_buffer, feature_cache=feature_cache)
     # make_dataset's unbatch() leaves the cardinality unknown; Keras 3 then runs one
     # extra (empty) step per epoch that still moves the optimizers' counters.
     if steps is None:
@@ -435,7 +513,8 @@ def _datasets(prepared: TrainData, recipe: Recipe) -> tuple[Any, Any, int | None
             val_labels = np.full(len(prepared.val_index), recipe.model.num_components,
                                  np.int32)
         val_ds = make_dataset(prepared.val_index, recipe.audio, batch_size=t.batch_size,
-                              shuffle=False, seed=t.seed, labels=val_labels)
+                              shuffle=False, seed=t.seed, labels=val_labels,
+                              feature_cache=feature_cache)
         val_ds = val_ds.apply(tf.data.experimental.assert_cardinality(
             -(-len(prepared.val_index) // t.batch_size)))
     return train_ds, val_ds, steps
