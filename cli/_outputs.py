@@ -64,18 +64,7 @@ def make_backend(model_ref: str | None, server: str | None, model_name: str | No
             raise
         raise DrumaaeError("the TF Serving REST client is not available in this drumaae "
                            "install: omit --server to run the model locally") from exc
-    backend = RestBackend(server, model_name, version=None, timeout=timeout)
-    if not hasattr(backend, "ref"):
-        try:
-            backend.ref = f"{server.rstrip('/')}/v1/models/{model_name}"
-        except AttributeError:
-            pass
-    return backend
-
-
-def backend_ref(backend: Any, model_ref: str | None) -> str:
-    """How a manifest names the model: the --model given, 'default', or the server."""
-    return str(getattr(backend, "ref", None) or model_ref or "default")
+    return RestBackend(server, model_name, version=None, timeout=timeout)
 
 
 class TempoType(click.ParamType):

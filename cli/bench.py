@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import click
 
-from drumaae_cli.common import check_output, force_option, pass_errors
+from drumaae import fileio
+from drumaae_cli.common import force_option, pass_errors
 
 
 @click.command("bench")
@@ -38,12 +39,10 @@ def command(quick, recipe, model_ref, repeats, no_subprocess, no_savedmodel, jso
       drumaae bench
       drumaae bench --quick --json bench.json
     """
-    import json
-
     from drumaae.evaluation.bench import BenchConfig, format_rows, run_bench
 
     if json_out is not None:
-        check_output(json_out, force, "--json")
+        click.get_current_context().with_resource(fileio.claim(json_out, force=force))
     kw = {}
     if recipe:
         kw["recipe"] = recipe
@@ -59,6 +58,4 @@ def command(quick, recipe, model_ref, repeats, no_subprocess, no_savedmodel, jso
     result = run_bench(cfg, progress=lambda text: click.echo(text, err=True))
     click.echo(format_rows(result))
     if json_out is not None:
-        with open(json_out, "w", encoding="utf-8") as f:
-            json.dump(result, f, indent=1)
-            f.write("\n")
+        fileio.write_json(json_out, result, indent=1)

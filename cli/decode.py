@@ -6,7 +6,6 @@ import click
 
 from drumaae_cli._outputs import (
     backend_options,
-    backend_ref,
     bpm_type,
     emit,
     gl_iters_option,
@@ -43,15 +42,14 @@ def command(codes, out_path, bpm, iters, seed, model_ref, tracking_uri, server, 
 
     if not out_path.lower().endswith(".wav"):
         raise click.BadParameter("the output must be a .wav file", param_hint="--out")
-    fileio.check_new_file(out_path, force)
+    click.get_current_context().with_resource(fileio.claim(out_path, force=force, inputs=[codes]))
     enc = inference.load_codes(codes)
     backend = make_backend(model_ref, server, model_name, timeout, tracking_uri)
-    ref = backend_ref(backend, model_ref)
     audio = inference.decode(enc, model=backend, bpm=bpm, iters=iters, seed=seed)
     sr = backend.audio.sample_rate
-    inference.save_bars([audio], sr, out_path, force=force)
+    inference.save_bars([audio], sr, out_path, force=force, inputs=[codes])
     tempo = enc.bpm if bpm is None else bpm
-    summary = {"codes": codes, "out": out_path, "model": ref, "encoded_with": enc.model,
+    summary = {"codes": codes, "out": out_path, "model": backend.ref, "encoded_with": enc.model,
                "n_bars": int(enc.codes.shape[0]), "bpm": tempo, "sample_rate": sr,
                "samples": int(audio.size), "seconds": round(audio.size / sr, 6)}
     emit(summary, as_json, [f"decoded {enc.codes.shape[0]} bar(s) at {tempo:.1f} BPM -> "

@@ -6,7 +6,6 @@ import click
 
 from drumaae_cli._outputs import (
     backend_options,
-    backend_ref,
     bpm_type,
     check_inputs,
     emit,
@@ -46,11 +45,10 @@ def command(audio, out_path, bar_list, bpm, bars, model_ref, tracking_uri, serve
         raise click.BadParameter("the codes file must end in .npz or .json",
                                  param_hint="--out")
     check_inputs(audio)
-    fileio.check_new_file(out_path, force)
+    click.get_current_context().with_resource(fileio.claim(out_path, force=force, inputs=[audio]))
     backend = make_backend(model_ref, server, model_name, timeout, tracking_uri)
     enc = inference.encode(audio, model=backend, bpm=bpm, bars=bars,
                            bar=list(bar_list) or None)
-    enc.model = backend_ref(backend, model_ref)
     inference.save_codes(enc, out_path, force=force)
     summary = {**enc.summary(), "out": out_path}
     emit(summary, as_json, [

@@ -6,7 +6,8 @@ import os
 
 import click
 
-from drumaae_cli.common import check_output, force_option, model_option, pass_errors, seed_option
+from drumaae import fileio
+from drumaae_cli.common import force_option, model_option, pass_errors, seed_option
 
 
 @click.command("evaluate")
@@ -54,7 +55,8 @@ def command(data, model_ref, json_out, pairs, max_bars, report_dir, report_pairs
     from drumaae.evaluation.report import check_report_dir, format_table, to_json
 
     if json_out is not None:
-        check_output(json_out, force, "--json")
+        os.makedirs(os.path.dirname(os.path.abspath(json_out)), exist_ok=True)
+        click.get_current_context().with_resource(fileio.claim(json_out, force=force))
     if report_dir is not None:
         check_report_dir(report_dir, force)
     results = evaluate(model_ref, list(data), pairs=pairs, max_bars=max_bars or None,
@@ -62,24 +64,8 @@ def command(data, model_ref, json_out, pairs, max_bars, report_dir, report_pairs
                        report=report_dir, report_pairs=report_pairs, force=force,
                        progress=True)
     if json_out is not None:
-        _write_text(json_out, to_json(results))
+        fileio.write_text(json_out, to_json(results) + "\n")
     click.echo(format_table(results))
     if json_out is not None:
         click.echo(f"json: {json_out}")
 
-
-def _write_text(path: str, text: str) -> None:
-    """Write through a temporary file in the same folder, then rename (never half-written)."""
-    import tempfile
-
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise

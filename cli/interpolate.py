@@ -9,7 +9,6 @@ import click
 from drumaae_cli._outputs import (
     TempoType,
     backend_options,
-    backend_ref,
     bpm_type,
     check_inputs,
     emit,
@@ -84,7 +83,10 @@ def command(src, tgt, steps, out_dir, tempo, bar, src_bar, tgt_bar, bpm, src_bpm
     if out_dir is None:
         out_dir = f"{_stem(src)}_to_{_stem(tgt)}"
     check_inputs(src, tgt)  # cheap checks before the model loads
-    fileio.check_out_dir(os.path.abspath(out_dir), force)
+    # Held until the command ends: a second run to this --out fails at once.
+    click.get_current_context().with_resource(fileio.claim(out_dir, force=force, folder=True,
+                                                       kind=inference.INTERPOLATION_KIND,
+                                                       inputs=[src, tgt]))
     backend = make_backend(model_ref, server, model_name, timeout, tracking_uri)
     result = inference.interpolate(
         src, tgt, steps=steps, model=backend, tempo=tempo,
@@ -97,7 +99,7 @@ def command(src, tgt, steps, out_dir, tempo, bar, src_bar, tgt_bar, bpm, src_bpm
         iters=iters, seed=seed)
     manifest = inference.save_interpolation(result, out_dir, force=force,
                                             figure=not no_figure,
-                                            model_ref=backend_ref(backend, model_ref))
+                                            model_ref=backend.ref)
     src_in, tgt_in = manifest["inputs"]
     lines = [
         f"source {src_in['name']}: bar {src_in['bar']} of {src_in['n_bars']} at "

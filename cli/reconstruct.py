@@ -6,7 +6,6 @@ import click
 
 from drumaae_cli._outputs import (
     backend_options,
-    backend_ref,
     bpm_type,
     check_inputs,
     emit,
@@ -45,13 +44,13 @@ def command(audio, out_path, bar_list, bpm, bars, iters, seed, model_ref, tracki
     if not out_path.lower().endswith(".wav"):
         raise click.BadParameter("the output must be a .wav file", param_hint="--out")
     check_inputs(audio)
-    fileio.check_new_file(out_path, force)
+    click.get_current_context().with_resource(fileio.claim(out_path, force=force, inputs=[audio]))
     backend = make_backend(model_ref, server, model_name, timeout, tracking_uri)
     rec = inference.reconstruct(audio, model=backend, bpm=bpm, bars=bars,
                                 bar=list(bar_list) or None, iters=iters, seed=seed)
-    inference.save_bars([rec.audio], rec.sample_rate, out_path, force=force)
+    inference.save_bars([rec.audio], rec.sample_rate, out_path, force=force, inputs=[audio])
     enc = rec.encoded
-    summary = {**enc.summary(), "model": backend_ref(backend, model_ref), "out": out_path,
+    summary = {**enc.summary(), "model": backend.ref, "out": out_path,
                "samples": int(rec.audio.size), "griffin_lim_iters": rec.iters,
                "codes": enc.codes.tolist()}
     emit(summary, as_json, [f"{enc.source.name}: {len(enc.bars)} bar(s) at {enc.bpm:.1f} BPM "

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 
 import click
 
-from drumaae_cli._outputs import backend_ref, bpm_type, emit, gl_iters_option
+from drumaae_cli._outputs import bpm_type, emit, gl_iters_option
 from drumaae_cli.common import (
     force_option,
     json_option,
@@ -45,25 +44,13 @@ def command(n, out_path, component, bpm, seed, iters, model_ref, tracking_uri, f
     """
     from drumaae import fileio, inference
 
-    to_file = out_path.lower().endswith(".wav")
-    if to_file:
-        fileio.check_new_file(out_path, force)
-    else:
-        fileio.check_out_dir(os.path.abspath(out_path), force)
+    click.get_current_context().with_resource(fileio.claim(
+        out_path, force=force, kind=inference.SAMPLE_KIND,
+        folder=not out_path.lower().endswith(".wav")))
     backend = inference.load_backend(model_ref, tracking_uri=tracking_uri)
     res = inference.sample(n, component=component, bpm=bpm, seed=seed, model=backend,
                            iters=iters)
-    names = [f"{i:02d}.wav" for i in range(n)]
-    ref = backend_ref(backend, model_ref)
-    manifest = {"kind": "drumaae.sample", "model": ref, "n": n, "component": component,
-                "bpm": bpm, "seed": seed, "sample_rate": res.sample_rate,
-                "bar_length": int(res.bars.shape[1]),
-                "files": [] if to_file else names, "codes": res.codes.tolist()}
-    if to_file:
-        inference.save_bars(list(res.bars), res.sample_rate, out_path, force=force)
-    else:
-        inference.save_bars(list(res.bars), res.sample_rate, out_path, force=force,
-                            names=names, manifest=manifest)
+    manifest = inference.save_samples(res, out_path, force=force)
     emit({**manifest, "out": out_path}, as_json,
          [f"drew {n} bar(s) at {bpm:.1f} BPM"
           + (f" from component {component}" if component is not None else "")

@@ -20,11 +20,11 @@ import hashlib
 import os
 import re
 import shutil
-import tempfile
 import threading
 from importlib import resources
 from typing import Any
 
+from drumaae import fileio
 from drumaae.errors import UnknownModelError
 
 __all__ = [
@@ -122,8 +122,12 @@ def _download_mlflow(ref: str, tracking_uri: str | None) -> str:
         except UnknownModelError:
             shutil.rmtree(target, ignore_errors=True)
     os.makedirs(os.path.dirname(target), exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=f".{key}-", dir=os.path.dirname(target))
+    # One download per cache entry at a time (other processes wait); killed downloads'
+    # `.partial-*` folders are removed by the next claim.
+    held = fileio.claim(target, check=False, wait=True)
+    tmp = os.path.join(os.path.dirname(target), fileio.partial_name(key))
     try:
+        os.mkdir(tmp)
         try:
             mlflow.set_tracking_uri(uri)
             mlflow.set_registry_uri(uri)
@@ -139,12 +143,12 @@ def _download_mlflow(ref: str, tracking_uri: str | None) -> str:
                 f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}; is the "
                 "tracking server running?") from exc
         path = _find_keras_file(tmp, f"model {ref!r} at {uri}")
-        shutil.rmtree(target, ignore_errors=True)
-        os.replace(tmp, target)
+        fileio.replace_folder(tmp, target)
         return os.path.join(target, os.path.relpath(path, tmp))
     finally:
         if os.path.isdir(tmp):
             shutil.rmtree(tmp, ignore_errors=True)
+        held.release()
 
 
 def resolve_model_path(ref: str | os.PathLike | None, *,

@@ -20,12 +20,12 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from typing import Callable, Sequence
 
 import numpy as np
 import soundfile as sf
 
+from drumaae import fileio
 from drumaae.data.grooves import (
     CHOP_SOURCES,
     DRUM_GENRES,
@@ -55,7 +55,7 @@ from drumaae.data.soundfont import (
     list_soundfonts,
     soundfont_kits,
 )
-from drumaae.errors import DataError, OutputExistsError
+from drumaae.errors import DataError
 from drumaae.version import __version__
 
 __all__ = [
@@ -100,6 +100,7 @@ FAMILY_WEIGHTS = {"acoustic": 0.45, "electronic": 0.33, "hand_percussion": 0.22}
 #: The pattern family of a Hydrogen song bar.
 SONG_FAMILY = "song"
 MANIFEST_NAME = "manifest.json"
+CORPUS_KIND = "drumaae.corpus"
 PEAK_DBFS = -1.0
 # Roles a kit may lack, and what plays them instead (None: the note is dropped).
 _FALLBACK = {
@@ -261,25 +262,9 @@ def _slug(text: str) -> str:
 
 def _prepare_out_dir(out_dir: str, force: bool) -> str:
     out_dir = os.path.abspath(out_dir)
-    if os.path.lexists(out_dir) and not force:
-        if not os.path.isdir(out_dir) or os.listdir(out_dir):
-            raise OutputExistsError(
-                f"{out_dir} already exists and is not empty; pass --force to replace it "
-                "or choose another --out"
-            )
-    parent = os.path.dirname(out_dir)
-    os.makedirs(parent, exist_ok=True)
+    os.makedirs(os.path.dirname(out_dir), exist_ok=True)
+    fileio.check_out_dir(out_dir, force, CORPUS_KIND)
     return out_dir
-
-
-def _move_into_place(tmp: str, out_dir: str) -> None:
-    old = None
-    if os.path.lexists(out_dir):
-        old = tempfile.mkdtemp(prefix=".drumaae-corpus-old-", dir=os.path.dirname(out_dir))
-        os.rename(out_dir, os.path.join(old, "old"))
-    os.rename(tmp, out_dir)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _load_kits(kits_dir: str | None, soundfont_dirs: Sequence[str], sample_rate: int
@@ -522,7 +507,10 @@ def render_corpus(
             held = "kit"
         return kit, fams[int(bar_rng.integers(len(fams)))], held
 
-    tmp = tempfile.mkdtemp(prefix=".drumaae-corpus-", dir=os.path.dirname(out_dir))
+    # Claimed until the corpus is in place: a second run to --out fails at once. The new
+    # corpus is staged beside it and swapped in whole (`fileio.commit_folder`).
+    held = fileio.claim(out_dir, force=force, folder=True, kind=CORPUS_KIND)
+    tmp = os.path.join(os.path.dirname(out_dir), fileio.partial_name(os.path.basename(out_dir)))
     files = []
     try:
         for split in ("train", "val"):
@@ -579,6 +567,7 @@ def render_corpus(
             if progress is not None:
                 progress(i + 1, n_bars)
         manifest = {
+            **fileio.manifest_header(CORPUS_KIND),
             "format": "drumaae-corpus",
             "generator_version": GENERATOR_VERSION,
             "drumaae_version": __version__,
@@ -612,10 +601,12 @@ def render_corpus(
         with open(os.path.join(tmp, MANIFEST_NAME), "w", encoding="utf-8") as f:
             json.dump(manifest, f, indent=1, sort_keys=False)
             f.write("\n")
-        _move_into_place(tmp, out_dir)
+        fileio.commit_folder(tmp, out_dir, force=force, kind=CORPUS_KIND)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    finally:
+        held.release()
     return manifest
 
 

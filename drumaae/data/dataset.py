@@ -171,12 +171,9 @@ class BarIndex:
 
     def save(self, path: str | os.PathLike) -> str:
         """Write the index as JSON (atomically)."""
-        path = os.fspath(path)
-        tmp = f"{path}.tmp-{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(self.to_dict(), f, indent=1)
-        os.replace(tmp, path)
-        return path
+        from drumaae.fileio import write_json
+
+        return write_json(path, self.to_dict(), indent=1)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], origin: str = "index") -> "BarIndex":

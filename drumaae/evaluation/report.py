@@ -12,13 +12,13 @@ from __future__ import annotations
 import html
 import json
 import os
-import shutil
-import tempfile
 from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["format_table", "check_report_dir", "write_report", "to_json"]
+from drumaae.fileio import MANIFEST, StagedFolder, check_out_dir, manifest_header
+
+__all__ = ["format_table", "check_report_dir", "write_report", "to_json", "REPORT_KIND"]
 
 
 def _f(x: Any, digits: int = 3) -> str:
@@ -134,16 +134,15 @@ def to_json(results: dict) -> str:
 
 # --- HTML --------------------------------------------------------------------------------
 
-def check_report_dir(path: str | os.PathLike, force: bool) -> None:
-    """Refuse to replace an existing report folder (or a file) unless `force`."""
-    from drumaae.errors import OutputExistsError
+REPORT_KIND = "drumaae.report"
 
-    path = os.fspath(path)
-    if os.path.exists(path) and not force:
-        raise OutputExistsError(f"{path} already exists; pass --force to replace it or "
-                                "choose another --report folder")
-    if os.path.isfile(path):
-        raise OutputExistsError(f"{path} is a file; give a folder for --report")
+
+def check_report_dir(path: str | os.PathLike, force: bool) -> None:
+    """Refuse to replace an existing report folder unless `force` and it is a drumaae
+    report (`fileio.check_out_dir`); a missing parent folder is created when writing."""
+    path = os.path.abspath(os.fspath(path))
+    if os.path.isdir(os.path.dirname(path)):
+        check_out_dir(path, force, REPORT_KIND)
 
 
 def _html_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -216,10 +215,9 @@ def write_report(results: dict, out_dir: str | os.PathLike, *, data, examples: l
 
     check_report_dir(out_dir, force)
     out_dir = os.path.abspath(os.fspath(out_dir))
-    parent = os.path.dirname(out_dir)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".report-", dir=parent)
-    try:
+    os.makedirs(os.path.dirname(out_dir), exist_ok=True)
+    with StagedFolder(out_dir, force, kind=REPORT_KIND) as stage:
+        tmp = stage.tmp
         os.makedirs(os.path.join(tmp, "audio"))
         os.makedirs(os.path.join(tmp, "img"))
         sr = int(results["settings"]["sample_rate"])
@@ -315,10 +313,9 @@ def write_report(results: dict, out_dir: str | os.PathLike, *, data, examples: l
         final = dict(results, report=os.path.join(out_dir, "index.html"))
         with open(os.path.join(tmp, "results.json"), "w", encoding="utf-8") as f:
             f.write(to_json(final))
-        if os.path.exists(out_dir):  # force was checked above
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        # What --force may replace later: these entries and nothing else in the folder.
+        with open(os.path.join(tmp, MANIFEST), "w", encoding="utf-8") as f:
+            entries = ["index.html", "results.json", "audio", "img"]
+            json.dump({**manifest_header(REPORT_KIND), "files": [{"file": e} for e in entries]},
+                      f, indent=2)
     return os.path.join(out_dir, "index.html")

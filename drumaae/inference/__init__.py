@@ -32,16 +32,20 @@ from drumaae.inference.operations import (
     step_tempos,
 )
 from drumaae.inference.outputs import (
+    INTERPOLATION_KIND,
+    SAMPLE_KIND,
     Encoded,
     Interpolation,
     Reconstruction,
     Sampled,
     Source,
+    build_manifest,
     interpolation_manifest,
     load_codes,
     save_bars,
     save_codes,
     save_interpolation,
+    save_samples,
     step_file_name,
 )
 
@@ -67,6 +71,10 @@ __all__ = [
     "save_interpolation",
     "interpolation_manifest",
     "save_bars",
+    "save_samples",
+    "build_manifest",
     "step_file_name",
     "TEMPO_MODES",
+    "INTERPOLATION_KIND",
+    "SAMPLE_KIND",
 ]

@@ -1,8 +1,10 @@
 """What the operations return (`Encoded`, `Interpolation`, `Reconstruction`, `Sampled`) and
 how results are written: codes files, interpolation folders with their manifest, WAV bars.
 
-Files are written through `drumaae.fileio` (atomic files, staged folders), so a failure leaves
-nothing half-written.
+Files are written through `drumaae.fileio` (atomic files, claimed targets, staged folders), so
+a failure or a kill leaves nothing half-written, two runs to one output cannot both succeed,
+and ``force`` replaces only drumaae's own earlier output. Every manifest is built by
+`build_manifest` (kind, producer, version, then the output's fields).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from drumaae.errors import DrumaaeError
-from drumaae.fileio import StagedFolder, atomic_write, check_new_file, user_mode
+from drumaae.fileio import MANIFEST, StagedFolder, claim, manifest_header, write_file
 from drumaae.version import __version__
 
 __all__ = [
@@ -29,6 +31,10 @@ __all__ = [
     "save_interpolation",
     "interpolation_manifest",
     "save_bars",
+    "save_samples",
+    "build_manifest",
+    "INTERPOLATION_KIND",
+    "SAMPLE_KIND",
     "step_file_name",
 ]
 
@@ -141,6 +147,22 @@ class Sampled:
     seed: int | None
 
 
+INTERPOLATION_KIND = "drumaae.interpolation"
+SAMPLE_KIND = "drumaae.sample"
+
+
+def build_manifest(kind: str, **fields: Any) -> dict[str, Any]:
+    """Every manifest drumaae writes: `fileio.manifest_header` (kind, producer ``drumaae``,
+    version) followed by the output's own fields."""
+    return {**manifest_header(kind), **fields}
+
+
+def _source_paths(*encoded: Encoded | None) -> list[str]:
+    """The input files behind results (never to be overwritten by their outputs)."""
+    return [e.source.path for e in encoded if e is not None and e.source is not None
+            and e.source.path]
+
+
 def save_codes(encoded: Encoded, path: str | os.PathLike, *, force: bool = False) -> str:
     """Write codes as ``.npz`` (codes, bpm, bar_length, sample_rate, bars, model) or as
     ``.json`` (the same keys, codes as lists), chosen by the extension."""
@@ -149,7 +171,6 @@ def save_codes(encoded: Encoded, path: str | os.PathLike, *, force: bool = False
     if ext not in (".npz", ".json"):
         raise DrumaaeError(f"codes are written as .npz or .json, not {ext or 'no extension'}: "
                            f"rename {path}")
-    check_new_file(path, force)
     meta = {"bpm": float(encoded.bpm), "bar_length": int(encoded.bar_length),
             "sample_rate": int(encoded.sample_rate), "bars": [int(b) for b in encoded.bars],
             "model": encoded.model, "drumaae_version": __version__,
@@ -170,7 +191,7 @@ def save_codes(encoded: Encoded, path: str | os.PathLike, *, force: bool = False
                          bars=np.asarray(meta["bars"], np.int64),
                          model=np.str_(meta["model"]),
                          meta=np.str_(json.dumps(meta)))
-    return atomic_write(path, write)
+    return write_file(path, write, force=force, inputs=_source_paths(encoded))
 
 
 def load_codes(path: str | os.PathLike) -> Encoded:
@@ -225,15 +246,18 @@ def save_interpolation(result: Interpolation, out_dir: str | os.PathLike, *,
     """Write an interpolation: one WAV per step (``00_alpha0.00.wav``...), a PNG of the
     steps' spectrograms (``interpolation.png``) and ``manifest.json``.
 
-    Written to a temporary folder beside `out_dir` and moved into place: a failure leaves
-    nothing half-written. Returns the manifest.
+    Written to a temporary folder beside `out_dir` and swapped in (`fileio.StagedFolder`):
+    a failure leaves nothing half-written; with `force` an earlier interpolation there is
+    replaced whole (its listed files go, the folder's other files stay). Returns the
+    manifest.
     """
     from drumaae.audio.io import save_wav
 
     out_dir = os.fspath(out_dir)
     sr = result.sample_rate
     files = []
-    with StagedFolder(out_dir, force) as stage:
+    with StagedFolder(out_dir, force, kind=INTERPOLATION_KIND,
+                      inputs=_source_paths(result.source, result.target)) as stage:
         for i, (alpha, wave, bpm) in enumerate(zip(result.alphas, result.bars, result.bpms)):
             name = step_file_name(i, float(alpha))
             save_wav(stage.path(name), wave, sr)
@@ -250,9 +274,7 @@ def save_interpolation(result: Interpolation, out_dir: str | os.PathLike, *,
                                  title=f"{_input_name(result.source)} -> "
                                        f"{_input_name(result.target)}")
         manifest = interpolation_manifest(result, files, fig_name, model_ref)
-        with open(stage.path("manifest.json"), "w", encoding="utf-8") as f:
-            json.dump(manifest, f, indent=2)
-            f.write("\n")
+        _write_manifest(stage.path(MANIFEST), manifest)
     manifest["out_dir"] = os.path.abspath(out_dir)
     return manifest
 
@@ -272,46 +294,70 @@ def interpolation_manifest(result: Interpolation, files: list[dict], figure: str
                 "code": np.asarray(enc.codes[0], float).tolist()}
 
     tempo = result.tempo if isinstance(result.tempo, str) else float(result.tempo)
-    return {
-        "kind": "drumaae.interpolation",
-        "drumaae_version": __version__,
-        "model": model_ref if model_ref is not None else result.model,
-        "inputs": [inp("source", result.source), inp("target", result.target)],
-        "steps": result.steps,
-        "alphas": [round(float(a), 6) for a in result.alphas],
-        "tempo": tempo,
-        "bpm": [round(b, 4) for b in result.bpms],
-        "sample_rate": result.sample_rate,
-        "griffin_lim_iters": result.iters,
-        "seed": result.seed,
-        "files": files,
-        "figure": figure,
-        "codes": np.asarray(result.codes, float).tolist(),
-    }
+    return build_manifest(
+        INTERPOLATION_KIND,
+        model=model_ref if model_ref is not None else result.model,
+        inputs=[inp("source", result.source), inp("target", result.target)],
+        steps=result.steps,
+        alphas=[round(float(a), 6) for a in result.alphas],
+        tempo=tempo,
+        bpm=[round(b, 4) for b in result.bpms],
+        sample_rate=result.sample_rate,
+        griffin_lim_iters=result.iters,
+        seed=result.seed,
+        files=files,
+        figure=figure,
+        codes=np.asarray(result.codes, float).tolist(),
+    )
+
+
+def _write_manifest(path: str, manifest: dict[str, Any]) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
 
 
 def save_bars(bars: Sequence[np.ndarray], sample_rate: int, out: str | os.PathLike, *,
               force: bool = False, names: Sequence[str] | None = None,
-              manifest: dict[str, Any] | None = None) -> list[str]:
+              manifest: dict[str, Any] | None = None,
+              inputs: Sequence[str | os.PathLike] = ()) -> list[str]:
     """Write one WAV (`out` ends in .wav: the bars concatenated) or a folder of WAVs named
-    `names` plus ``manifest.json``; atomically either way. Returns the paths written."""
+    `names` plus ``manifest.json`` (a `build_manifest` dict whose ``files`` list `names`);
+    atomically either way, never over one of `inputs`. Returns the paths written."""
     from drumaae.audio.io import save_wav
 
     out = os.fspath(out)
     if out.lower().endswith(".wav"):
-        check_new_file(out, force)
-        if not os.path.isdir(os.path.dirname(os.path.abspath(out))):
-            raise DrumaaeError(f"the folder of {out} does not exist: create it first")
-        save_wav(out, np.concatenate([np.asarray(b, np.float32).reshape(-1) for b in bars]),
-                 sample_rate)
-        user_mode(out)
+        with claim(out, force=force, inputs=inputs):
+            save_wav(out, np.concatenate([np.asarray(b, np.float32).reshape(-1)
+                                          for b in bars]), sample_rate)
         return [out]
     names = list(names or [f"{i:02d}.wav" for i in range(len(bars))])
-    with StagedFolder(out, force) as stage:
+    kind = manifest.get("kind") if manifest is not None else None
+    with StagedFolder(out, force, kind=kind, inputs=inputs) as stage:
         for name, wave in zip(names, bars):
             save_wav(stage.path(name), wave, sample_rate)
         if manifest is not None:
-            with open(stage.path("manifest.json"), "w", encoding="utf-8") as f:
-                json.dump(manifest, f, indent=2)
-                f.write("\n")
+            _write_manifest(stage.path(MANIFEST), manifest)
     return [os.path.join(out, n) for n in names]
+
+
+def save_samples(result: Sampled, out: str | os.PathLike, *, force: bool = False
+                 ) -> dict[str, Any]:
+    """Write prior samples: a folder of ``00.wav``... with ``manifest.json`` (kind
+    ``drumaae.sample``), or one WAV of the bars in a row when `out` ends in ``.wav``.
+
+    Returns:
+        The manifest (written only for a folder; its ``files`` is empty for one WAV).
+    """
+    out = os.fspath(out)
+    to_file = out.lower().endswith(".wav")
+    names = [] if to_file else [f"{i:02d}.wav" for i in range(len(result.bars))]
+    manifest = build_manifest(
+        SAMPLE_KIND, model=result.model, n=int(len(result.bars)), component=result.component,
+        bpm=result.bpm, seed=result.seed, sample_rate=result.sample_rate,
+        bar_length=int(result.bars.shape[1]),
+        files=[{"file": n} for n in names], codes=np.asarray(result.codes, float).tolist())
+    save_bars(list(result.bars), result.sample_rate, out, force=force, names=names or None,
+              manifest=None if to_file else manifest)
+    return manifest

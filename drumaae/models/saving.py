@@ -4,35 +4,27 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 
 import keras
 
 from drumaae.errors import CorruptModelError, ModelFormatError, UnknownModelError
+from drumaae.fileio import atomic_write
 from drumaae.models.aae import FORMAT_VERSION, DrumAAE
 
 
 def save_model(model: DrumAAE, path: str | os.PathLike) -> str:
     """Write `model` (parts, prior, audio settings, recipe, optimizers' config) to `path`.
 
-    Written to a temporary file beside `path` and moved into place, so an interrupted save
-    never leaves a truncated model behind.
+    Written with `drumaae.fileio.atomic_write` (a temporary file beside `path`, fsynced and
+    moved into place, with the user's umask mode), so an interrupted save never leaves a
+    truncated model behind.
     """
     path = os.fspath(path)
     if not path.endswith(".keras"):
         raise ValueError(f"a model file must end in .keras, got {path}")
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".keras", prefix=".partial-", dir=folder)
-    os.close(fd)
-    try:
-        model.save(tmp, overwrite=True)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    return atomic_write(path, lambda tmp: model.save(tmp, overwrite=True))
 
 
 def read_model_config(path: str | os.PathLike) -> dict:

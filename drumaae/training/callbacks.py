@@ -23,29 +23,13 @@ import keras
 import numpy as np
 
 from drumaae.errors import TrainingError
+from drumaae.fileio import clean_stale, write_json
 
-__all__ = ["EpochCheckpoint", "StopOnNaN", "EpochHook", "read_state", "write_json_atomic",
-           "write_text_atomic",
+__all__ = ["EpochCheckpoint", "StopOnNaN", "EpochHook", "read_state",
            "CHECKPOINT_MODEL", "CHECKPOINT_STATE"]
 
 CHECKPOINT_MODEL = "last.keras"
 CHECKPOINT_STATE = "state.json"
-
-
-def write_text_atomic(path: str, text: str) -> str:
-    """Write `text` to `path` through a temporary file and a rename."""
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    return path
-
-
-def write_json_atomic(path: str, data: Any) -> str:
-    """Write JSON to `path` through a temporary file and a rename."""
-    return write_text_atomic(path, json.dumps(data, indent=1))
 
 
 def read_state(checkpoint_dir: str) -> dict | None:
@@ -99,6 +83,9 @@ class EpochCheckpoint(keras.callbacks.Callback):
             from drumaae.models import save_model as save
         self.save = save
         os.makedirs(checkpoint_dir, exist_ok=True)
+        # This run owns the folder: drop the temporary files a killed run left in it.
+        for name in (CHECKPOINT_MODEL, CHECKPOINT_STATE):
+            clean_stale(os.path.join(checkpoint_dir, name))
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         values = _floats(logs)
@@ -108,12 +95,12 @@ class EpochCheckpoint(keras.callbacks.Callback):
             self.history.setdefault(key, []).append(value)
         self.save(self.model, os.path.join(self.checkpoint_dir, CHECKPOINT_MODEL))
         extra = self.extra_state() if callable(self.extra_state) else dict(self.extra_state or {})
-        write_json_atomic(os.path.join(self.checkpoint_dir, CHECKPOINT_STATE), {
+        write_json(os.path.join(self.checkpoint_dir, CHECKPOINT_STATE), {
             **extra,
             "epochs_done": epoch + 1,
             "train_iterations": self.model.train_iterations,
             "history": self.history,
-        })
+        }, indent=1)
 
 
 class StopOnNaN(keras.callbacks.Callback):

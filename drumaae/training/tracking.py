@@ -112,7 +112,7 @@ class Tracker:
         self.recipe = None
         self._example_index = None
         self._audio = None
-        self._tmp = tempfile.mkdtemp(prefix="drumaae-mlflow-")
+        self._tmp: str | None = None  # scratch folder for artifacts, made on first use
         self._last_logged_epoch = 0
         for key, value in _HTTP_DEFAULTS.items():
             os.environ.setdefault(key, value)
@@ -120,6 +120,18 @@ class Tracker:
 
         self.client = MlflowClient(tracking_uri=self.tracking_uri,
                                    registry_uri=self.tracking_uri)
+
+    def _scratch(self) -> str:
+        """The run's scratch folder (artifacts before upload): made when first needed, so
+        a run that fails early leaves no empty ``drumaae-mlflow-*`` folder behind."""
+        if self._tmp is None:
+            self._tmp = tempfile.mkdtemp(prefix="drumaae-mlflow-")
+        return self._tmp
+
+    def _drop_scratch(self) -> None:
+        if self._tmp is not None:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
 
     # --- resilience ---------------------------------------------------------------------
     def _call(self, what: str, fn: Callable[[], Any], queue: bool = True) -> Any:
@@ -202,7 +214,7 @@ class Tracker:
                        lambda chunk=chunk: self.client.log_batch(run_id, params=chunk))
         tag_list = [RunTag(k, v) for k, v in tags.items()]
         self._call("set the run tags", lambda: self.client.log_batch(run_id, tags=tag_list))
-        path = os.path.join(self._tmp, "recipe.yaml")
+        path = os.path.join(self._scratch(), "recipe.yaml")
         with open(path, "w", encoding="utf-8") as f:
             f.write(recipe.to_yaml())
         self._call("log recipe.yaml", lambda: self.client.log_artifact(run_id, path))
@@ -255,7 +267,7 @@ class Tracker:
         """Write and log the spectrogram figure and WAVs of the example bars."""
         if self._example_index is None or self.run_id is None:
             return []
-        folder = os.path.join(self._tmp, f"epoch_{epoch:04d}")
+        folder = os.path.join(self._scratch(), f"epoch_{epoch:04d}")
         try:
             files = write_examples(model, self._example_index, self._audio, folder, epoch)
         except Exception as exc:  # examples are a nicety: never stop training for them
@@ -269,6 +281,7 @@ class Tracker:
 
     def fail(self, exc: BaseException) -> None:
         """Mark the run FAILED (NaN stop, interrupt)."""
+        self._drop_scratch()
         if self.run_id is None:
             return
         run_id = self.run_id
@@ -277,7 +290,6 @@ class Tracker:
                    queue=False)
         self._call("tag the error", lambda: self.client.set_tag(
             run_id, "drumaae.error", " ".join(str(exc).split())[:500]), queue=False)
-        shutil.rmtree(self._tmp, ignore_errors=True)
 
     def finish(self, model, result) -> dict[str, Any]:
         """Log the model (mlflow.keras), history; register; retry what failed; end the run.
@@ -299,7 +311,7 @@ class Tracker:
         if self.run_id is None:
             out["not_logged"] = ["the whole run (params, metrics, examples, model): the "
                                  f"MLflow store at {self.tracking_uri} did not answer"]
-            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._drop_scratch()
             return out
         out["run_id"] = self.run_id
         run_id = self.run_id
@@ -309,7 +321,7 @@ class Tracker:
             queued, self.failed = self.failed, []
             for what, fn in queued:
                 self._call(what, fn)
-        hist = os.path.join(self._tmp, "history.json")
+        hist = os.path.join(self._scratch(), "history.json")
         with open(hist, "w", encoding="utf-8") as f:
             json.dump(result.history, f, indent=1)
         self._call("log history.json", lambda: self.client.log_artifact(run_id, hist))
@@ -332,7 +344,7 @@ class Tracker:
                      + "; ".join(out["not_logged"])
                      + f". Everything is in {result.out_dir} (model.keras, history.json, "
                      "recipe.yaml)")
-        shutil.rmtree(self._tmp, ignore_errors=True)
+        self._drop_scratch()
         return out
 
     def _replay_epoch(self, epoch: int, values: dict[str, float]) -> None:

@@ -32,14 +32,13 @@ import numpy as np
 
 from drumaae.config import Recipe, recipe_from_dict
 from drumaae.errors import DataError, OutputExistsError, TrainingError
+from drumaae.fileio import atomic_write, write_json, write_text
 from drumaae.training.callbacks import (
     CHECKPOINT_MODEL,
     EpochCheckpoint,
     EpochHook,
     StopOnNaN,
     read_state,
-    write_json_atomic,
-    write_text_atomic,
 )
 
 __all__ = ["train", "TrainResult", "TrainData", "prepare_data", "resolve_precision",
@@ -569,10 +568,9 @@ def _write_outputs(model, recipe: Recipe, history: dict[str, list], prepared: Tr
         shutil.rmtree(ckpt_dir, ignore_errors=True)
         return model_path
     save_model(model, model_path)
-    write_text_atomic(os.path.join(out_dir, "recipe.yaml"), recipe.to_yaml())
-    write_json_atomic(os.path.join(out_dir, "history.json"), history)
+    write_text(os.path.join(out_dir, "recipe.yaml"), recipe.to_yaml())
+    write_json(os.path.join(out_dir, "history.json"), history, indent=1)
     if prepared.centroids is not None:
-        tmp = os.path.join(out_dir, f".rhythm_centroids.tmp-{os.getpid()}.npy")
-        np.save(tmp, prepared.centroids)
-        os.replace(tmp, os.path.join(out_dir, "rhythm_centroids.npy"))
+        atomic_write(os.path.join(out_dir, "rhythm_centroids.npy"),
+                     lambda tmp: np.save(tmp, prepared.centroids))
     return model_path

@@ -14,6 +14,7 @@ from drumaae.errors import (
     EmptyAudioError,
     NonFiniteAudioError,
     NotAudioError,
+    OutputNotWritableError,
     SilentAudioError,
     TooShortError,
 )
@@ -202,7 +203,7 @@ def test_save_wav_failure_leaves_no_partial_file(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(io.sf, "write", broken_write)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OutputNotWritableError, match="disk full"):
         io.save_wav(target, np.zeros(100, np.float32), 8000)
     assert target.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["keep.wav"]
