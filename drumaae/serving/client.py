@@ -15,8 +15,13 @@ calls it once, on first use of `audio`; pass ``audio=`` (an `AudioConfig`) or
 ``settings=`` (the export's ``assets.extra/drumaae.json``) to skip that request.
 
 Every failure (connection refused, HTTP 4xx/5xx with TF Serving's ``{"error": ...}``, timeout,
-a reply that is not the expected JSON) raises `drumaae.errors.ServingError` with one line
-naming the URL and what to check.
+a reply that is not the expected JSON, outputs of the wrong shape or holding NaN) raises
+`drumaae.errors.ServingError` with one line naming the URL and what to check.
+
+Resources are bounded (`drumaae.limits`): ``timeout`` is a total deadline for a request
+(connecting, sending and reading the whole answer: a server that drips its answer a byte at a
+time is cut off at the deadline), and an answer is read only up to the size its request can
+need (at most `limits.REST_MAX_RESPONSE_BYTES`).
 
 Example:
     >>> backend = RestBackend("http://localhost:8501", "drumaae")
@@ -28,17 +33,18 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import http.client
 import json
 import socket
-import urllib.error
+import threading
 import urllib.parse
-import urllib.request
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from drumaae import limits
 from drumaae.config import AudioConfig
-from drumaae.errors import ServingError
+from drumaae.errors import LimitError, ServingError
 
 __all__ = ["RestBackend"]
 
@@ -53,6 +59,12 @@ _OUTPUTS = {
 }
 
 
+_SMALL_ANSWER = 1 << 20
+"""Bytes allowed for an answer's JSON besides its numbers (metadata, settings, names)."""
+_BYTES_PER_VALUE = 32
+"""Bytes of JSON allowed per number of an answer (TF Serving writes a float32 in <= 16)."""
+
+
 def _first_line(text: str, limit: int = 300) -> str:
     line = " ".join(str(text).split())
     return line if len(line) <= limit else line[: limit - 3] + "..."
@@ -65,7 +77,8 @@ class RestBackend:
         url: the server's REST root, e.g. ``http://localhost:8501``.
         model_name: the served model's name (the folder name under TF Serving's base path).
         version: a model version, or None for the latest the server has loaded.
-        timeout: seconds to wait for each request (connect and answer).
+        timeout: total seconds one request may take (connect, send, read the whole answer),
+            in (0, `limits.MAX_REST_DEADLINE_S`].
         audio: the model's `AudioConfig`; default: asked from the server (``config``).
         settings: the export's sidecar dict (``assets.extra/drumaae.json``), instead of
             asking the server.
@@ -88,8 +101,10 @@ class RestBackend:
             raise ServingError(f"model name {model_name!r} is not a TF Serving model name")
         if version is not None and int(version) < 1:
             raise ServingError(f"model version must be a positive integer, got {version}")
-        if timeout <= 0:
-            raise ServingError(f"timeout must be positive, got {timeout}")
+        try:
+            timeout = limits.check_deadline(timeout)
+        except LimitError as exc:
+            raise ServingError(str(exc)) from None
         self.url = str(url).rstrip("/")
         self.model_name = model_name
         self.version = None if version is None else int(version)
@@ -114,34 +129,15 @@ class RestBackend:
         version = "latest" if self.version is None else f"version {self.version}"
         return f"model {self.model_name!r} ({version}) at {self.url}"
 
-    def _request(self, url: str, body: dict | None = None) -> Any:
+    def _request(self, url: str, body: dict | None = None,
+                 max_bytes: int = limits.REST_MAX_RESPONSE_BYTES) -> Any:
+        """One request within the total deadline `timeout`, its answer read up to
+        `max_bytes`; the parsed JSON."""
         data = None if body is None else json.dumps(body).encode("utf-8")
-        request = urllib.request.Request(
-            url, data=data, method="GET" if body is None else "POST",
-            headers={"Content-Type": "application/json", "Accept": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                raw = response.read()
-        except urllib.error.HTTPError as exc:
-            raise self._http_error(url, exc) from None
-        except urllib.error.URLError as exc:
-            reason = exc.reason
-            if isinstance(reason, (socket.timeout, TimeoutError)):
-                raise self._timeout(url) from None
-            if isinstance(reason, ConnectionRefusedError):
-                raise ServingError(
-                    f"cannot connect to TF Serving at {self.url} (connection refused): is "
-                    "the server running, and is the port its REST port (8501 by default)?"
-                ) from None
-            raise ServingError(
-                f"cannot reach TF Serving at {self.url} ({_first_line(reason)}): check the "
-                "host name and port in --server") from None
-        except (socket.timeout, TimeoutError):
-            raise self._timeout(url) from None
-        except (ConnectionError, OSError) as exc:
-            raise ServingError(
-                f"connection to TF Serving at {self.url} failed ({_first_line(exc)}): check "
-                "the server is up and --server") from None
+        status, reason, raw = self._exchange(url, data, min(int(max_bytes),
+                                                             limits.REST_MAX_RESPONSE_BYTES))
+        if status >= 400:
+            raise self._http_error(status, reason, raw)
         try:
             return json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError):
@@ -149,16 +145,87 @@ class RestBackend:
                 f"{url} answered something that is not JSON ({_first_line(raw[:80])!r}): "
                 "is --server a TF Serving REST port?") from None
 
+    def _exchange(self, url: str, data: bytes | None, max_bytes: int
+                  ) -> tuple[int, str, bytes]:
+        """Send one request; ``(status, reason, body)``. A timer closes the connection at
+        the deadline, whatever phase it is in (a per-read timeout would let a server that
+        answers a byte at a time hold the client forever)."""
+        parts = urllib.parse.urlsplit(url)
+        kind = http.client.HTTPSConnection if parts.scheme == "https" else \
+            http.client.HTTPConnection
+        conn = kind(parts.hostname, parts.port, timeout=self.timeout)
+        expired = threading.Event()
+        opened: list[socket.socket] = []  # the response reads it after conn.sock is dropped
+
+        def expire() -> None:
+            expired.set()
+            for sock in opened:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        timer = threading.Timer(self.timeout, expire)
+        timer.daemon = True
+        timer.start()
+        response = None
+        try:
+            conn.connect()
+            opened.append(conn.sock)
+            path = parts.path + (f"?{parts.query}" if parts.query else "")
+            conn.request("GET" if data is None else "POST", path, body=data,
+                         headers={"Content-Type": "application/json",
+                                  "Accept": "application/json"})
+            response = conn.getresponse()
+            declared = response.getheader("Content-Length")
+            if declared and declared.isdigit() and int(declared) > max_bytes:
+                raise self._too_large(url, int(declared), max_bytes)
+            chunks, size = [], 0
+            while True:
+                chunk = response.read1(1 << 16)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > max_bytes:
+                    raise self._too_large(url, size, max_bytes)
+                chunks.append(chunk)
+            if expired.is_set():
+                raise self._timeout(url)
+            return response.status, str(response.reason or ""), b"".join(chunks)
+        except ServingError:
+            raise
+        except (OSError, http.client.HTTPException) as exc:
+            if expired.is_set() or isinstance(exc, (socket.timeout, TimeoutError)):
+                raise self._timeout(url) from None
+            if isinstance(exc, ConnectionRefusedError):
+                raise ServingError(
+                    f"cannot connect to TF Serving at {self.url} (connection refused): is "
+                    "the server running, and is the port its REST port (8501 by default)?"
+                ) from None
+            if isinstance(exc, socket.gaierror):
+                raise ServingError(
+                    f"cannot reach TF Serving at {self.url} ({_first_line(exc)}): check the "
+                    "host name and port in --server") from None
+            raise ServingError(
+                f"connection to TF Serving at {self.url} failed ({_first_line(exc)}): check "
+                "the server is up and --server") from None
+        finally:
+            timer.cancel()
+            if response is not None:
+                response.close()
+            conn.close()
+
     def _timeout(self, url: str) -> ServingError:
         return ServingError(
             f"no answer from {url} within {self.timeout:g} s: the server may be overloaded "
-            "or the request too large; retry with a longer timeout or fewer bars")
+            "or the request too large; retry with a longer --timeout or fewer bars")
 
-    def _http_error(self, url: str, exc: urllib.error.HTTPError) -> ServingError:
-        try:
-            raw = exc.read()
-        except OSError:
-            raw = b""
+    def _too_large(self, url: str, size: int, max_bytes: int) -> ServingError:
+        return ServingError(
+            f"{url} answered more than {max_bytes:,} bytes ({size:,} so far), more than this "
+            "request can need: is --server a drumaae export on TF Serving?")
+
+    def _http_error(self, status: int, reason: str, raw: bytes) -> ServingError:
         message = None
         try:
             payload = json.loads(raw)
@@ -167,25 +234,33 @@ class RestBackend:
         except (json.JSONDecodeError, UnicodeDecodeError):
             pass
         detail = _first_line(message if message is not None else
-                             (raw[:200].decode("utf-8", "replace") or exc.reason))
-        if exc.code == 404:
+                             (raw[:200].decode("utf-8", "replace") or reason))
+        if status == 404:
             hint = "check --model-name and that this version is loaded"
-        elif 400 <= exc.code < 500:
+        elif 400 <= status < 500:
             hint = "check the model name, version and inputs (bar length, code size)"
         else:
             hint = "the server failed; see its log"
         return ServingError(
-            f"TF Serving answered HTTP {exc.code} for {self._what()}: {detail} ({hint})")
+            f"TF Serving answered HTTP {status} for {self._what()}: {detail} ({hint})")
 
     def metadata(self) -> dict:
         """``GET .../metadata``: the served model's signature definitions."""
-        return self._request(f"{self.model_url}/metadata")
+        return self._request(f"{self.model_url}/metadata", max_bytes=_SMALL_ANSWER)
 
-    def predict(self, signature: str, inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
-        """One ``:predict`` call in the columnar format; outputs by name as NumPy arrays."""
+    def predict(self, signature: str, inputs: Mapping[str, Any],
+                expect_values: int | None = None) -> dict[str, np.ndarray]:
+        """One ``:predict`` call in the columnar format; outputs by name as NumPy arrays.
+
+        `expect_values` (the numbers the outputs hold) bounds the answer's size: at most
+        `_BYTES_PER_VALUE` bytes of JSON per number, plus `_SMALL_ANSWER` for the rest.
+        """
         body = {"signature_name": signature,
                 "inputs": {k: np.asarray(v).tolist() for k, v in inputs.items()}}
-        reply = self._request(f"{self.model_url}:predict", body)
+        max_bytes = _SMALL_ANSWER + _BYTES_PER_VALUE * int(expect_values or 0)
+        reply = self._request(f"{self.model_url}:predict", body,
+                              max_bytes=max_bytes if expect_values is not None
+                              else limits.REST_MAX_RESPONSE_BYTES)
         if not isinstance(reply, dict) or "outputs" not in reply:
             if isinstance(reply, dict) and "error" in reply:
                 raise ServingError(f"TF Serving failed for {self._what()}: "
@@ -217,7 +292,8 @@ class RestBackend:
     def settings(self) -> dict:
         """The export's settings (audio, latent_dim, gl_iters, seed, ...), asked once."""
         if self._settings is None:
-            reply = self.predict("config", {"bpm": 120.0})
+            reply = self.predict("config", {"bpm": 120.0},
+                                 expect_values=len(_OUTPUTS["config"]))
             text = reply["settings_json"]
             if isinstance(text, np.ndarray):
                 text = text.item()
@@ -278,8 +354,9 @@ class RestBackend:
             bars = bars[None]
         if bars.ndim != 2:
             raise ServingError(f"bars must be (n, samples), got shape {bars.shape}")
-        codes = self.predict("encode", {"bars": bars})["codes"]
-        return np.asarray(codes, dtype=np.float32).reshape(len(bars), -1)
+        d = self.latent_dim
+        codes = self.predict("encode", {"bars": bars}, expect_values=len(bars) * d)["codes"]
+        return self._checked(codes, (len(bars), d), "codes")
 
     def decode_codes(self, codes, bar_length: int, *, iters: int | None = None,
                      seed: int | None = None) -> np.ndarray:
@@ -292,8 +369,10 @@ class RestBackend:
         codes = np.asarray(codes, dtype=np.float32)
         if codes.ndim == 1:
             codes = codes[None]
-        audio = self.predict("decode", {"codes": codes, "bar_length": int(bar_length)})["audio"]
-        return np.asarray(audio, dtype=np.float32).reshape(len(codes), int(bar_length))
+        shape = (len(codes), int(bar_length))
+        audio = self.predict("decode", {"codes": codes, "bar_length": int(bar_length)},
+                             expect_values=shape[0] * shape[1])["audio"]
+        return self._checked(audio, shape, "audio")
 
     def sample_codes(self, n: int, component: int | None, seed: int | None) -> np.ndarray:
         """A served model has no sampling signature: always raises `ServingError`."""
@@ -304,12 +383,32 @@ class RestBackend:
         """The server's ``interpolate``: bars `source (samples,)` and `target (samples_t,)`,
         `alphas (steps,)` -> ``{"audio": (steps, samples), "codes": (steps, d),
         "alphas": (steps,)}`` (all float32)."""
+        source = np.asarray(source, np.float32).reshape(-1)
+        alphas = np.asarray(alphas, np.float32).reshape(-1)
+        steps, d = len(alphas), self.latent_dim
         out = self.predict("interpolate", {
-            "source": np.asarray(source, np.float32).reshape(-1),
+            "source": source,
             "target": np.asarray(target, np.float32).reshape(-1),
-            "alphas": np.asarray(alphas, np.float32).reshape(-1),
-        })
-        return {k: np.asarray(v, np.float32) for k, v in out.items()}
+            "alphas": alphas,
+        }, expect_values=steps * (source.size + d + 1))
+        return {"audio": self._checked(out["audio"], (steps, source.size), "audio"),
+                "codes": self._checked(out["codes"], (steps, d), "codes"),
+                "alphas": self._checked(out["alphas"], (steps,), "alphas")}
+
+    def _checked(self, value: Any, shape: tuple[int, ...], what: str) -> np.ndarray:
+        """An output as float32 of `shape`, all finite; else a one-line `ServingError`."""
+        try:
+            array = np.asarray(value, dtype=np.float32)
+        except (TypeError, ValueError):
+            raise ServingError(f"{self._what()} answered {what} that are not numbers: is "
+                               "this a drumaae export of this model?") from None
+        if array.size != int(np.prod(shape)):
+            raise ServingError(f"{self._what()} answered {what} of shape {array.shape}, "
+                               f"expected {shape}: is this a drumaae export of this model?")
+        if not np.all(np.isfinite(array)):
+            raise ServingError(f"{self._what()} answered {what} holding NaN or Inf: the "
+                               "served model is broken; check its export and weights")
+        return array.reshape(shape)
 
     def __repr__(self) -> str:
         return f"RestBackend({self.url!r}, {self.model_name!r}, version={self.version})"
