@@ -19,6 +19,7 @@ Three parts, each beside a baseline measured in the same run (docs/evaluation.md
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import sys
 import time
@@ -161,6 +162,7 @@ def _quality(ref: np.ndarray, est: np.ndarray, audio, ref_mag: np.ndarray | None
         "lsd_db": metrics.log_spectral_distance(ref_mag, est_mag),
         "sc": metrics.spectral_convergence(ref_mag, est_mag),
         "onset_f": metrics.onset_f_measure(ref, est, audio.sample_rate),
+        "env_corr": metrics.envelope_correlation(ref, est, audio.sample_rate),
     }
 
 
@@ -198,6 +200,12 @@ def _steps_summary(pairs: list[dict], key: str, alphas: Sequence[float]) -> dict
         "monotonic_share": float(np.mean([r["trend"]["monotonic"] for r in rows])),
         "similarity_to_source": np.mean([r["similarity_to_source"] for r in rows], 0).tolist(),
         "similarity_to_target": np.mean([r["similarity_to_target"] for r in rows], 0).tolist(),
+        # Targets of docs/evaluation.md: a morph, not a crossfade.
+        "rho_ge_0.9_share": float(np.mean([r["trend"]["rho"] >= 0.9 for r in rows])),
+        "endpoint_env_source": float(np.mean([r["endpoint_env_source"] for r in rows])),
+        "endpoint_env_target": float(np.mean([r["endpoint_env_target"] for r in rows])),
+        "mid_mix_share": float(np.mean([r["mid_mix_share"] for r in rows])),
+        "mid_onset_ratio": float(np.mean([r["mid_onset_ratio"] for r in rows])),
         "alphas": [float(a) for a in alphas],
     }
 
@@ -215,12 +223,11 @@ def _centroids_for(model_ref: str | None, centroids: Any) -> tuple[np.ndarray | 
 
 
 def _load_model(model: Any) -> tuple[Any, str]:
-    if model is not None and not isinstance(model, (str, os.PathLike)):
-        return model, f"<in-memory {getattr(model, 'name', 'model')}>"
-    from drumaae.registry import load_model_ref  # lazily: MLflow is slow to import
+    """The DrumAAE and its display name, as every inference output names it (`Backend.ref`)."""
+    from drumaae.inference import load_backend  # lazily: MLflow is slow to import
 
-    ref = None if model is None else os.fspath(model)
-    return load_model_ref(ref), (ref if ref is not None else "bundled default")
+    backend = load_backend(model)
+    return backend.model, backend.ref
 
 
 def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
@@ -277,6 +284,10 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
     _log(progress, f"reconstructing {len(d)} bars ({iters} Griffin-Lim iterations) ...")
     t0 = time.perf_counter()
     recon = _reconstruction_step(net, d, audio, iters, seed)
+    families = _corpus_families([data] if isinstance(data, (str, os.PathLike))
+                                else list(data or []))
+    if families:
+        recon.summary["per_family"] = _by_family(recon.summary["per_bar"], families)
     timing["reconstruction"] = time.perf_counter() - t0
 
     chosen = _pick_pairs(d, pairs, seed)
@@ -397,9 +408,12 @@ def _interpolation_step(net, d: EvalData, codes: np.ndarray, chosen: list[tuple[
             row[key] = {
                 "endpoint_f_source": metrics.onset_f_measure(d.waves[i], waves[0], sr),
                 "endpoint_f_target": metrics.onset_f_measure(d.waves[j], waves[-1], sr),
+                "endpoint_env_source": metrics.envelope_correlation(d.waves[i], waves[0], sr),
+                "endpoint_env_target": metrics.envelope_correlation(d.waves[j], waves[-1], sr),
                 "similarity_to_source": to_src,
                 "similarity_to_target": to_tgt,
                 "trend": metrics.trend(alphas, to_src, to_tgt),
+                **_midpoint(waves, alphas, audio),
             }
         pair_rows.append(row)
         if p < report_pairs:
@@ -415,6 +429,53 @@ def _interpolation_step(net, d: EvalData, codes: np.ndarray, chosen: list[tuple[
     return interpolation, examples
 
 
+def _midpoint(waves: Sequence[np.ndarray], alphas: Sequence[float], audio) -> dict[str, float]:
+    """What a crossfade cannot fake, at the step nearest alpha = 0.5: the share of its
+    magnitude explained by a non-negative mix of the two endpoint bars (a crossfade: ~1),
+    and its onsets relative to the endpoints' (a crossfade carries both patterns: the
+    ratio to the larger endpoint count goes above 1)."""
+    mid = int(np.argmin(np.abs(np.asarray(alphas, float) - 0.5)))
+    mags = [_magnitude(waves[k], audio) for k in (0, mid, len(waves) - 1)]
+    sr = audio.sample_rate
+    counts = [len(metrics.onset_times(waves[k], sr)) for k in (0, mid, len(waves) - 1)]
+    return {"mid_mix_share": metrics.mix_share(mags[1], mags[0], mags[2]),
+            "mid_onset_ratio": counts[1] / max(1, max(counts[0], counts[2]))}
+
+
+def _by_family(per_bar: list[dict], families: dict[str, str]) -> dict[str, Any]:
+    """Reconstruction figures per family (acoustic, electronic, hand_percussion, processed
+    for a rendered corpus), beside source_GL: a mean over all bars hides the worst case."""
+    groups: dict[str, list[dict]] = {}
+    for row in per_bar:
+        groups.setdefault(families.get(os.path.abspath(row["file"]), "other"), []).append(row)
+    return {fam: {"bars": len(rows), "model": _mean_rows([r["model"] for r in rows]),
+                  "source_gl": _mean_rows([r["source_gl"] for r in rows])}
+            for fam, rows in sorted(groups.items())}
+
+
+def _corpus_families(paths: Sequence[str]) -> dict[str, str]:
+    """Absolute file path -> family, from a rendered corpus's manifest (empty otherwise)."""
+    out: dict[str, str] = {}
+    for p in paths:
+        p = os.path.abspath(os.fspath(p))
+        if not os.path.isdir(p):
+            continue
+        for root in (p, os.path.dirname(p)):
+            path = os.path.join(root, "manifest.json")
+            if not os.path.isfile(path):
+                continue
+            try:
+                with open(path, encoding="utf-8") as f:
+                    files = json.load(f).get("files", [])
+                for e in files:
+                    if isinstance(e, dict) and "path" in e and e.get("family"):
+                        out[os.path.join(root, *str(e["path"]).split("/"))] = str(e["family"])
+            except (OSError, ValueError, AttributeError):
+                pass
+            break
+    return out
+
+
 def _report_step(results: dict[str, Any], report: str | os.PathLike, d: EvalData,
                  recon: _Reconstruction, examples: list[dict[str, Any]], report_pairs: int,
                  force: bool) -> Any:
@@ -425,6 +486,40 @@ def _report_step(results: dict[str, Any], report: str | os.PathLike, d: EvalData
                        "model": recon.model_waves[k]} for k in range(min(report_pairs, len(d)))]
     return write_report(results, report, data=d, examples=examples,
                         recon_examples=recon_examples, force=force)
+
+
+def _on_prior(net, codes: np.ndarray, samples: np.ndarray, seed: int, n_paths: int = 64,
+              path_points: int = 9) -> dict[str, Any]:
+    """Are codes on the prior? The share the discriminator calls real (prior samples: the
+    same figure for them), log p of codes against log p of prior samples, and the lowest
+    log p along straight paths between random pairs of codes (the morph's path)."""
+    out: dict[str, Any] = {}
+    log_p = np.asarray(net.prior.log_prob(codes.astype(np.float32)), np.float64)
+    out["log_prob_codes_median"] = float(np.median(log_p))
+    out["log_prob_prior_median"] = float(np.median(np.asarray(
+        net.prior.log_prob(samples.astype(np.float32)), np.float64)))
+    if len(codes) >= 2:
+        rng = np.random.default_rng(seed + 5)
+        i = rng.integers(0, len(codes), size=n_paths)
+        j = rng.integers(0, len(codes), size=n_paths)
+        a = np.linspace(0.0, 1.0, path_points)[None, :, None]
+        path = (1.0 - a) * codes[i][:, None] + a * codes[j][:, None]
+        lp = np.asarray(net.prior.log_prob(path.reshape(-1, codes.shape[1]).astype(np.float32)),
+                        np.float64).reshape(n_paths, path_points)
+        out["log_prob_path_min_median"] = float(np.median(lp.min(axis=1)))
+    disc = getattr(net, "discriminator", None)
+    if disc is not None and codes.size:
+        k = int(net.prior.num_components)
+        # Conditioned on each code's own component (the label the prior assigns it).
+        lab = latent.assignments(net.prior, codes).astype(np.int32)
+        lab_s = latent.assignments(net.prior, samples).astype(np.int32)
+        if not getattr(disc, "num_labels", 0):
+            lab, lab_s = np.full_like(lab, k), np.full_like(lab_s, k)
+        real = np.asarray(disc(codes.astype(np.float32), lab), np.float64).ravel() > 0
+        real_s = np.asarray(disc(samples.astype(np.float32), lab_s), np.float64).ravel() > 0
+        out["d_real_share_codes"] = float(real.mean())
+        out["d_real_share_prior"] = float(real_s.mean())
+    return out
 
 
 def _prior_fit(net, codes: np.ndarray, d: EvalData, audio, ref: str | None, centroids: Any,
@@ -449,6 +544,7 @@ def _prior_fit(net, codes: np.ndarray, d: EvalData, audio, ref: str | None, cent
         "code_spread": float(np.mean(np.std(codes, 0)) / max(1e-12, float(np.mean(np.std(
             np.asarray(net.prior.sample(max(len(codes), 200), seed=seed + 4)), 0))))),
         "labels": None,
+        **_on_prior(net, sub, samples, seed),
     }
     from drumaae.data.rhythm import assign_rhythms, onset_grid, rhythm_labels
 

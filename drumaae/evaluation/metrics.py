@@ -29,6 +29,8 @@ __all__ = [
     "onset_f_measure",
     "onset_envelope",
     "envelope_similarity",
+    "envelope_correlation",
+    "mix_share",
     "trend",
 ]
 
@@ -164,6 +166,37 @@ def envelope_similarity(a, b) -> float:
     if na == 0.0 or nb == 0.0:
         return 1.0 if na == nb else 0.0
     return float(np.dot(a, b) / (na * nb))
+
+
+def envelope_correlation(ref_wave, est_wave, sample_rate: int) -> float:
+    """Pearson correlation of two bars' onset envelopes (`onset_envelope`), in [-1, 1]:
+    1 = the same accents at the same places; about 0 for unrelated rhythms."""
+    a = onset_envelope(ref_wave, sample_rate)
+    b = onset_envelope(est_wave, sample_rate)
+    if np.std(a) == 0.0 or np.std(b) == 0.0:
+        return 1.0 if np.allclose(a, b) else 0.0
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def mix_share(mid_mag, mag_a, mag_b) -> float:
+    """Share of a bar's magnitude spectrogram explained by a non-negative mix of two others.
+
+    Fits ``mid ~ a * mag_a + b * mag_b`` with a, b >= 0 (`scipy.optimize.nnls`) and returns
+    ``1 - |mid - fit|^2 / |mid|^2``. A crossfade of the two bars is explained almost
+    entirely (~0.98 after Griffin-Lim); a bar with a rhythm of its own is not. All three
+    spectrograms must have the same shape `(frames, bins)`.
+    """
+    from scipy.optimize import nnls
+
+    y = np.asarray(mid_mag, np.float64).ravel()
+    basis = np.stack([np.asarray(mag_a, np.float64).ravel(),
+                      np.asarray(mag_b, np.float64).ravel()], axis=1)
+    energy = float(np.dot(y, y))
+    if energy == 0.0:
+        return 1.0
+    coef, _ = nnls(basis, y)
+    resid = y - basis @ coef
+    return float(1.0 - np.dot(resid, resid) / energy)
 
 
 def trend(alphas: Sequence[float], to_source: Sequence[float], to_target: Sequence[float],

@@ -32,12 +32,21 @@ def _f(x: Any, digits: int = 3) -> str:
     return f"{float(x):.{digits}f}"
 
 
+def _quality_cells(q: dict) -> list[str]:
+    return [_f(q["lsd_db"], 2), _f(q["sc"]), _f(q["onset_f"]), _f(q.get("env_corr"))]
+
+
 def _recon_rows(r: dict) -> list[list[str]]:
     rec = r["reconstruction"]
-    return [[name, _f(rec[key]["lsd_db"], 2), _f(rec[key]["sc"]), _f(rec[key]["onset_f"])]
+    rows = [[name] + _quality_cells(rec[key])
             for name, key in (("model (G(E(x)) + Griffin-Lim)", "model"),
                               ("source_GL (true magnitude + Griffin-Lim; ceiling)",
                                "source_gl"))]
+    # Per family (a rendered corpus's manifest): the mean hides the worst case.
+    for fam, g in (rec.get("per_family") or {}).items():
+        rows.append([f"  model, {fam} ({g['bars']} bars)"] + _quality_cells(g["model"]))
+        rows.append([f"  source_GL, {fam}"] + _quality_cells(g["source_gl"]))
+    return rows
 
 
 def _interp_rows(r: dict) -> list[list[str]]:
@@ -48,7 +57,10 @@ def _interp_rows(r: dict) -> list[list[str]]:
         if not s:
             continue
         rows.append([name, _f(s["endpoint_f_source"]), _f(s["endpoint_f_target"]),
-                     _f(s["rho_mean"]), _f(s["monotonic_share"], 2)])
+                     _f(s.get("endpoint_env_source")), _f(s.get("endpoint_env_target")),
+                     _f(s["rho_mean"]), _f(s.get("rho_ge_0.9_share"), 2),
+                     _f(s["monotonic_share"], 2), _f(s.get("mid_mix_share")),
+                     _f(s.get("mid_onset_ratio"), 2)])
     return rows
 
 
@@ -61,6 +73,11 @@ def _prior_rows(r: dict) -> list[list[str]]:
              f"{len(p['occupancy'])}"],
             ["occupancy", " ".join(_f(x, 2) for x in p["occupancy"])],
             ["mean log p(z) under the prior", _f(p["mean_log_prob"], 2)],
+            ["median log p: codes / prior samples / lowest point of code-to-code paths",
+             f"{_f(p.get('log_prob_codes_median'), 1)} / {_f(p.get('log_prob_prior_median'), 1)}"
+             f" / {_f(p.get('log_prob_path_min_median'), 1)}"],
+            ["share the discriminator calls real: codes / prior samples",
+             f"{_f(p.get('d_real_share_codes'), 2)} / {_f(p.get('d_real_share_prior'), 2)}"],
             ["code spread (std of codes / std of prior samples; ~0 = collapse)",
              _f(p.get("code_spread"), 3)]]
     lab = p.get("labels")
@@ -74,9 +91,10 @@ def _prior_rows(r: dict) -> list[list[str]]:
 
 
 RECON_HEAD = ["reconstruction", "LSD (dB) lower=better", "spectral conv. lower=better",
-              "onset F higher=better"]
-INTERP_HEAD = ["interpolation", "onset F alpha=0 vs source", "onset F alpha=1 vs target",
-               "trend rho (+1 best)", "monotonic share"]
+              "onset F higher=better", "envelope corr higher=better"]
+INTERP_HEAD = ["interpolation", "onset F a=0/src", "onset F a=1/tgt", "env corr a=0/src",
+               "env corr a=1/tgt", "trend rho", "rho>=0.9 share", "monotonic share",
+               "a=0.5 mix share (crossfade ~1)", "a=0.5 onsets / endpoints'"]
 
 
 def _text_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -18,9 +18,9 @@ def test_results_structure(eval_results):
     rec = r["reconstruction"]
     assert len(rec["per_bar"]) == 6
     for key in ("model", "source_gl"):
-        assert set(rec[key]) == {"lsd_db", "sc", "onset_f"}
+        assert set(rec[key]) == {"lsd_db", "sc", "onset_f", "env_corr"}
         assert rec[key]["lsd_db"] >= 0 and rec[key]["sc"] >= 0
-        assert 0 <= rec[key]["onset_f"] <= 1
+        assert 0 <= rec[key]["onset_f"] <= 1 and -1 <= rec[key]["env_corr"] <= 1
     # The ceiling (true magnitude) beats an untrained model.
     assert rec["source_gl"]["lsd_db"] < rec["model"]["lsd_db"]
     assert rec["source_gl"]["onset_f"] > 0.5
@@ -32,12 +32,19 @@ def test_results_structure(eval_results):
         assert -1 <= summ["rho_mean"] <= 1 and 0 <= summ["monotonic_share"] <= 1
     # A crossfade's endpoints are the true bars: it moves from source to target.
     assert it["crossfade"]["rho_mean"] > 0.3
+    # ... and its midpoint is (nearly) a non-negative mix of its endpoints.
+    assert it["crossfade"]["mid_mix_share"] > 0.9
+    for key in ("model", "crossfade"):
+        assert 0 <= it[key]["rho_ge_0.9_share"] <= 1 and it[key]["mid_onset_ratio"] >= 0
     assert it["crossfade"]["endpoint_f_source"] > 0.5
     for pair in it["per_pair"]:
         assert pair["source"]["file"] != pair["target"]["file"]
     p = r["prior"]
     assert len(p["occupancy"]) == 4 and math.isclose(sum(p["occupancy"]), 1.0)
     assert math.isfinite(p["mmd"]) and 1 <= p["effective_components"] <= 4
+    for key in ("d_real_share_codes", "d_real_share_prior"):
+        assert 0 <= p[key] <= 1
+    assert math.isfinite(p["log_prob_codes_median"])
     assert p["code_spread"] >= 0 and rec["feature_l1_mean_bar"] > 0
     json.loads(to_json(r))  # everything serialises
     text = format_table(r)

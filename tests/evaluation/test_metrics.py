@@ -69,3 +69,33 @@ def test_envelope_similarity_and_trend(make_loop):
     assert flat["rho"] == 0.0 and not flat["monotonic"]  # a decoder ignoring z
     nearly_flat = metrics.trend(alphas, [.8, .8, .8, .8, .805], [.9, .9, .9, .9, .9])
     assert not nearly_flat["monotonic"]
+
+
+def test_mix_share_tells_a_mix_from_a_new_pattern():
+    from drumaae.evaluation.metrics import mix_share
+
+    rng = np.random.default_rng(0)
+    a = rng.random((32, 20))
+    b = rng.random((32, 20))
+    assert mix_share(0.3 * a + 0.7 * b, a, b) > 0.999
+    assert mix_share(0.5 * a, a, b) > 0.999
+    c = np.zeros((32, 20))
+    c[::4] = 1.0   # energy where neither endpoint has a pattern of its own
+    assert mix_share(c, a, b) < 0.9
+
+
+def test_envelope_correlation_of_same_and_shifted_rhythm():
+    from drumaae.evaluation.metrics import envelope_correlation
+
+    sr = 8000
+    n = 2 * sr
+    def clicks(positions):
+        x = np.zeros(n, np.float32)
+        for p in positions:
+            i = int(p * n)
+            x[i: i + 200] = np.exp(-np.arange(200) / 30.0)
+        return x
+    a = clicks([0, 0.25, 0.5, 0.75])
+    b = clicks([0.125, 0.375, 0.625, 0.875])
+    assert envelope_correlation(a, a, sr) > 0.99
+    assert envelope_correlation(a, b, sr) < 0.3
