@@ -1,32 +1,42 @@
-"""Cutting recordings into bars (librosa beat tracking; runs on the client, never in a graph).
+"""Cutting recordings into bars, with how sure the tempo is (client side, never in a graph).
 
 Rules (docs/audio.md, "Bar cutting"):
 - A loop file (the usual input) is a whole number of bars at its own tempo, starting on a
   downbeat. With `bars` given, ``bpm = bars * beats_per_bar * 60 / duration``; with `bpm`
   given, ``bars = round(duration / bar_duration)``; with neither, the bar count is chosen
   among whole numbers whose implied tempo (1) puts a strong onset on every beat of the grid
-  that starts at sample 0, (2) is closest to the beat tracker's estimate allowing for its usual
-  metrical errors (x2, x1/2, x3/2, x2/3) and (3) is plausible (a prior flat on 70-180 BPM).
+  that starts at sample 0, (2) is closest to an autocorrelation tempo estimate allowing for
+  its usual metrical errors (x2, x1/2, x3/2, x2/3) and (3) is plausible (a prior flat on
+  70-180 BPM). The readings that score nearly as well are kept as alternatives
+  (`TempoReading`), for the caller to show.
+- A loop shorter than its bars at a given tempo is an error, or repeated to fill them
+  (``fill="loop"``); never padded with silence.
 - A long recording (longer than `LOOP_MAX_SECONDS`, or ``loop=False``) is cut on a global
   tempo and first-beat offset fitted to librosa's beat track.
 - Each bar is sliced at its true start with ``audio.grid_samples(bpm)`` samples (the exact bar,
-  ``audio.bar_samples(bpm)``, rounded to a multiple of bar_frames: the model's analysis grid),
-  zero-padded at the end of the recording if needed.
+  ``audio.bar_samples(bpm)``, rounded to a multiple of bar_frames: the model's analysis grid);
+  only a long recording's last bar may be zero-padded at the end.
+
+Onsets come from `drumaae.audio.onsets` (tf.signal); librosa is imported only for the beat
+tracker of long recordings and for resampling arrays, so reading a loop's tempo costs no
+librosa/numba import.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
-import librosa
 import numpy as np
 
 from drumaae import limits
+from drumaae.audio.onsets import onset_strength
 from drumaae.config import AudioConfig
 from drumaae.errors import AudioError, LimitError, TooShortError
 
-__all__ = ["BarCut", "cut_bars", "estimate_tempo", "loop_bar_count", "LOOP_MAX_SECONDS"]
+__all__ = ["BarCut", "Reading", "TempoReading", "cut_bars", "estimate_tempo", "read_loop",
+           "loop_bar_count", "LOOP_MAX_SECONDS", "FILL_MODES"]
 
 MAX_BPM = limits.MAX_BPM
 LOOP_MAX_SECONDS = 30.0
@@ -37,6 +47,12 @@ _HOP = 128  # onset-envelope hop: 5.8 ms at 22.05 kHz
 _LEVELS = {1.0: 0.0, 2.0: 0.15, 0.5: 0.15, 1.5: 0.3, 2.0 / 3.0: 0.3}
 _GRID_GATE = 0.7
 _BETWEEN_WEIGHT = 0.2  # a candidate grid must be this salient relative to the best one
+# Readings whose scores are this close (octave units) to the best are reported as alternatives.
+AMBIGUOUS_MARGIN = 0.25
+# A loop may miss its last bar by this share of a bar before it needs --fill (a loop cut a
+# few milliseconds short is still a whole bar).
+_SHORT_TOLERANCE = 0.03
+FILL_MODES = ("error", "loop")
 
 
 @dataclass
@@ -50,6 +66,7 @@ class BarCut:
         bar_length: samples per cut bar, ``audio.grid_samples(bpm)`` (the analysis grid; an
             output bar is ``audio.bar_samples(bpm)``).
         beats_per_bar: beats in one bar (4 for 4/4).
+        tempo: how the tempo and bar count were decided, with the alternatives left open.
     """
 
     bars: np.ndarray
@@ -57,6 +74,7 @@ class BarCut:
     bpm: float
     bar_length: int
     beats_per_bar: int
+    tempo: TempoReading | None = None
 
     @property
     def n_bars(self) -> int:
@@ -83,23 +101,59 @@ def _check_bpm(bpm: float) -> float:
         raise AudioError(str(exc)) from None
 
 
-def _onset_envelope(x: np.ndarray, sr: int) -> np.ndarray:
-    env = librosa.onset.onset_strength(y=x, sr=sr, hop_length=_HOP)
+def _loop_envelope(x: np.ndarray, sr: int) -> np.ndarray:
+    """Onset strength of three copies of a loop, peak-normalised: the middle copy sees the
+    loop's wrapped-around tail before its start."""
+    env = onset_strength(np.tile(x, 3), sr, _HOP)
     peak = float(env.max())
     return env / peak if peak > 0 else env
 
 
-def estimate_tempo(samples, sr: int, *, loop: bool = True) -> float:
-    """The beat tracker's raw tempo estimate in BPM (may be at the wrong metrical level).
+def _autocorrelation(env: np.ndarray, circular: bool) -> np.ndarray:
+    """Autocorrelation of a mean-removed envelope by FFT: circular for one period of a loop
+    (its end wraps to its start), linear (zero-padded) for a recording."""
+    e = env - env.mean()
+    n = e.size if circular else 2 * e.size
+    return np.fft.irfft(np.abs(np.fft.rfft(e, n)) ** 2, n)[: e.size]
 
-    A loop is tiled to at least 16 s first so the autocorrelation sees several periods.
+
+def estimate_tempo(samples, sr: int, *, loop: bool = True) -> float:
+    """A raw tempo estimate in BPM from the onset envelope's autocorrelation (it may be at
+    the wrong metrical level; `read_loop` decides among the levels).
+
+    The autocorrelation is weighted by librosa's tempo prior (log-normal around 120 BPM, one
+    octave wide, as `librosa.feature.tempo`) and its peak refined by a parabola. A loop's
+    envelope is one period, taken from the middle of three copies, and autocorrelated
+    circularly, so no tiling to many seconds is needed.
     """
     x = _mono(samples)
     if loop:
-        x = np.tile(x, max(1, int(math.ceil(16.0 * sr / x.size))))
-    env = librosa.onset.onset_strength(y=x, sr=sr, hop_length=_HOP)
-    tempo = librosa.feature.tempo(onset_envelope=env, sr=sr, hop_length=_HOP, ac_size=16.0)
-    return float(tempo[0])
+        return _envelope_tempo(_middle_copy(_loop_envelope(x, sr), x.size), sr, circular=True)
+    return _envelope_tempo(onset_strength(x, sr, _HOP), sr, circular=False)
+
+
+def _middle_copy(env3: np.ndarray, samples: int) -> np.ndarray:
+    period = samples / _HOP
+    return env3[int(round(period)): int(round(2 * period))]
+
+
+def _envelope_tempo(env: np.ndarray, sr: int, circular: bool) -> float:
+    """`estimate_tempo` of an onset envelope (one loop period when `circular`)."""
+    loop = circular
+    ac = _autocorrelation(env, circular=loop)
+    rate = sr / _HOP  # envelope frames per second
+    longest = env.size // 2 if loop else env.size - 1  # beyond half a loop, lags mirror
+    lags = np.arange(max(1, int(rate * 60.0 / 300.0)), min(longest, int(rate * 60.0 / 30.0)) + 1)
+    if lags.size == 0:
+        return 60.0 * rate / max(1, longest)
+    weight = np.exp(-0.5 * np.log2(60.0 * rate / lags / 120.0) ** 2)
+    k = int(np.argmax(ac[lags] * weight))
+    lag = float(lags[k])
+    if 0 < k < lags.size - 1:  # parabolic peak between frames
+        a, b, c = ac[lags[k - 1]], ac[lags[k]], ac[lags[k + 1]]
+        if a - 2 * b + c < 0:
+            lag += 0.5 * (a - c) / (a - 2 * b + c)
+    return 60.0 * rate / lag
 
 
 def _prior_penalty(bpm: float) -> float:
@@ -126,22 +180,70 @@ def _grid_salience(env: np.ndarray, sr: int, duration: float, n_bars: int, beats
     return float(np.mean(values))
 
 
-def loop_bar_count(samples, sr: int, beats_per_bar: int = 4,
-                   tracker_bpm: float | None = None) -> tuple[int, float]:
-    """Choose the whole number of bars of a loop: returns ``(n_bars, bpm)``.
+@dataclass(frozen=True)
+class Reading:
+    """One way to read a recording: `bars` bars at `bpm` (`bars` below 1 for a loop shorter
+    than a bar, e.g. 0.5: half a bar, which needs the loop repeated to fill a bar)."""
 
-    Candidates are the bar counts whose tempo lies in [MIN_BPM, LOOP_MAX_BPM]. A candidate must put
-    strong onsets on its beat grid (salience within `_GRID_GATE` of the best candidate);
-    among those, the winner minimises the distance (octaves) to the tracker's estimate read
-    at any metrical level, plus that level's penalty, plus the distance outside 70-180 BPM,
-    plus a penalty for strong onsets half-way between its beats.
+    bars: float
+    bpm: float
+
+
+@dataclass(frozen=True)
+class TempoReading:
+    """How a recording's tempo and bar count were decided.
+
+    Attributes:
+        bpm: the tempo used.
+        bars: whole bars in the recording at that tempo.
+        source: ``"detected"``, ``"bpm"`` (given), ``"bars"`` (given), ``"bpm+bars"``, or
+            ``"beat grid"`` (a long recording's tracked beats).
+        alternatives: other readings that fit the recording nearly as well, best first;
+            empty when the reading is clear (or was given).
+    """
+
+    bpm: float
+    bars: int
+    source: str
+    alternatives: tuple[Reading, ...] = ()
+
+    @property
+    def ambiguous(self) -> bool:
+        return bool(self.alternatives)
+
+
+def _shorter_than_a_bar(duration: float, beats_per_bar: int) -> list[Reading]:
+    """Readings of a loop as part of a bar (1 .. beats-1 beats) at a plausible tempo."""
+    lo, hi = PLAUSIBLE_BPM
+    out = []
+    for k in range(1, beats_per_bar):
+        bpm = k * 60.0 / duration
+        if lo <= bpm <= hi:
+            out.append(Reading(bars=k / beats_per_bar, bpm=bpm))
+    return out
+
+
+def read_loop(samples, sr: int, beats_per_bar: int = 4,
+              tracker_bpm: float | None = None) -> TempoReading:
+    """Read a loop's whole number of bars and its tempo, with the readings it leaves open.
+
+    Candidates are the bar counts whose tempo lies in [MIN_BPM, LOOP_MAX_BPM]. A candidate must
+    put strong onsets on its beat grid (salience within `_GRID_GATE` of the best candidate);
+    among those, each is scored by the distance (octaves) to the tempo estimate read at any
+    metrical level, plus that level's penalty, plus the distance outside 70-180 BPM, plus a
+    penalty for strong onsets half-way between its beats; lowest wins. Candidates within
+    `AMBIGUOUS_MARGIN` of the winner are returned as alternatives (best first), and so are
+    the part-of-a-bar readings of a loop whose whole-bar tempo is implausibly fast.
     """
     x = _mono(samples)
     duration = x.size / sr
-    tracker = estimate_tempo(x, sr) if tracker_bpm is None else float(tracker_bpm)
     # Onsets of the second of three copies: the grid at sample 0 sees the wrapped-around tail.
-    env = _onset_envelope(np.tile(x, 3), sr)
+    env = _loop_envelope(x, sr)
     offset = int(round(x.size / _HOP))
+    if tracker_bpm is None:
+        tracker = _envelope_tempo(_middle_copy(env, x.size), sr, circular=True)
+    else:
+        tracker = float(tracker_bpm)
     bar_seconds = beats_per_bar * 60.0
     # A loop read above LOOP_MAX_BPM is a metrical-level error (a 2-bar funk loop at ~100
     # BPM read as 5 bars at 250 was seen), not a tempo anyone plays a one-bar groove at.
@@ -165,12 +267,27 @@ def loop_bar_count(samples, sr: int, beats_per_bar: int = 4,
         between = _grid_salience(env, sr, duration, n, beats_per_bar, offset, 0.5)
         scores[n] = fit + _prior_penalty(bpm) + _BETWEEN_WEIGHT * min(1.0, between / salience[n])
     n_bars = min(scores, key=scores.get)
-    return n_bars, n_bars * bar_seconds / duration
+    bpm = n_bars * bar_seconds / duration
+    others = [Reading(bars=n, bpm=n * bar_seconds / duration)
+              for n in sorted(scores, key=scores.get)
+              if n != n_bars and scores[n] <= scores[n_bars] + AMBIGUOUS_MARGIN]
+    if bpm > PLAUSIBLE_BPM[1]:
+        others += _shorter_than_a_bar(duration, beats_per_bar)
+    return TempoReading(bpm=bpm, bars=n_bars, source="detected", alternatives=tuple(others))
+
+
+def loop_bar_count(samples, sr: int, beats_per_bar: int = 4,
+                   tracker_bpm: float | None = None) -> tuple[int, float]:
+    """The whole number of bars of a loop and its tempo, ``(n_bars, bpm)`` (`read_loop`)."""
+    reading = read_loop(samples, sr, beats_per_bar, tracker_bpm)
+    return reading.bars, reading.bpm
 
 
 def _beat_grid(x: np.ndarray, sr: int) -> tuple[float, float]:
     """Global tempo and first-beat time (s) fitted to librosa's beat track of a recording."""
-    env = librosa.onset.onset_strength(y=x, sr=sr, hop_length=_HOP)
+    import librosa  # the beat tracker (numba): only long recordings need it
+
+    env = onset_strength(x, sr, _HOP)
     tempo, beats = librosa.beat.beat_track(onset_envelope=env, sr=sr, hop_length=_HOP,
                                            units="time")
     tempo = float(np.atleast_1d(tempo)[0])
@@ -192,7 +309,8 @@ def _beat_grid(x: np.ndarray, sr: int) -> tuple[float, float]:
 
 
 def cut_bars(samples, sample_rate: int, audio: AudioConfig, *, bpm: float | None = None,
-             bars: int | None = None, loop: bool | None = None) -> BarCut:
+             bars: int | None = None, loop: bool | None = None, fill: str = "error"
+             ) -> BarCut:
     """Cut a recording into bars of `audio.grid_samples(bpm)` samples (the analysis grid).
 
     Args:
@@ -204,22 +322,34 @@ def cut_bars(samples, sample_rate: int, audio: AudioConfig, *, bpm: float | None
             follows from the duration).
         loop: treat the recording as a loop (a whole number of bars from sample 0);
             default: True up to `LOOP_MAX_SECONDS` or when `bars` is given.
+        fill: what to do with a loop shorter than its bars at the given `bpm` (e.g. a
+            two-beat loop at a stated tempo): ``"error"`` (default) raises `TooShortError`
+            saying so; ``"loop"`` repeats the loop until it fills whole bars. Never padded
+            with silence.
 
     Returns:
-        A `BarCut`.
+        A `BarCut`; its `tempo` says how the tempo was decided and which readings were left
+        open.
 
     Raises:
-        TooShortError: shorter than one beat at the resolved tempo.
+        TooShortError: shorter than one beat at the resolved tempo, or (``fill="error"``) a
+            loop shorter than its bars.
         AudioError: a `bpm` outside `drumaae.limits` (20-400 BPM), a `bars` below 1, bad
             samples, no onsets to count bars by.
     """
     x = _mono(samples)
+    if fill not in FILL_MODES:
+        raise AudioError(f"fill must be one of {', '.join(FILL_MODES)}, got {fill!r}")
     sr = int(sample_rate)
     if sr != audio.sample_rate:
+        import librosa  # array inputs only: files come resampled by drumaae.audio.io
+
         x = librosa.resample(x, orig_sr=sr, target_sr=audio.sample_rate).astype(np.float32)
         sr = audio.sample_rate
     duration = x.size / sr
     beats = audio.beats_per_bar
+    given = [name for name, v in (("bpm", bpm), ("bars", bars)) if v is not None]
+    reading = TempoReading(bpm=0.0, bars=0, source="+".join(given)) if given else None
     if bpm is not None:
         bpm = _check_bpm(bpm)
     if bars is not None:
@@ -239,9 +369,11 @@ def cut_bars(samples, sample_rate: int, audio: AudioConfig, *, bpm: float | None
         if duration < 60.0 / MAX_BPM:
             raise TooShortError(f"the audio lasts {duration:.3f} s, shorter than one beat")
         if loop:
-            bars, bpm = loop_bar_count(x, sr, beats)
+            reading = read_loop(x, sr, beats)
+            bars, bpm = reading.bars, reading.bpm
         else:
             bpm, first = _beat_grid(x, sr)
+            reading = TempoReading(bpm=0.0, bars=0, source="beat grid")
         bpm = _check_bpm(bpm)
         if duration < 60.0 / bpm:
             raise TooShortError(
@@ -253,6 +385,8 @@ def cut_bars(samples, sample_rate: int, audio: AudioConfig, *, bpm: float | None
             bars = max(1, int(round(duration / bar_seconds)))
         else:
             bars = max(1, int(math.floor((duration - first) / bar_seconds + 0.1)))
+    if loop and duration < (1.0 - _SHORT_TOLERANCE) * bar_seconds * bars:
+        x, duration = _fill_loop(x, sr, duration, bpm, beats, bars, fill)
     if loop:
         exact = duration / bars  # a loop's bars tile it exactly, whatever rounding bpm had
         starts = np.round(np.arange(bars) * exact * sr).astype(np.int64)
@@ -261,5 +395,23 @@ def cut_bars(samples, sample_rate: int, audio: AudioConfig, *, bpm: float | None
     bar_length = audio.grid_samples(bpm)
     padded = np.pad(x, (0, max(0, int(starts[-1]) + bar_length - x.size)))
     out = np.stack([padded[s: s + bar_length] for s in starts]).astype(np.float32)
+    reading = dataclasses.replace(reading, bpm=float(bpm), bars=int(bars))
     return BarCut(bars=out, starts=starts, bpm=float(bpm), bar_length=bar_length,
-                  beats_per_bar=beats)
+                  beats_per_bar=beats, tempo=reading)
+
+
+def _fill_loop(x: np.ndarray, sr: int, duration: float, bpm: float, beats: int,
+               want: int, fill: str) -> tuple[np.ndarray, float]:
+    """A loop shorter than its `want` bars at `bpm`: an error, or (``fill="loop"``) the loop
+    repeated to fill them. Returns ``(x, duration)``."""
+    bar_seconds = beats * 60.0 / bpm
+    share = duration / bar_seconds
+    if fill != "loop":
+        raise TooShortError(
+            f"the loop lasts {duration:.3f} s = {share:.2f} bar{'s' * (share != 1)} at "
+            f"{bpm:g} BPM, shorter than {want} whole bar{'s' * (want != 1)} "
+            f"({want * bar_seconds:.3f} s): repeat it to fill with --fill loop, or give "
+            f"the loop's own tempo or bar count")
+    length = int(round(want * bar_seconds * sr))
+    x = np.tile(x, math.ceil(length / x.size))[:length]
+    return x, length / sr

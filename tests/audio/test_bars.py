@@ -95,3 +95,39 @@ def test_errors(default_recipe):
 
 def test_estimate_tempo_reads_a_clear_loop(make_loop):
     assert abs(estimate_tempo(make_loop(SR, 137, 1), SR) - 137) < 3
+
+
+def test_tempo_reading_names_alternatives_only_when_ambiguous(default_recipe, make_loop):
+    audio = default_recipe.audio
+    clear = cut_bars(make_loop(SR, 137, 1), SR, audio).tempo
+    assert clear.source == "detected" and clear.bars == 1 and not clear.ambiguous
+    # A 2-bar rock loop at 172 (eighth-note hats) is also one bar at 86: both are named.
+    reading = cut_bars(make_loop(SR, 172, 2), SR, audio).tempo
+    readings = {(reading.bars, round(reading.bpm))} | {
+        (alt.bars, round(alt.bpm)) for alt in reading.alternatives}
+    assert {(1, 86), (2, 172)} <= readings
+    given = cut_bars(make_loop(SR, 172, 2), SR, audio, bpm=172).tempo
+    assert given.source == "bpm" and given.bars == 2 and not given.ambiguous
+
+
+def test_loop_shorter_than_a_bar_is_an_error_or_looped(default_recipe, make_loop):
+    audio = default_recipe.audio
+    bar = make_loop(SR, 135.8, 1)
+    half = bar[: bar.size // 2]  # two beats at 135.8 BPM: 0.88 s
+    detected = cut_bars(half, SR, audio).tempo  # one bar at ~272 BPM, or half a bar at 135.8
+    assert any(alt.bars == 0.5 and abs(alt.bpm - 135.8) < 0.5 for alt in detected.alternatives)
+    with pytest.raises(TooShortError, match="0.50 bars at 135.8 BPM.*--fill loop"):
+        cut_bars(half, SR, audio, bpm=135.8)
+    cut = cut_bars(half, SR, audio, bpm=135.8, fill="loop")
+    assert cut.n_bars == 1 and cut.bar_length == audio.grid_samples(135.8)
+    np.testing.assert_array_equal(cut.bars[0, half.size: 2 * half.size - 100],
+                                  half[: half.size - 100])  # the loop again, not silence
+    # A loop a few milliseconds short of its bar is still that bar.
+    assert cut_bars(bar[: bar.size - 200], SR, audio, bpm=135.8).n_bars == 1
+    with pytest.raises(AudioError, match="fill"):
+        cut_bars(bar, SR, audio, fill="pad")
+
+
+def test_estimate_tempo_of_a_long_recording(make_loop):
+    x = np.tile(make_loop(SR, 120, 1, pattern="rock"), 8)
+    assert abs(estimate_tempo(x, SR, loop=False) - 120) < 3
