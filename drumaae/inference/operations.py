@@ -18,6 +18,7 @@ from drumaae.config import AudioConfig
 from drumaae.errors import AudioError, DrumaaeError
 from drumaae.inference.backend import Backend, load_backend
 from drumaae.inference.outputs import Encoded, Interpolation, Reconstruction, Sampled, Source
+from drumaae.latent import latent_path
 
 __all__ = [
     "AudioInput",
@@ -247,9 +248,7 @@ def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any 
                "source"))
     b = encode(tgt, model=backend, bpm=tgt_bpm, bars=tgt_bars, bar=tgt_bar, name=_label(tgt,
                "target"))
-    z_src, z_tgt = a.codes[0], b.codes[0]
-    w = alphas[:, None]
-    codes = ((1.0 - w) * z_src[None] + w * z_tgt[None]).astype(np.float32)
+    codes = latent_path(a.codes[0], b.codes[0], alphas).astype(np.float32)
     bpms = step_tempos(alphas, tempo, a.bpm, b.bpm)
     waves = _decode_steps(backend, codes, bpms, iters, int(seed))
     return Interpolation(alphas=alphas, codes=codes, bars=waves, bpms=bpms, tempo=tempo,

@@ -53,6 +53,13 @@ from drumaae.audio.features import bar_features, render_bars
 from drumaae.config import AudioConfig
 from drumaae import fileio, limits
 from drumaae.errors import DrumaaeError, OutputExistsError
+from drumaae.latent import latent_path
+from drumaae.serving.signatures import (
+    SERVING_DEFAULT,
+    SERVING_FORMAT_VERSION,
+    SIDECAR,
+    SIGNATURES,
+)
 from drumaae.version import __version__
 
 __all__ = [
@@ -63,23 +70,6 @@ __all__ = [
     "SIDECAR",
     "SERVING_FORMAT_VERSION",
 ]
-
-SERVING_FORMAT_VERSION = 1
-"""Bumped whenever the signatures change incompatibly; in the sidecar and `config`."""
-
-SIDECAR = os.path.join("assets.extra", "drumaae.json")
-"""Where the audio settings are written inside a version folder."""
-
-SIGNATURES = {
-    "interpolate": {"inputs": ("source", "target", "alphas"),
-                    "outputs": ("audio", "codes", "alphas")},
-    "encode": {"inputs": ("bars",), "outputs": ("codes",)},
-    "decode": {"inputs": ("codes", "bar_length"), "outputs": ("audio",)},
-    "config": {"inputs": ("bpm",),
-               "outputs": ("sample_rate", "n_fft", "bar_frames", "latent_dim", "gl_iters",
-                           "seed", "bar_length", "settings_json")},
-}
-"""Inputs and outputs of each exported signature; ``interpolate`` is ``serving_default``."""
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -151,8 +141,7 @@ class _Signatures:
     def interpolate(self, source, target, alphas):
         z_src = self._codes(source[tf.newaxis])
         z_tgt = self._codes(target[tf.newaxis])
-        a = alphas[:, tf.newaxis]
-        codes = (1.0 - a) * z_src + a * z_tgt
+        codes = latent_path(z_src[0], z_tgt[0], alphas)
         audio = self._render(codes, tf.shape(source)[0])
         return {"audio": audio, "codes": codes, "alphas": tf.identity(alphas)}
 
@@ -202,7 +191,7 @@ def _settings(model, audio: AudioConfig, name: str, version: int, gl_iters: int,
         "seed": int(seed),
         "signatures": {k: {"inputs": list(v["inputs"]), "outputs": list(v["outputs"])}
                        for k, v in SIGNATURES.items()},
-        "serving_default": "interpolate",
+        "serving_default": SERVING_DEFAULT,
         "recipe": getattr(model, "recipe", {}),
     }
 
