@@ -45,19 +45,9 @@ import numpy as np
 from drumaae import limits
 from drumaae.config import AudioConfig
 from drumaae.errors import LimitError, ServingError
+from drumaae.serving.signatures import output_names
 
 __all__ = ["RestBackend"]
-
-# Output names per signature (kept here so the client does not import TensorFlow; must match
-# drumaae.serving.export.SIGNATURES).
-_OUTPUTS = {
-    "interpolate": ("audio", "codes", "alphas"),
-    "encode": ("codes",),
-    "decode": ("audio",),
-    "config": ("sample_rate", "n_fft", "bar_frames", "latent_dim", "gl_iters", "seed",
-               "bar_length", "settings_json"),
-}
-
 
 _SMALL_ANSWER = 1 << 20
 """Bytes allowed for an answer's JSON besides its numbers (metadata, settings, names)."""
@@ -269,7 +259,7 @@ class RestBackend:
                 f"{self.model_url}:predict answered JSON without 'outputs': is this a TF "
                 "Serving server?")
         outputs = reply["outputs"]
-        names = _OUTPUTS.get(signature)
+        names = output_names(signature)
         if not isinstance(outputs, dict):
             # TF Serving drops the names when a signature has a single output.
             if names is None or len(names) != 1:
@@ -293,7 +283,7 @@ class RestBackend:
         """The export's settings (audio, latent_dim, gl_iters, seed, ...), asked once."""
         if self._settings is None:
             reply = self.predict("config", {"bpm": 120.0},
-                                 expect_values=len(_OUTPUTS["config"]))
+                                 expect_values=len(output_names("config")))
             text = reply["settings_json"]
             if isinstance(text, np.ndarray):
                 text = text.item()
