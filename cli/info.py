@@ -51,7 +51,7 @@ def command(model_ref, tracking_uri, no_card, as_json):
     card = None if no_card else _model_card(model_ref)
     m = recipe.model
     info = {
-        "model": model_ref or "default",
+        "model": backend.ref,
         "format_version": int(model.format_version),
         "recipe": recipe.name,
         "latent_dim": m.latent_dim,
