@@ -32,6 +32,10 @@ INSTALL_REQUIRES = [
     # ITU-R BS.1770 loudness of output bars (drumaae/audio/loudness.py)
     "pyloudnorm==0.2.0",
     "scipy==1.17.1",
+    # Corpus processing chains (drumaae/data/processing.py). The soundfont kits also need
+    # tinysoundfont==0.3.7, installed with --no-deps (docs/corpus.md): its one dependency,
+    # pyaudio, is for live playback, has no wheel and needs portaudio headers to build.
+    "pedalboard==0.9.26",
 ]
 
 setup(
