@@ -214,3 +214,14 @@ def test_bad_soundfont_is_a_data_error(tmp_path):
     bad.write_bytes(b"RIFF\0\0\0\0junk")
     with pytest.raises(DataError, match="cannot load soundfont"):
         soundfont_kits(str(bad), SR)
+
+
+def test_missing_tinysoundfont_names_the_install_command(tiny_font, monkeypatch):
+    import sys
+
+    from drumaae.data import soundfont
+
+    monkeypatch.setitem(sys.modules, "tinysoundfont", None)  # import now fails
+    monkeypatch.setattr(soundfont, "_FONTS", {})
+    with pytest.raises(DataError, match=r"pip install --no-deps tinysoundfont==0\.3\.7"):
+        soundfont_kits(tiny_font, SR)
