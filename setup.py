@@ -46,11 +46,12 @@ setup(
     long_description=open(os.path.join(HERE, "README.md"), encoding="utf-8").read(),
     long_description_content_type="text/markdown",
     python_requires=">=3.11,<3.12",
-    # The CLI installs as `drumaae_cli` (source folder cli/) and the recipes as
-    # `drumaae.recipes` (source folder recipes/), so neither claims a generic top-level name.
+    # The CLI installs as `drumaae_cli` (source folder cli/), the benchmarks as
+    # `drumaae_bench` (bench/, outside the library; `drumaae bench` runs them) and the recipes
+    # as `drumaae.recipes` (recipes/), so none claims a generic top-level name.
     packages=find_packages(include=["drumaae", "drumaae.*"])
-    + ["drumaae_cli", "drumaae.recipes"],
-    package_dir={"drumaae_cli": "cli", "drumaae.recipes": "recipes"},
+    + ["drumaae_cli", "drumaae_bench", "drumaae.recipes"],
+    package_dir={"drumaae_cli": "cli", "drumaae_bench": "bench", "drumaae.recipes": "recipes"},
     include_package_data=True,
     package_data={"drumaae": ["assets/*", "assets/**/*"], "drumaae.recipes": ["*.yaml"]},
     install_requires=INSTALL_REQUIRES,

@@ -1,10 +1,12 @@
-"""Audio front-end benchmark: Griffin-Lim and bar features, ours (tf) vs librosa.
+"""Audio front-end rows: Griffin-Lim and tempo reading against librosa, the feature pipeline
+in three forms; and (``python -m bench.audio --bar-methods``) the round-trip quality of the
+time normalisations.
 
-    python -m bench.audio                # (a) Griffin-Lim, (b) feature pipeline throughput
+    python -m bench.audio                # Griffin-Lim, tempo, feature pipeline throughput
     python -m bench.audio --bar-methods  # variable_hop vs resample_frames vs time_stretch
 
-Everything in one run is measured on the same generated inputs. First tf.function traces
-are timed separately and excluded from the timed runs (median of `--repeats`).
+Everything in one run is measured on the same generated inputs. First calls (tracing,
+compilation) are timed separately and excluded from the timed runs (median of `repeats`).
 """
 
 from __future__ import annotations
@@ -12,55 +14,30 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import platform
 import tempfile
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
 
-import librosa  # noqa: E402
-import mir_eval  # noqa: E402
-import numpy as np  # noqa: E402
-import soundfile as sf  # noqa: E402
-import tensorflow as tf  # noqa: E402
+from .harness import Row, timed
 
-from drumaae.audio.bars import cut_bars  # noqa: E402
-from drumaae.audio.features import bar_features, render_bars, stft_magnitude  # noqa: E402
-from drumaae.audio.griffinlim import griffin_lim, spectral_convergence  # noqa: E402
-from drumaae.config import load_recipe  # noqa: E402
-from drumaae.evaluation.bench import synthetic_loop, timed  # noqa: E402
-
-PATTERNS = ("rock", "funk", "house", "halftime")
+__all__ = ["bench_griffin_lim", "bench_tempo", "bench_features", "bench_bar_methods"]
 
 
-def _load(path, sr):
-    try:
-        from drumaae.audio.io import load_audio
-    except ImportError:  # before audio I/O existed
-        x, rate = sf.read(path, dtype="float32", always_2d=True)
-        return x.mean(axis=1), rate
-    return load_audio(path, sr)
+# --- Griffin-Lim ----------------------------------------------------------------------------
 
+def bench_griffin_lim(audio, iters: int, n_bars: int, repeats: int) -> list[Row]:
+    import librosa
+    import tensorflow as tf
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return (f"{os.cpu_count()} cores (nproc), {cpu}, {platform.system()} {platform.machine()}, "
-            f"TF {tf.__version__}, librosa {librosa.__version__}")
+    from drumaae.audio.features import stft_magnitude
+    from drumaae.audio.griffinlim import griffin_lim, spectral_convergence
 
+    from drumaae.testing import PATTERNS, synthetic_loop
 
-def bench_griffin_lim(audio, loops, iters, repeats):
-    length = audio.bar_samples()
-    hop = audio.hop_length
-    x = np.stack([loops(audio.sample_rate, audio.reference_bpm, seed=i,
-                        pattern=PATTERNS[i % 4])[:length] for i in range(5)])
+    length, hop = audio.grid_samples(), audio.hop_length
+    x = np.stack([synthetic_loop(audio.sample_rate, audio.reference_bpm, seed=i,
+                                 pattern=PATTERNS[i % 4])[:length] for i in range(n_bars)])
     mag = stft_magnitude(x, audio.n_fft, hop)
     run = tf.function(lambda m: griffin_lim(m, audio.n_fft, hop, iters=iters, momentum=0.99,
                                             length=length, seed=0))
@@ -78,41 +55,127 @@ def bench_griffin_lim(audio, loops, iters, repeats):
                                             random_state=0) for s in spec])
 
     lib_s, lib = timed(theirs, repeats)
+    # render_bars called eagerly (how a plain library call runs it) vs inside one tf.function.
+    from drumaae.audio.features import bar_features, render_bars
+
+    from drumaae.audio.render import traced_render
+
+    feats = bar_features(x, audio)
+    eager_s, _ = timed(lambda: render_bars(feats, audio, length, iters=iters).numpy(), repeats)
+    graph = traced_render(audio, iters, 0)
+    t0 = time.perf_counter()
+    graph(feats, np.int32(length))
+    render_trace = time.perf_counter() - t0
+    graph_s, _ = timed(lambda: graph(feats, np.int32(length)).numpy(), repeats)
     sc = lambda y: float(spectral_convergence(mag, stft_magnitude(y, audio.n_fft, hop)))  # noqa
-    return dict(trace=trace, ours_s=ours_s, lib_s=lib_s, ours_sc=sc(ours), lib_sc=sc(lib))
+    return [
+        Row("griffin-lim", f"{n_bars} bars x {iters} iterations", ours_s, lib_s, "s",
+            lib_s / ours_s, f"vs librosa.griffinlim; first call (trace) {trace:.2f} s excluded"),
+        Row("griffin-lim", "spectral convergence reached (lower is better)", sc(ours), sc(lib),
+            "", None, "same iterations, momentum 0.99"),
+        Row("griffin-lim", f"render_bars, {n_bars} bars: in a tf.function vs eager", graph_s,
+            eager_s, "s", eager_s / graph_s,
+            "eager = how a plain Python call (e.g. inference's LocalBackend) runs it"),
+    ]
 
 
-def bench_features(audio, loops, n_files, repeats):
+# --- tempo ----------------------------------------------------------------------------------
+
+def bench_tempo(audio, repeats: int) -> list[Row]:
+    """Tempo reading of one-bar and two-bar loops: `cut_bars` (onset envelope in tf.signal,
+    circular autocorrelation) vs librosa's onset strength + `librosa.feature.tempo` on the
+    loop tiled to 16 s (what drumaae used before), both warm (librosa's numba compiled)."""
+    import librosa
+
+    from drumaae.audio.bars import cut_bars
+    from drumaae.testing import synthetic_loop
+
+    sr = audio.sample_rate
+    loops = [synthetic_loop(sr, 127.0, 1, pattern="funk"), synthetic_loop(sr, 83.0, 1,
+             pattern="house"), synthetic_loop(sr, 100.0, 2, pattern="rock")]
+
+    def ours():
+        return [cut_bars(x, sr, audio).bpm for x in loops]
+
+    def theirs():
+        out = []
+        for x in loops:
+            tiled = np.tile(x, int(np.ceil(16.0 * sr / x.size)))
+            env = librosa.onset.onset_strength(y=tiled, sr=sr, hop_length=128)
+            out.append(float(librosa.feature.tempo(onset_envelope=env, sr=sr, hop_length=128,
+                                                   ac_size=16.0)[0]))
+        return out
+
+    t0 = time.perf_counter()
+    ours()
+    first = time.perf_counter() - t0
+    theirs()
+    ours_s, bpms = timed(ours, repeats)
+    lib_s, _ = timed(theirs, repeats)
+    return [Row("tempo", f"tempo + bar count of {len(loops)} loops (1-2 bars)", ours_s, lib_s,
+                "s", lib_s / ours_s,
+                f"cut_bars vs librosa onset_strength + feature.tempo (16 s tiling), warm; read "
+                f"{', '.join(f'{b:.1f}' for b in bpms)} BPM (true 127, 83, 100); our first "
+                f"call {first:.2f} s")]
+
+
+# --- features -------------------------------------------------------------------------------
+
+def bench_features(audio, n_files: int, repeats: int) -> list[Row]:
+    import librosa
+    import soundfile as sf
+    import tensorflow as tf
+
+    from drumaae.audio.bars import cut_bars
+    from drumaae.audio.features import bar_features
+    from drumaae.audio.io import load_audio
+    from drumaae.data.bucketed import BucketedFeatures
+    from drumaae.testing import PATTERNS, synthetic_loop
+
     tempi = (100.0, 128.0, 150.0)
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         paths = []
         for i in range(n_files):
             bpm = tempi[i % len(tempi)]
             path = os.path.join(tmp, f"loop{i:03d}.wav")
-            sf.write(path, loops(audio.sample_rate, bpm, bars=4, seed=i,
-                                 pattern=PATTERNS[i % 4]), audio.sample_rate)
+            sf.write(path, synthetic_loop(audio.sample_rate, bpm, bars=4, seed=i,
+                                          pattern=PATTERNS[i % 4]), audio.sample_rate)
             paths.append((path, bpm))
 
         def bars_of(path, bpm):
-            x, sr = _load(path, audio.sample_rate)
-            return cut_bars(x, sr, audio, bars=4).bars
+            x, sr = load_audio(path, audio.sample_rate)
+            return cut_bars(x, sr, audio, bpm=bpm, bars=4).bars
 
         def gen():
             for path, bpm in paths:
                 yield bars_of(path, bpm)
 
-        def ours():
+        def current():
             ds = (tf.data.Dataset.from_generator(
                       gen, output_signature=tf.TensorSpec([None, None], tf.float32))
                   .map(lambda b: bar_features(b, audio), num_parallel_calls=tf.data.AUTOTUNE)
                   .unbatch().batch(32).prefetch(tf.data.AUTOTUNE))
             return sum(int(b.shape[0]) for b in ds)
 
+        if audio.bar_method != "variable_hop":
+            bucketed = None
+        else:
+            bucketed = BucketedFeatures(audio, batch=32, jit=True)
+
+        from concurrent.futures import ThreadPoolExecutor
+
+        def fast():
+            # Files are decoded and cut in two threads while XLA computes full buckets.
+            with ThreadPoolExecutor(2) as pool:
+                files = pool.map(lambda pb: bars_of(*pb), paths)
+                return sum(1 for _ in bucketed.stream(files))
+
         def theirs():
             count = 0
-            for path, _ in paths:
+            for path, bpm in paths:
                 y, sr = librosa.load(path, sr=audio.sample_rate)
-                for bar in cut_bars(y, sr, audio, bars=4).bars:
+                for bar in cut_bars(y, sr, audio, bpm=bpm, bars=4).bars:
                     hop = bar.size // audio.bar_frames
                     mag = np.abs(librosa.stft(bar, n_fft=audio.n_fft, hop_length=hop,
                                               center=True, pad_mode="reflect"))
@@ -124,22 +187,39 @@ def bench_features(audio, loops, n_files, repeats):
             return count
 
         t0 = time.perf_counter()
-        ours()
+        current()
         trace = time.perf_counter() - t0
-        ours_s, n_ours = timed(ours, repeats)
+        cur_s, n_cur = timed(current, repeats)
         lib_s, n_lib = timed(theirs, repeats)
-        assert n_ours == n_lib == 4 * n_files
-        # equal quality: the same features, up to float rounding
-        path, bpm = paths[0]
-        b = bars_of(path, bpm)
-        ref = np.stack([np.clip((librosa.amplitude_to_db(np.abs(librosa.stft(
-            bar, n_fft=audio.n_fft, hop_length=bar.size // audio.bar_frames, center=True,
-            pad_mode="reflect"))[: audio.n_bins, : audio.bar_frames], ref=1.0,
-            amin=10 ** (audio.min_db / 20), top_db=None) - audio.min_db)
-            / (audio.ref_db - audio.min_db), 0, 1).T for bar in b])
-        err = float(np.max(np.abs(bar_features(b, audio).numpy() - ref)))
-    return dict(trace=trace, ours=n_ours / ours_s, lib=n_lib / lib_s, bars=n_ours, max_err=err)
+        assert n_cur == n_lib
+        if bucketed is not None:
+            fast()  # compiles one function per bar length (3 tempi here)
+            fast_s, n_fast = timed(fast, repeats)
+            assert n_fast == n_lib
+            # Equal results: the bucketed XLA path against bar_features on one file's bars.
+            b = bars_of(*paths[0])
+            err = float(np.max(np.abs(np.stack(bucketed(list(b)))
+                                      - bar_features(b, audio).numpy())))
+    n = n_cur
+    rows.append(Row("features", f"current tf.data pipeline, {n} bars / {n_files} files",
+                    n_cur / cur_s, n_lib / lib_s, "bars/s", lib_s / cur_s,
+                    f"vs librosa loop (load + cut + stft per bar); first run {trace:.2f} s "
+                    "excluded"))
+    if bucketed is None:
+        rows.append(Row("features", "bucketed XLA pipeline", None,
+                        note=f"skipped: implemented for bar_method variable_hop only, the recipe "
+                             f"uses {audio.bar_method}"))
+        return rows
+    rows.append(Row("features", f"bucketed XLA pipeline (2 decode threads), {n} bars / "
+                    f"{n_files} files",
+                    n_fast / fast_s, n_lib / lib_s, "bars/s", lib_s / fast_s,
+                    f"vs librosa loop; XLA compile {bucketed.compile_s:.2f} s for "
+                    f"{len(bucketed._fns)} bar lengths excluded; max |diff| vs bar_features "
+                    f"{err:.1e}"))
+    return rows
 
+
+# --- time normalisations ----------------------------------------------------------------------
 
 def _lsd(ref, est, amin=1e-5):
     a = 20 * np.log10(np.maximum(ref, amin))
@@ -148,12 +228,22 @@ def _lsd(ref, est, amin=1e-5):
 
 
 def _onset_f(ref, est, sr):
+    import librosa
+    import mir_eval
+
     r = librosa.onset.onset_detect(y=ref, sr=sr, units="time")
     e = librosa.onset.onset_detect(y=est, sr=sr, units="time")
     return mir_eval.onset.f_measure(r, e, window=0.05)[0]
 
 
 def bench_bar_methods(audio, loops, tempi, iters):
+    """Round trip of three time normalisations per tempo: SC, LSD and onset F-measure."""
+    import librosa
+
+    from drumaae.audio.features import bar_features, render_bars, stft_magnitude
+    from drumaae.audio.griffinlim import spectral_convergence
+    from drumaae.testing import PATTERNS
+
     rows = []
     ref_len = audio.bar_samples()
     for bpm in tempi:
@@ -193,9 +283,15 @@ def main(argv=None):
     parser.add_argument("--bar-methods", action="store_true",
                         help="compare the time normalisations instead")
     args = parser.parse_args(argv)
+    from drumaae.config import load_recipe
+    from drumaae.testing import synthetic_loop
+
+    from .harness import format_rows, load_average, machine
+
     audio = load_recipe(args.recipe).audio
     loops = synthetic_loop
-    print(f"machine: {machine()}")
+    m = machine()
+    print(f"machine: {m['cores']} cores, {m['cpu']}; load {load_average()}")
     print(f"recipe: {args.recipe} (sr {audio.sample_rate}, n_fft {audio.n_fft}, "
           f"{audio.bar_frames} frames/bar)")
     if args.bar_methods:
@@ -214,19 +310,12 @@ def main(argv=None):
                   f"{np.mean([r['lsd'] for r in sel]):.2f} | "
                   f"{np.mean([r['onset_f'] for r in sel]):.3f} |")
         return
-    gl = bench_griffin_lim(audio, loops, args.iters, args.repeats)
-    ft = bench_features(audio, loops, args.files, args.repeats)
-    print(f"\n| task | ours (tf) | librosa | ours / librosa |")
-    print("|---|---:|---:|---:|")
-    print(f"| (a) Griffin-Lim, 5 bars x {args.iters} it: seconds | {gl['ours_s']:.3f} | "
-          f"{gl['lib_s']:.3f} | {gl['lib_s'] / gl['ours_s']:.2f}x faster |")
-    print(f"| (a) Griffin-Lim: spectral convergence (lower is better) | {gl['ours_sc']:.4f} | "
-          f"{gl['lib_sc']:.4f} | |")
-    print(f"| (b) features, {ft['bars']} bars from {args.files} WAV files: bars/s | "
-          f"{ft['ours']:.1f} | {ft['lib']:.1f} | {ft['ours'] / ft['lib']:.2f}x faster |")
-    print(f"\nfirst-call trace (excluded above): Griffin-Lim {gl['trace']:.2f} s, "
-          f"feature pipeline {ft['trace']:.2f} s; max |ours - librosa| feature "
-          f"difference {ft['max_err']:.2e}")
+    rows = (bench_griffin_lim(audio, args.iters, 5, args.repeats)
+            + bench_tempo(audio, args.repeats) + bench_features(audio, args.files, args.repeats))
+    result = {"machine": m, "load_before": load_average(), "load_after": load_average(),
+              "date": "", "seconds": 0.0, "model": "-", "config": {"recipe": args.recipe},
+              "rows": [dataclasses.asdict(r) for r in rows]}
+    print(format_rows(result))
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ def command(quick, recipe, model_ref, repeats, no_subprocess, no_savedmodel, jso
       drumaae bench
       drumaae bench --quick --json bench.json
     """
-    from drumaae.evaluation.bench import BenchConfig, format_rows, run_bench
+    from drumaae_bench.harness import BenchConfig, format_rows, run_bench
 
     if json_out is not None:
         click.get_current_context().with_resource(fileio.claim(json_out, force=force))

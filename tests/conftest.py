@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from drumaae.config import load_recipe  # noqa: E402
-from drumaae.evaluation.bench import synthetic_loop  # noqa: E402
+from drumaae.testing import synthetic_loop  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -1,29 +1,11 @@
-"""The benchmark's parts at tiny size: equal features, child-process measurement, table."""
+"""The benchmark harness (bench/, installed as drumaae_bench): child-process measurement and
+the table."""
 
 from __future__ import annotations
 
 import sys
 
-import numpy as np
-
-from drumaae.evaluation import bench
-
-
-def test_bucketed_features_equal_bar_features(tiny_recipe):
-    from drumaae.audio.features import bar_features
-
-    a = tiny_recipe.audio
-    bars = [bench.synthetic_loop(a.sample_rate, bpm, seed=i)[: a.bar_samples(bpm)]
-            for i, bpm in enumerate((100.0, 128.0, 100.0))]
-    fast = bench.BucketedFeatures(a, batch=2, jit=True)
-    out = fast(bars)
-    assert len(fast._fns) == 2 and fast.compile_s > 0
-    for bar, feat in zip(bars, out):
-        ref = bar_features(bar[None], a).numpy()[0]
-        assert feat.shape == ref.shape
-        np.testing.assert_allclose(feat, ref, atol=1e-5)
-    streamed = list(fast.stream([bars[:2], bars[2:]]))
-    assert len(streamed) == 3 and all(f.shape == out[0].shape for f in streamed)
+from drumaae_bench import harness as bench
 
 
 def test_measure_process_reports_wall_and_peak_memory():
