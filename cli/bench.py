@@ -6,28 +6,25 @@ from __future__ import annotations
 import click
 
 from drumaae import fileio
-from drumaae_cli.common import force_option, pass_errors
+from drumaae_cli import options
+from drumaae_cli.common import pass_errors
 
 
 @click.command("bench")
 @click.option("--quick", is_flag=True,
               help="A small version (tiny recipe, few iterations): checks that every row runs.")
-@click.option("--recipe", default=None, metavar="NAME",
-              help="Recipe to time [default: default, or tiny with --quick].")
-@click.option("--model", "model_ref", default=None, metavar="PATH",
-              help="A .keras model to time interpolate/serving with [default: the bundled "
-                   "model, else an untrained model of the recipe].")
+@options.recipe_option()
+@options.MODEL_FILE
 @click.option("--repeats", type=click.IntRange(min=1), default=None,
               help="Timed runs per row (the median is reported).")
 @click.option("--no-subprocess", is_flag=True,
               help="Skip the rows that start child processes (end-to-end interpolate, import "
                    "time, peak memory).")
 @click.option("--no-savedmodel", is_flag=True, help="Skip the SavedModel export and latency.")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None,
-              metavar="OUT", help="Also write the result as JSON.")
-@force_option
+@options.JSON_FILE
+@options.FORCE
 @pass_errors
-def command(quick, recipe, model_ref, repeats, no_subprocess, no_savedmodel, json_out, force):
+def command(quick, recipe_ref, model_ref, repeats, no_subprocess, no_savedmodel, json_out, force):
     """Time Griffin-Lim and the feature pipeline against librosa, training steps/s, interpolate
     (end to end and model only), SavedModel latency and peak memory, in one run.
 
@@ -44,8 +41,8 @@ def command(quick, recipe, model_ref, repeats, no_subprocess, no_savedmodel, jso
     if json_out is not None:
         click.get_current_context().with_resource(fileio.claim(json_out, force=force))
     kw = {}
-    if recipe:
-        kw["recipe"] = recipe
+    if recipe_ref:
+        kw["recipe"] = recipe_ref
     if repeats:
         kw["repeats"] = repeats
     if model_ref:

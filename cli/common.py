@@ -1,4 +1,5 @@
-"""What every command shares: error handling, output safety and the common options.
+"""What every command shares besides its options (those are in `drumaae_cli.options`):
+one-line errors, input checks, the model backend and printing results.
 
 Every user error ends as one line ``Error: ...`` on stderr and exit status 1 (click's own usage
 errors included); ``drumaae --debug CMD`` keeps the traceback instead.
@@ -7,6 +8,7 @@ errors included); ``drumaae --debug CMD`` keeps the traceback instead.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
 import traceback
@@ -14,7 +16,7 @@ from typing import Any, Callable
 
 import click
 
-from drumaae.errors import DrumaaeError
+from drumaae.errors import AudioFileNotFoundError, DrumaaeError, NotAudioError
 
 
 def _one_line(message: str) -> str:
@@ -69,35 +71,39 @@ def pass_errors(fn: Callable) -> Callable:
     return wrapper
 
 
-def check_output(path: str, force: bool, option: str = "--out") -> None:
-    """Refuse to overwrite a user's file or folder unless --force (`option` names the flag
-    that chose `path`, for the message)."""
-    if os.path.exists(path) and not force:
-        raise click.ClickException(
-            f"{path} already exists; pass --force to overwrite it or choose another {option}"
-        )
+def check_inputs(*paths: str) -> None:
+    """Fail on a missing input before the model is loaded (which takes seconds)."""
+    for path in paths:
+        if not os.path.exists(path):
+            raise AudioFileNotFoundError(f"{path} does not exist: check the path")
+        if os.path.isdir(path):
+            raise NotAudioError(f"{path} is a folder, not an audio file: give a file")
 
 
-# --- shared options, defined once -------------------------------------------------------------
+def make_backend(model_ref: str | None, server: str | None, model_name: str | None,
+                 timeout: float, tracking_uri: str | None = None):
+    """The inference backend `options.BACKEND` asks for: a local model (loaded once) or a
+    REST client of TF Serving."""
+    from drumaae import inference
 
-model_option = click.option(
-    "--model",
-    "model_ref",
-    envvar="DRUMAAE_MODEL",
-    default=None,
-    metavar="REF",
-    help="Model: omitted = the bundled default; a .keras path; or an MLflow URI "
-    "(models:/NAME/VERSION, models:/NAME@ALIAS, runs:/ID/model). Env: DRUMAAE_MODEL.",
-)
-tracking_uri_option = click.option(
-    "--tracking-uri",
-    envvar="MLFLOW_TRACKING_URI",
-    default=None,
-    metavar="URI",
-    help="MLflow tracking URI (default: sqlite:///mlflow.db in the current folder). "
-    "Env: MLFLOW_TRACKING_URI.",
-)
-force_option = click.option("--force", is_flag=True, help="Overwrite existing outputs.")
-json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-seed_option = click.option("--seed", type=int, default=0, show_default=True,
-                           help="Random seed (Griffin-Lim phase, sampling).")
+    if server is None:
+        if model_name is not None:
+            raise click.BadParameter("--model-name needs --server", param_hint="--model-name")
+        return inference.load_backend(model_ref, tracking_uri=tracking_uri)
+    if model_ref is not None:
+        raise click.BadParameter("give --model or --server, not both", param_hint="--server")
+    if not model_name:
+        raise click.BadParameter("--server needs --model-name (the served model's name)",
+                                 param_hint="--model-name")
+    from drumaae.serving.client import RestBackend
+
+    return RestBackend(server, model_name, version=None, timeout=timeout)
+
+
+def emit(result: dict[str, Any], as_json: bool, lines: list[str]) -> None:
+    """Print `result` as JSON (--json) or as human-readable lines."""
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        for line in lines:
+            click.echo(line)

@@ -7,7 +7,8 @@ import json
 import click
 
 from drumaae.data import corpus as corpus_lib
-from drumaae_cli.common import force_option, json_option, pass_errors
+from drumaae_cli import options
+from drumaae_cli.common import pass_errors
 
 command = click.Group(
     "corpus",
@@ -40,8 +41,8 @@ command = click.Group(
               help="Files to render.")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of everything: same seed, same files.")
-@click.option("--bpm-range", type=(float, float), default=(70.0, 180.0), show_default=True,
-              metavar="LOW HIGH", help="Tempo range in BPM (uniform).")
+@click.option("--bpm-range", type=(options.BPM_TYPE, options.BPM_TYPE), default=(70.0, 180.0),
+              show_default=True, metavar="LOW HIGH", help="Tempo range in BPM (uniform).")
 @click.option("--val-kits", type=click.IntRange(min=0), default=None,
               help="Kits held out per kit family (at most half of it), picked by seed  "
               "[default: 2].")
@@ -63,7 +64,7 @@ command = click.Group(
               help="Bars per file.")
 @click.option("--sample-rate", type=click.IntRange(min=1000), default=22050,
               show_default=True, help="Output sample rate in Hz.")
-@force_option
+@options.FORCE
 @pass_errors
 def render(out_dir, kits_dir, songs_dir, soundfont_dirs, no_soundfonts, n_bars, seed,
            bpm_range, val_kits, val_kit_names, val_families, val_family_names, val_share,
@@ -124,7 +125,7 @@ def render(out_dir, kits_dir, songs_dir, soundfont_dirs, no_soundfonts, n_bars, 
 
 @command.command("info")
 @click.argument("corpus_dir", type=click.Path(file_okay=False))
-@json_option
+@options.JSON
 @pass_errors
 def info(corpus_dir, as_json):
     """Summarise a rendered corpus: files per split, family, pattern family and kit.

@@ -4,27 +4,20 @@ from __future__ import annotations
 
 import click
 
-from drumaae_cli._outputs import (
-    backend_options,
-    bpm_type,
-    emit,
-    gl_iters_option,
-    make_backend,
-)
-from drumaae_cli.common import force_option, json_option, pass_errors, seed_option
+from drumaae_cli import options
+from drumaae_cli.common import emit, make_backend, pass_errors
 
 
 @click.command("decode")
 @click.argument("codes", type=click.Path(dir_okay=False))
 @click.option("--out", "-o", "out_path", required=True, type=click.Path(dir_okay=False),
               help="WAV file to write (the bars one after another).")
-@click.option("--bpm", type=bpm_type, default=None,
-              help="Output tempo  [default: the tempo stored with the codes].")
-@gl_iters_option
-@seed_option
-@backend_options
-@force_option
-@json_option
+@options.bpm_option(help="Output tempo  [default: the tempo stored with the codes].")
+@options.GL_ITERS
+@options.seed_option()
+@options.BACKEND
+@options.FORCE
+@options.JSON
 @pass_errors
 def command(codes, out_path, bpm, iters, seed, model_ref, tracking_uri, server, model_name,
             timeout, force, as_json):

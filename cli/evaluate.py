@@ -7,17 +7,14 @@ import os
 import click
 
 from drumaae import fileio
-from drumaae_cli.common import force_option, model_option, pass_errors, seed_option
+from drumaae_cli import options
+from drumaae_cli.common import pass_errors
 
 
 @click.command("evaluate")
-@click.option("--data", "data", multiple=True, required=True,
-              type=click.Path(exists=True), metavar="DIR",
-              help="Audio files or folders to evaluate on, e.g. a corpus's val/ (held-out "
-                   "kits). Repeat for several.")
-@model_option
-@click.option("--json", "json_out", type=click.Path(dir_okay=False), default=None,
-              metavar="OUT", help="Write every figure (per bar, per pair) to this JSON file.")
+@options.DATA
+@options.MODEL
+@options.JSON_FILE
 @click.option("--pairs", type=click.IntRange(min=0), default=8, show_default=True,
               help="Interpolation pairs of bars (seeded).")
 @click.option("--max-bars", type=click.IntRange(min=0), default=200, show_default=True,
@@ -27,15 +24,13 @@ from drumaae_cli.common import force_option, model_option, pass_errors, seed_opt
                                   "players) to this folder.")
 @click.option("--report-pairs", type=click.IntRange(min=0), default=4, show_default=True,
               help="Interpolation pairs shown in the report.")
-@click.option("--gl-iters", "iters", type=click.IntRange(min=1), default=None,
-              help="Griffin-Lim iterations [default: the model's recipe].")
-@click.option("--bpm", type=click.FloatRange(min=20, max=400), default=None,
-              help="Tempo of every file, if known (else manifests, else detected).")
+@options.GL_ITERS
+@options.bpm_option(help="Tempo of every file, if known (else manifests, else detected).")
 @click.option("--centroids", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Rhythm centroids (.npy) the model was trained with [default: "
                    "rhythm_centroids.npy beside the model file, else k-means of the bars].")
-@seed_option
-@force_option
+@options.seed_option()
+@options.FORCE
 @pass_errors
 def command(data, model_ref, json_out, pairs, max_bars, report_dir, report_pairs, iters, bpm,
             centroids, seed, force):

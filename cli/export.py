@@ -7,24 +7,23 @@ import time
 
 import click
 
-from drumaae_cli.common import (force_option, json_option, model_option, pass_errors,
-                                tracking_uri_option)
+from drumaae_cli import options
+from drumaae_cli.common import pass_errors
 
 
 @click.command("export")
 @click.argument("out_dir", metavar="OUTDIR", type=click.Path(file_okay=False))
-@model_option
-@tracking_uri_option
+@options.MODEL
+@options.TRACKING_URI
 @click.option("--name", default="drumaae", show_default=True,
               help="Served model name: the folder under OUTDIR (TF Serving's model name).")
 @click.option("--version", "version", type=click.IntRange(min=1), default=None,
               help="Integer version folder  [default: the next free one].")
-@click.option("--gl-iters", type=click.IntRange(min=0), default=None,
-              help="Griffin-Lim iterations inside the graph  [default: the model's recipe].")
-@force_option
-@json_option
+@options.GL_ITERS
+@options.FORCE
+@options.JSON
 @pass_errors
-def command(out_dir, model_ref, tracking_uri, name, version, gl_iters, force, as_json):
+def command(out_dir, model_ref, tracking_uri, name, version, iters, force, as_json):
     """Export a model for TF Serving as OUTDIR/NAME/VERSION/ (a SavedModel).
 
     Signatures: interpolate (= serving_default), encode, decode, config; all
@@ -50,7 +49,7 @@ def command(out_dir, model_ref, tracking_uri, name, version, gl_iters, force, as
     from drumaae.serving.export import export_model, read_export_settings
 
     path = export_model(model, out_dir, name=name, version=version, force=force,
-                        gl_iters=gl_iters, progress=progress)
+                        gl_iters=iters, progress=progress)
     if as_json:
         settings = read_export_settings(path)
         click.echo(json.dumps({"path": path, **{k: settings[k] for k in (

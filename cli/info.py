@@ -7,8 +7,8 @@ from importlib import resources
 
 import click
 
-from drumaae_cli._outputs import emit
-from drumaae_cli.common import json_option, model_option, pass_errors, tracking_uri_option
+from drumaae_cli import options
+from drumaae_cli.common import emit, pass_errors
 
 
 def _model_card(model_ref: str | None) -> str | None:
@@ -25,10 +25,10 @@ def _model_card(model_ref: str | None) -> str | None:
 
 
 @click.command("info")
-@model_option
-@tracking_uri_option
+@options.MODEL
+@options.TRACKING_URI
 @click.option("--no-card", is_flag=True, help="Leave out the model card.")
-@json_option
+@options.JSON
 @pass_errors
 def command(model_ref, tracking_uri, no_card, as_json):
     """Describe a model: its card, recipe, audio settings, parameter counts and format.

@@ -6,24 +6,8 @@ import os
 
 import click
 
-from drumaae_cli._outputs import (
-    TempoType,
-    backend_options,
-    bpm_type,
-    check_inputs,
-    emit,
-    gl_iters_option,
-    make_backend,
-)
-from drumaae_cli.common import force_option, json_option, pass_errors, seed_option
-
-
-def _steps(ctx, param, value):
-    if value is not None and value < 2:
-        raise click.BadParameter(
-            f"{value} is too few: give at least 2 (alpha 0 = the source, alpha 1 = the target),"
-            " e.g. --steps 5", ctx=ctx, param=param)
-    return value
+from drumaae_cli import options
+from drumaae_cli.common import check_inputs, emit, make_backend, pass_errors
 
 
 def _stem(path: str) -> str:
@@ -33,35 +17,26 @@ def _stem(path: str) -> str:
 @click.command("interpolate")
 @click.argument("src", type=click.Path(dir_okay=False))
 @click.argument("tgt", type=click.Path(dir_okay=False))
-@click.option("--steps", type=int, default=5, show_default=True, callback=_steps,
-              help="Outputs from source (alpha 0) to target (alpha 1), at least 2.")
+@options.STEPS
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Folder to write  [default: SRC_to_TGT/ in the current folder].")
-@click.option("--tempo", type=TempoType(), default="source", show_default=True,
-              help="Output tempo: the source's, the target's, 'blend' (interpolated along "
-                   "alpha) or a BPM number.")
-@click.option("--bar", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Bar of both inputs to use (from 0).")
-@click.option("--src-bar", type=click.IntRange(min=0), default=None,
-              help="Bar of SRC (overrides --bar).")
-@click.option("--tgt-bar", type=click.IntRange(min=0), default=None,
-              help="Bar of TGT (overrides --bar).")
-@click.option("--bpm", type=bpm_type, default=None,
-              help="Tempo of both inputs, if known (else detected).")
-@click.option("--src-bpm", type=bpm_type, default=None, help="Tempo of SRC (overrides --bpm).")
-@click.option("--tgt-bpm", type=bpm_type, default=None, help="Tempo of TGT (overrides --bpm).")
-@click.option("--bars", type=click.IntRange(min=1), default=None,
-              help="Bars in each input loop, if known (the tempo follows from the length).")
-@click.option("--src-bars", type=click.IntRange(min=1), default=None,
-              help="Bars in SRC (overrides --bars).")
-@click.option("--tgt-bars", type=click.IntRange(min=1), default=None,
-              help="Bars in TGT (overrides --bars).")
+@options.TEMPO
+@options.bar_option(default=0, help="Bar of both inputs to use (from 0).")
+@options.bar_option("--src-bar", help="Bar of SRC (overrides --bar).")
+@options.bar_option("--tgt-bar", help="Bar of TGT (overrides --bar).")
+@options.bpm_option(help="Tempo of both inputs, if known (else detected).")
+@options.bpm_option("--src-bpm", help="Tempo of SRC (overrides --bpm).")
+@options.bpm_option("--tgt-bpm", help="Tempo of TGT (overrides --bpm).")
+@options.bars_option(help="Bars in each input loop, if known (the tempo follows from the "
+                          "length).")
+@options.bars_option("--src-bars", help="Bars in SRC (overrides --bars).")
+@options.bars_option("--tgt-bars", help="Bars in TGT (overrides --bars).")
 @click.option("--no-figure", is_flag=True, help="Skip the spectrogram PNG.")
-@gl_iters_option
-@seed_option
-@backend_options
-@force_option
-@json_option
+@options.GL_ITERS
+@options.seed_option()
+@options.BACKEND
+@options.FORCE
+@options.JSON
 @pass_errors
 def command(src, tgt, steps, out_dir, tempo, bar, src_bar, tgt_bar, bpm, src_bpm, tgt_bpm,
             bars, src_bars, tgt_bars, no_figure, iters, seed, model_ref, tracking_uri, server,

@@ -7,7 +7,8 @@ import json
 import click
 
 from drumaae.errors import UnknownModelError
-from drumaae_cli.common import json_option, pass_errors, tracking_uri_option
+from drumaae_cli import options
+from drumaae_cli.common import pass_errors
 
 command = click.Group(
     "models",
@@ -31,8 +32,8 @@ def _client(tracking_uri):
 
 
 @command.command("list")
-@tracking_uri_option
-@json_option
+@options.TRACKING_URI
+@options.JSON
 @pass_errors
 def list_models(tracking_uri, as_json):
     """Registered models, their versions, aliases and source runs."""
@@ -68,7 +69,7 @@ def list_models(tracking_uri, as_json):
 @click.argument("model_uri", metavar="runs:/RUN_ID/model")
 @click.option("--name", required=True, help="Registered model name.")
 @click.option("--alias", default=None, help="Point this alias at the new version.")
-@tracking_uri_option
+@options.TRACKING_URI
 @pass_errors
 def register(model_uri, name, alias, tracking_uri):
     """Register a run's logged model as a new version of NAME."""

@@ -4,31 +4,22 @@ from __future__ import annotations
 
 import click
 
-from drumaae_cli._outputs import (
-    backend_options,
-    bpm_type,
-    check_inputs,
-    emit,
-    gl_iters_option,
-    make_backend,
-)
-from drumaae_cli.common import force_option, json_option, pass_errors, seed_option
+from drumaae_cli import options
+from drumaae_cli.common import check_inputs, emit, make_backend, pass_errors
 
 
 @click.command("reconstruct")
 @click.argument("audio", type=click.Path(dir_okay=False))
 @click.option("--out", "-o", "out_path", required=True, type=click.Path(dir_okay=False),
               help="WAV file to write.")
-@click.option("--bar", "bar_list", type=click.IntRange(min=0), multiple=True,
-              help="Reconstruct only this bar (from 0; repeatable)  [default: every bar].")
-@click.option("--bpm", type=bpm_type, default=None, help="Tempo of AUDIO, if known.")
-@click.option("--bars", type=click.IntRange(min=1), default=None,
-              help="Bars in the AUDIO loop, if known.")
-@gl_iters_option
-@seed_option
-@backend_options
-@force_option
-@json_option
+@options.BAR_LIST
+@options.bpm_option(help="Tempo of AUDIO, if known (else detected).")
+@options.BARS
+@options.GL_ITERS
+@options.seed_option()
+@options.BACKEND
+@options.FORCE
+@options.JSON
 @pass_errors
 def command(audio, out_path, bar_list, bpm, bars, iters, seed, model_ref, tracking_uri, server,
             model_name, timeout, force, as_json):

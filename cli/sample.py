@@ -2,36 +2,27 @@
 
 from __future__ import annotations
 
-
 import click
 
-from drumaae_cli._outputs import bpm_type, emit, gl_iters_option
-from drumaae_cli.common import (
-    force_option,
-    json_option,
-    model_option,
-    pass_errors,
-    tracking_uri_option,
-)
+from drumaae_cli import options
+from drumaae_cli.common import emit, pass_errors
 
 
 @click.command("sample")
-@click.option("-n", "--count", "n", type=click.IntRange(min=1), default=4, show_default=True,
-              help="Bars to draw.")
+@click.option("-n", "--count", "n", type=options.COUNT_TYPE, default=4, show_default=True,
+              help="Bars to draw (at most drumaae.limits.MAX_BARS).")
 @click.option("--out", "-o", "out_path", required=True, type=click.Path(),
               help="A folder (one WAV per bar and manifest.json) or a .wav file "
                    "(the bars one after another).")
 @click.option("--component", type=click.IntRange(min=0), default=None,
               help="Draw from this mixture component (rhythm cluster)  [default: any].")
-@click.option("--bpm", type=bpm_type, default=128.0, show_default=True,
-              help="Tempo of the bars.")
-@click.option("--seed", type=int, default=None,
-              help="Seed of the draw and of Griffin-Lim  [default: random].")
-@gl_iters_option
-@model_option
-@tracking_uri_option
-@force_option
-@json_option
+@options.bpm_option(default=128.0, help="Tempo of the bars.")
+@options.seed_option(default=None)
+@options.GL_ITERS
+@options.MODEL
+@options.TRACKING_URI
+@options.FORCE
+@options.JSON
 @pass_errors
 def command(n, out_path, component, bpm, seed, iters, model_ref, tracking_uri, force,
             as_json):

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
-from drumaae.errors import DataError
-from drumaae_cli.common import pass_errors, tracking_uri_option
+from drumaae_cli import options
+from drumaae_cli.common import pass_errors
 
 
 @click.command("train")
-@click.option("--recipe", "recipe_ref", required=True, metavar="RECIPE",
-              help="A recipe YAML file or a bundled name (tiny, default, paper).")
-@click.option("--data", "data", multiple=True, type=click.Path(), metavar="DIR",
-              help="Audio files or folders (repeatable); a folder made by 'drumaae corpus "
-              "render' gives tempi and its held-out kits (val/) as the validation set.")
+@options.recipe_option(required=True)
+@options.DATA
 @click.option("--epochs", type=click.IntRange(min=1), default=None,
               help="Total epochs of the run (default: the recipe's training.epochs).")
 @click.option("--out", "out_dir", default="runs/train", show_default=True,
@@ -28,7 +23,7 @@ from drumaae_cli.common import pass_errors, tracking_uri_option
 @click.option("--alias", default=None, metavar="ALIAS",
               help="With --register-as: point this registry alias at the new version "
               "(load it as models:/NAME@ALIAS).")
-@tracking_uri_option
+@options.TRACKING_URI
 @click.option("--experiment", default="drumaae", show_default=True,
               help="MLflow experiment name.")
 @click.option("--strategy", type=click.Choice(["auto", "default", "mirrored", "multi_worker"]),
@@ -67,12 +62,6 @@ def command(recipe_ref, data, epochs, out_dir, resume, register_as, alias, track
     if no_mlflow and register_as:
         raise click.BadParameter("--register-as needs MLflow; drop --no-mlflow",
                                  param_hint="--register-as")
-    if not data:
-        raise DataError("no training data: pass --data with audio files or folders "
-                        "(e.g. a corpus made by 'drumaae corpus render')")
-    for d in data:
-        if not os.path.exists(d):
-            raise DataError(f"{d} does not exist: give audio files or folders with --data")
     recipe = load_recipe(recipe_ref)
     tracker = None
     if not no_mlflow:

@@ -294,12 +294,7 @@ def check_new_file(path: PathLike, force: bool, inputs: Iterable[PathLike] = ())
     if os.path.lexists(path) and not force:
         raise OutputExistsError(f"{path} already exists: pass --force to overwrite it or "
                                 "choose another name")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise OutputNotWritableError(f"the folder {folder} does not exist: create it first")
-    if not os.access(folder, os.W_OK):
-        raise OutputNotWritableError(f"cannot write in {folder}: it is read-only for you; choose "
-                               "another output")
+    _check_writable(os.path.dirname(os.path.abspath(path)), "output")
 
 
 def check_out_dir(out_dir: PathLike, force: bool, kind: str | None = None,
@@ -329,12 +324,22 @@ def check_out_dir(out_dir: PathLike, force: bool, kind: str | None = None,
             raise OutputExistsError(f"{out_dir} holds a drumaae output of another kind "
                                     f"({manifest.get('kind')}, not {kind}): choose another "
                                     "--out")
-    parent = os.path.dirname(out_dir)
-    if not os.path.isdir(parent):
-        raise OutputNotWritableError(f"the folder {parent} does not exist: create it first")
-    if not os.access(parent, os.W_OK):
-        raise OutputNotWritableError(f"cannot write in {parent}: it is read-only for you; choose "
-                               "another --out")
+    _check_writable(os.path.dirname(out_dir), "--out")
+
+
+def _check_writable(folder: str, what: str) -> None:
+    """Before any compute: `folder` exists, is writable and its disk is not full."""
+    from drumaae.limits import MIN_FREE_BYTES
+
+    if not os.path.isdir(folder):
+        raise OutputNotWritableError(f"the folder {folder} does not exist: create it first")
+    if not os.access(folder, os.W_OK):
+        raise OutputNotWritableError(f"cannot write in {folder}: it is read-only for you; choose "
+                                     f"another {what}")
+    free = shutil.disk_usage(folder).free
+    if free < MIN_FREE_BYTES:
+        raise OutputNotWritableError(f"the disk holding {folder} is full ({free:,} bytes free): "
+                                     f"free some space or choose another {what}")
 
 
 # --- exclusive claims -----------------------------------------------------------------------

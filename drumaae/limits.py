@@ -26,10 +26,13 @@ __all__ = [
     "REST_DEADLINE_S",
     "MAX_REST_DEADLINE_S",
     "REST_MAX_RESPONSE_BYTES",
+    "MAX_REFINE",
+    "MIN_FREE_BYTES",
     "check_bpm",
     "check_steps",
     "check_gl_iters",
     "check_bars",
+    "check_refine",
     "check_deadline",
 ]
 
@@ -51,6 +54,11 @@ MAX_REST_DEADLINE_S = 3600.0
 """Longest deadline a caller may give one TF Serving request."""
 REST_MAX_RESPONSE_BYTES = 256 * 2**20
 """Largest TF Serving answer read into memory; requests also bound it by what they expect."""
+MAX_REFINE = 500
+"""Most code-refinement steps (`DrumAAE.refine`) one call may ask for."""
+MIN_FREE_BYTES = 16 * 2**20
+"""Free space an output's file system must have before any compute (a full disk is refused
+up front; a disk that fills up during the write is still caught, atomically)."""
 
 
 def _number(value: Any, what: str, kind: str) -> float:
@@ -91,6 +99,11 @@ def check_steps(value: Any) -> int:
 def check_gl_iters(value: Any, what: str = "Griffin-Lim iterations") -> int:
     """Griffin-Lim iterations: a whole number in [1, MAX_GL_ITERS]."""
     return _whole(value, what, 1, MAX_GL_ITERS)
+
+
+def check_refine(value: Any) -> int:
+    """Code-refinement steps: a whole number in [0, MAX_REFINE] (0 = the encoder's codes)."""
+    return _whole(value, "refine steps", 0, MAX_REFINE)
 
 
 def check_bars(value: Any, what: str = "bars") -> int:

@@ -1,0 +1,214 @@
+"""Every option that two or more commands share, defined once (as in mlflow's ``cli_args``).
+
+Each shared option is a decorator (``@options.MODEL``) carrying its name, env var, range and
+help, so ``--bpm`` or ``--gl-iters`` accept the same values in every command. Ranges come from
+`drumaae.limits`, the library's own limits: a value the library would refuse is refused here,
+as a `click.BadParameter`, before any model loads. Options that differ only in their help or
+default (the tempo of an input vs. of an output) are made by small factories over one type.
+Options used by a single command stay in that command's module.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable
+
+import click
+
+from drumaae import limits
+
+__all__ = [
+    "LimitedType", "BPM_TYPE", "BAR_TYPE", "BARS_TYPE", "COUNT_TYPE", "TempoType",
+    "MODEL", "TRACKING_URI", "SERVER", "MODEL_NAME", "TIMEOUT", "BACKEND", "MODEL_FILE",
+    "DATA", "FORCE", "JSON", "JSON_FILE", "GL_ITERS", "STEPS", "TEMPO", "REFINE", "FILL",
+    "BAR_LIST", "BARS", "bar_option", "bars_option", "bpm_option", "seed_option",
+    "recipe_option",
+]
+
+# --- types ------------------------------------------------------------------------------------
+
+class LimitedType(click.ParamType):
+    """A number checked by one of `drumaae.limits`' checks: the CLI and the library accept
+    the same values and say the same thing about the others."""
+
+    def __init__(self, check: Callable[[Any], Any], name: str):
+        self.check = check
+        self.name = name
+
+    def convert(self, value: Any, param, ctx) -> Any:
+        from drumaae.errors import LimitError
+
+        if isinstance(value, str):
+            try:
+                number = float(value.strip())
+            except ValueError:
+                self.fail(f"{value!r} is not a number", param, ctx)
+            value = int(number) if number.is_integer() else number
+        try:
+            return self.check(value)
+        except LimitError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+BPM_TYPE = LimitedType(limits.check_bpm, "BPM")
+"""A tempo in beats per minute, in the library's range (`limits.MIN_BPM`-`limits.MAX_BPM`)."""
+BAR_TYPE = click.IntRange(min=0)
+"""A bar number, from 0."""
+BARS_TYPE = click.IntRange(min=1)
+"""A count of bars in a loop."""
+COUNT_TYPE = LimitedType(limits.check_bars, "N")
+"""A count of output bars (1-`limits.MAX_BARS`)."""
+
+
+class TempoType(click.ParamType):
+    """``source``, ``target``, ``blend`` or a BPM number in the library's range."""
+
+    name = "source|target|blend|BPM"
+
+    def convert(self, value: Any, param, ctx) -> Any:
+        text = str(value).strip().lower()
+        if text in ("source", "target", "blend"):
+            return text
+        try:
+            bpm = float(text)
+        except ValueError:
+            self.fail(f"{value!r} is not source, target, blend or a BPM number", param, ctx)
+        return BPM_TYPE.convert(bpm, param, ctx)
+
+
+# --- the model and where it runs -------------------------------------------------------------
+
+MODEL = click.option(
+    "--model", "model_ref", envvar="DRUMAAE_MODEL", default=None, metavar="REF",
+    help="Model: omitted = the bundled default; a .keras path; or an MLflow URI "
+         "(models:/NAME/VERSION, models:/NAME@ALIAS, runs:/ID/model). Env: DRUMAAE_MODEL.")
+TRACKING_URI = click.option(
+    "--tracking-uri", envvar="MLFLOW_TRACKING_URI", default=None, metavar="URI",
+    help="MLflow tracking URI (default: sqlite:///mlflow.db in the current folder). "
+         "Env: MLFLOW_TRACKING_URI.")
+SERVER = click.option(
+    "--server", envvar="DRUMAAE_SERVER", default=None, metavar="URL",
+    help="Use a TF Serving REST endpoint (e.g. http://localhost:8501) instead of a local "
+         "model. Env: DRUMAAE_SERVER.")
+MODEL_NAME = click.option(
+    "--model-name", envvar="DRUMAAE_MODEL_NAME", default=None, metavar="NAME",
+    help="Name of the served model (with --server). Env: DRUMAAE_MODEL_NAME.")
+TIMEOUT = click.option(
+    "--timeout", envvar="DRUMAAE_TIMEOUT", type=LimitedType(limits.check_deadline, "SECONDS"),
+    default=limits.REST_DEADLINE_S, show_default=True,
+    help="Total seconds one --server request may take (connect, send and the whole "
+         "answer). Env: DRUMAAE_TIMEOUT.")
+
+
+def BACKEND(fn: Callable) -> Callable:  # noqa: N802 - a decorator, named like the others
+    """--model and --tracking-uri, or --server, --model-name and --timeout (TF Serving)."""
+    for option in (TIMEOUT, MODEL_NAME, SERVER, TRACKING_URI, MODEL):
+        fn = option(fn)
+    return fn
+
+
+MODEL_FILE = click.option(
+    "--model", "model_ref", default=None, type=click.Path(exists=True, dir_okay=False),
+    metavar="PATH",
+    help="A .keras model file  [default: the bundled model, else an untrained model of the "
+         "recipe].")
+
+
+def recipe_option(required: bool = False) -> Callable:
+    """--recipe: a recipe YAML file or a bundled name."""
+    return click.option(
+        "--recipe", "recipe_ref", required=required, default=None, metavar="RECIPE",
+        help="A recipe YAML file or a bundled name (tiny, default, paper)."
+             + ("" if required else "  [default: default, or tiny with --quick]"))
+
+
+# --- inputs -------------------------------------------------------------------------------
+
+def _data_paths(ctx: click.Context, param: click.Parameter, value: tuple) -> tuple:
+    from drumaae.errors import DataError
+
+    if not value and not ctx.resilient_parsing:
+        what = "training data" if ctx.command.name == "train" else "data"
+        raise DataError(f"no {what}: pass --data with audio files or folders (e.g. a corpus "
+                        "made by 'drumaae corpus render')")
+    for path in value:
+        if not os.path.exists(path):
+            raise DataError(f"{path} does not exist: give audio files or folders with --data")
+    return value
+
+
+DATA = click.option(
+    "--data", "data", multiple=True, type=click.Path(), metavar="PATH",
+    callback=_data_paths,
+    help="Audio files or folders (repeatable). A folder made by 'drumaae corpus render' "
+         "gives each file's tempo, and its val/ holds the held-out kits.")
+
+
+def bar_option(*names: str, default: int | None = None,
+               help: str = "Bar of the input to use (from 0).") -> Callable:
+    """A bar-number option (``--bar`` unless `names` are given), from 0."""
+    return click.option(*(names or ("--bar",)), type=BAR_TYPE, default=default,
+                        show_default=default is not None, help=help)
+
+
+def bars_option(*names: str, help: str = "Bars in the input loop, if known (the tempo follows "
+                                         "from its length).") -> Callable:
+    """A bar-count option (``--bars`` unless `names` are given), at least 1."""
+    return click.option(*(names or ("--bars",)), type=BARS_TYPE, default=None, help=help)
+
+
+BAR_LIST = click.option(
+    "--bar", "bar_list", type=BAR_TYPE, multiple=True,
+    help="Use only this bar (from 0; repeatable)  [default: every bar].")
+BARS = bars_option()
+
+
+def bpm_option(*names: str, default: float | None = None,
+               help: str = "Tempo of the input, if known (else detected).") -> Callable:
+    """A tempo option (``--bpm`` unless `names` are given) in the library's range."""
+    return click.option(*(names or ("--bpm",)), type=BPM_TYPE, default=default,
+                        show_default=default is not None,
+                        help=f"{help}  [{limits.MIN_BPM:g}-{limits.MAX_BPM:g} BPM]")
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+GL_ITERS = click.option(
+    "--gl-iters", "iters", type=LimitedType(limits.check_gl_iters, "ITERS"), default=None,
+    help=f"Griffin-Lim iterations, 1-{limits.MAX_GL_ITERS}  [default: the model's recipe].")
+REFINE = click.option(
+    "--refine", type=LimitedType(limits.check_refine, "N"), default=0, show_default=True,
+    help=f"Gradient steps fitting each code to its bar after the encoder (0-"
+         f"{limits.MAX_REFINE}; closer reconstructions of sounds unlike the training data; "
+         "a local model only). Measured gain and cost: docs/model.md.")
+FILL = click.option(
+    "--fill", type=click.Choice(["error", "loop"]), default="error", show_default=True,
+    help="A loop shorter than its bars at the given tempo (e.g. two beats with --bpm): "
+         "'error' says so, 'loop' repeats it to fill the bar. Never padded with silence.")
+STEPS = click.option(
+    "--steps", type=LimitedType(limits.check_steps, "STEPS"), default=5, show_default=True,
+    help=f"Outputs from source (alpha 0) to target (alpha 1), 2-{limits.MAX_STEPS}.")
+TEMPO = click.option(
+    "--tempo", type=TempoType(), default="source", show_default=True,
+    help="Output tempo: the source's, the target's, 'blend' (interpolated along alpha) or a "
+         "BPM number.")
+
+
+def seed_option(default: int | None = 0) -> Callable:
+    """--seed: Griffin-Lim's initial phases (and a prior draw); None = a random seed."""
+    return click.option(
+        "--seed", type=int, default=default, show_default=default is not None,
+        help="Random seed (Griffin-Lim phases, prior draws)"
+             + ("" if default is not None else "  [default: random]") + ".")
+
+
+# --- outputs --------------------------------------------------------------------------------
+
+FORCE = click.option(
+    "--force", is_flag=True,
+    help="Overwrite existing outputs (in a folder: only the files drumaae's own manifest "
+         "there lists).")
+JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+JSON_FILE = click.option(
+    "--json", "json_out", type=click.Path(dir_okay=False), default=None, metavar="OUT",
+    help="Also write the result as JSON to this file.")
