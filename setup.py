@@ -36,6 +36,9 @@ INSTALL_REQUIRES = [
     # tinysoundfont==0.3.7, installed with --no-deps (docs/corpus.md): its one dependency,
     # pyaudio, is for live playback, has no wheel and needs portaudio headers to build.
     "pedalboard==0.9.26",
+    # Kit samples are resampled with soxr directly (librosa's own resampler, without its
+    # slow first call): drumaae/data/corpus.py.
+    "soxr==1.1.0",
 ]
 
 setup(
