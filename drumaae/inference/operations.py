@@ -97,7 +97,8 @@ def _select(n_bars: int, bar: int | Sequence[int] | None, name: str) -> list[int
 
 def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
            bars: int | None = None, bar: int | Sequence[int] | None = None,
-           sample_rate: int | None = None, name: str | None = None) -> Encoded:
+           sample_rate: int | None = None, name: str | None = None,
+           fill: str = "error") -> Encoded:
     """Encode the bars of a recording.
 
     Args:
@@ -109,9 +110,12 @@ def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
         bar: encode only this bar (or these bars), numbered from 0; default all.
         sample_rate: rate in Hz of an array `audio`.
         name: what to call an array input in messages.
+        fill: a loop shorter than its bars at `bpm`: ``"error"`` (a `TooShortError` that
+            says so) or ``"loop"`` (repeated to fill them); never padded with silence.
 
     Returns:
-        `Encoded` with codes `(n, latent_dim)`.
+        `Encoded` with codes `(n, latent_dim)`; its `tempo` says how the tempo was decided
+        and which other readings fit (`drumaae.audio.bars.TempoReading`).
     """
     from drumaae.audio.bars import cut_bars
 
@@ -123,14 +127,15 @@ def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
     samples, source = _load(audio, backend.audio, label)
     if bpm is not None:
         bpm = limits.check_bpm(bpm)
-    cut = cut_bars(samples, backend.audio.sample_rate, backend.audio, bpm=bpm, bars=bars)
+    cut = cut_bars(samples, backend.audio.sample_rate, backend.audio, bpm=bpm, bars=bars,
+                   fill=fill)
     chosen = _select(cut.n_bars, bar, label)
     waves = cut.bars[chosen]
     codes = np.asarray(backend.encode_bars(waves), np.float32)
     return Encoded(codes=codes, bpm=float(cut.bpm), bar_length=int(cut.bar_length),
                    sample_rate=backend.audio.sample_rate, bars=chosen,
                    starts=[int(cut.starts[i]) for i in chosen], n_bars=cut.n_bars,
-                   source=source, model=backend.ref, waveforms=waves)
+                   source=source, model=backend.ref, waveforms=waves, tempo=cut.tempo)
 
 
 def decode(codes: Any, *, model: Any = None, bpm: float | None = None,
@@ -218,7 +223,8 @@ def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any 
                 tempo: str | float = "source", src_bar: int = 0, tgt_bar: int = 0,
                 src_bpm: float | None = None, tgt_bpm: float | None = None,
                 src_bars: int | None = None, tgt_bars: int | None = None,
-                iters: int | None = None, seed: int = 0) -> Interpolation:
+                iters: int | None = None, seed: int = 0,
+                fill: str = "error") -> Interpolation:
     """Morph one bar of `src` into one bar of `tgt` through the latent space.
 
     z(a) = (1 - a) z_src + a z_tgt for a = linspace(0, 1, steps); a = 0 decodes the source's
@@ -235,6 +241,7 @@ def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any 
         src_bars, tgt_bars: bar counts of the input loops if known.
         iters: Griffin-Lim iterations (default: the model's recipe).
         seed: Griffin-Lim phase seed.
+        fill: what to do with an input loop shorter than its bars (see `encode`).
 
     Returns:
         An `Interpolation`.
@@ -245,9 +252,9 @@ def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any 
     backend = load_backend(model)
     iters = _iters(backend, iters)
     a = encode(src, model=backend, bpm=src_bpm, bars=src_bars, bar=src_bar, name=_label(src,
-               "source"))
+               "source"), fill=fill)
     b = encode(tgt, model=backend, bpm=tgt_bpm, bars=tgt_bars, bar=tgt_bar, name=_label(tgt,
-               "target"))
+               "target"), fill=fill)
     codes = latent_path(a.codes[0], b.codes[0], alphas).astype(np.float32)
     bpms = step_tempos(alphas, tempo, a.bpm, b.bpm)
     waves = _decode_steps(backend, codes, bpms, iters, int(seed))

@@ -70,6 +70,8 @@ class Encoded:
         source: where the audio came from (None for codes read back from a file).
         model: the model reference.
         waveforms: float32 `(n_bars, bar_length)`: the encoded bars themselves.
+        tempo: how the tempo and bar count were decided
+            (`drumaae.audio.bars.TempoReading`: source, alternatives), or None.
     """
 
     codes: np.ndarray
@@ -82,6 +84,7 @@ class Encoded:
     source: Source | None = None
     model: str = ""
     waveforms: np.ndarray | None = field(default=None, repr=False)
+    tempo: Any = field(default=None, repr=False)
 
     def summary(self) -> dict[str, Any]:
         return {"model": self.model, "bpm": round(self.bpm, 4), "bar_length": self.bar_length,
