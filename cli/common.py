@@ -95,8 +95,13 @@ def make_backend(model_ref: str | None, server: str | None, model_name: str | No
     if not model_name:
         raise click.BadParameter("--server needs --model-name (the served model's name)",
                                  param_hint="--model-name")
-    from drumaae.serving.client import RestBackend
-
+    try:
+        from drumaae.serving.client import RestBackend
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("drumaae.serving"):
+            raise
+        raise DrumaaeError("the TF Serving REST client is not available in this drumaae "
+                           "install: omit --server to run the model locally") from exc
     return RestBackend(server, model_name, version=None, timeout=timeout)
 
 

@@ -23,12 +23,22 @@ command = click.Group(
 
 
 def _client(tracking_uri):
+    """A client of an existing store (never created by a lookup), failing fast, and the
+    store's URI as messages may show it (no password)."""
     from mlflow.tracking import MlflowClient
 
-    from drumaae.registry import resolve_tracking_uri
+    from drumaae.registry import check_store, fast_fail, redact, resolve_tracking_uri
 
     uri = resolve_tracking_uri(tracking_uri)
-    return MlflowClient(tracking_uri=uri, registry_uri=uri), uri
+    check_store(uri)
+    fast_fail()
+    return MlflowClient(tracking_uri=uri, registry_uri=uri), redact(uri)
+
+
+def _problem(exc: Exception) -> str:
+    from drumaae.registry import redact
+
+    return redact(" ".join(str(exc).split())[:200])
 
 
 @command.command("list")
@@ -50,7 +60,7 @@ def list_models(tracking_uri, as_json):
                              "run_id": mv.run_id, "uri": f"models:/{rm.name}/{mv.version}"})
     except Exception as exc:
         raise UnknownModelError(f"cannot read the MLflow registry at {uri}: "
-                                f"{' '.join(str(exc).split())[:200]}") from exc
+                                f"{_problem(exc)}") from exc
     rows.sort(key=lambda r: (r["name"], int(r["version"])))
     if as_json:
         click.echo(json.dumps(rows, indent=1))
@@ -93,6 +103,6 @@ def register(model_uri, name, alias, tracking_uri):
             client.set_registered_model_alias(name, alias, mv.version)
     except MlflowException as exc:
         raise UnknownModelError(f"cannot register {model_uri} in the MLflow registry at {uri}: "
-                                f"{' '.join(str(exc).split())[:200]}") from exc
+                                f"{_problem(exc)}") from exc
     click.echo(f"registered models:/{name}/{mv.version}"
                + (f" (alias models:/{name}@{alias})" if alias else ""))

@@ -81,8 +81,11 @@ def command(recipe_ref, data, epochs, out_dir, resume, register_as, alias, track
         click.echo(f"final: {final}")
     click.echo(f"model: {result.model_path}")
     if result.run_id:
-        click.echo(f"MLflow run: {result.run_id} ({tracker.tracking_uri}); "
-                   f"model URI runs:/{result.run_id}/model")
+        from drumaae.registry import redact
+
+        click.echo(f"MLflow run: {result.run_id} ({redact(tracker.tracking_uri)})"
+                   + (f"; model URI {result.model_uri}" if result.model_uri else
+                      "; the model was not logged (see the warning above)"))
     if result.registered_version:
         click.echo(f"registered: models:/{register_as}/{result.registered_version}"
                    + (f" = models:/{register_as}@{alias}" if alias else ""))

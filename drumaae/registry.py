@@ -9,6 +9,12 @@ A reference is one of:
   `mlflow.artifacts.download_artifacts` into a cache folder (``~/.cache/drumaae/mlflow/``, or
   ``$DRUMAAE_CACHE/mlflow/``) and the ``.keras`` file inside is loaded.
 
+Lookups never create anything in a store: a local store (``sqlite:///FILE``, ``file:FOLDER``,
+a plain folder) that does not exist is an `UnknownModelError` before MLflow opens it (MLflow
+would create the database, and the folders above it). They fail fast on an unreachable server
+(`fast_fail`: the settings training uses too), and no message repeats a password given in a
+URI (`redact`).
+
 Example:
     >>> model = load_model_ref("models:/drums@champion", tracking_uri="sqlite:///mlflow.db")
     >>> path = resolve_model_path(None)          # the bundled default
@@ -33,6 +39,9 @@ __all__ = [
     "MLFLOW_SCHEMES",
     "is_mlflow_uri",
     "resolve_tracking_uri",
+    "fast_fail",
+    "redact",
+    "check_store",
     "resolve_model_path",
     "load_model_ref",
     "clear_cache",
@@ -60,6 +69,58 @@ def resolve_tracking_uri(tracking_uri: str | None = None) -> str:
     """The tracking URI to use: the one given, else ``$MLFLOW_TRACKING_URI``, else
     `DEFAULT_TRACKING_URI` (``sqlite:///mlflow.db`` in the current folder)."""
     return tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+
+
+# Fail fast when the server is gone: MLflow's defaults (5 retries with back-off, 120 s
+# timeout) made one lookup of an unreachable server take minutes.
+_FAST_FAIL = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "10",
+}
+
+_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
+
+
+def fast_fail() -> None:
+    """Bound MLflow's HTTP retries and timeouts (the user's own MLFLOW_HTTP_REQUEST_*
+    settings win): for registry lookups and for training's tracker alike."""
+    for key, value in _FAST_FAIL.items():
+        os.environ.setdefault(key, value)
+
+
+def redact(text: Any) -> str:
+    """`text` with the credentials of any URI in it hidden (``https://user:pw@host`` ->
+    ``https://***@host``), for messages and logs."""
+    return _CREDENTIALS.sub("***@", str(text))
+
+
+def _local_store(uri: str) -> str | None:
+    """The file or folder of a local store URI (sqlite, file, a path), else None."""
+    if uri.startswith("sqlite:///"):
+        return uri[len("sqlite:///"):] or None
+    if uri.startswith("file:"):
+        from urllib.parse import unquote, urlparse
+
+        return unquote(urlparse(uri).path) or None
+    if "://" in uri or uri.split(":")[0] in ("databricks", "databricks-uc", "uc"):
+        return None
+    return uri
+
+
+def check_store(uri: str, what: str = "registered models") -> None:
+    """Refuse a local store that does not exist, before MLflow opens (and creates) it.
+
+    Raises:
+        UnknownModelError: naming what was looked up, the missing file or folder and what
+            to do.
+    """
+    path = _local_store(uri)
+    if path is not None and not os.path.exists(path):
+        raise UnknownModelError(
+            f"cannot look up {what}: there is no MLflow store at {redact(uri)} "
+            f"({os.path.abspath(path)} does not exist); pass --tracking-uri (or set "
+            "MLFLOW_TRACKING_URI) to the store the model was logged in")
 
 
 def cache_dir() -> str:
@@ -93,7 +154,8 @@ def _find_keras_file(folder: str, what: str) -> str:
 
 
 def _describe_registry_problem(ref: str, uri: str, exc: Exception) -> str:
-    text = " ".join(str(exc).split())[:300]
+    text = redact(" ".join(str(exc).split())[:300])
+    uri = redact(uri)
     if ref.startswith("models:/"):
         hint = "list registered models with 'drumaae models list' or the MLflow UI"
     else:
@@ -110,6 +172,8 @@ def _download_mlflow(ref: str, tracking_uri: str | None) -> str:
     except ImportError as exc:  # pragma: no cover - mlflow is a dependency
         raise UnknownModelError(
             f"{ref} is an MLflow URI but mlflow is not installed: pip install mlflow") from exc
+    check_store(uri, f"model {ref!r}")
+    fast_fail()
     key = hashlib.sha256(f"{uri}\n{ref}".encode()).hexdigest()[:24]
     target = os.path.join(cache_dir(), key)
     # `models:/NAME@ALIAS` and `models:/NAME/latest` may move: always re-resolve those.
@@ -139,10 +203,10 @@ def _download_mlflow(ref: str, tracking_uri: str | None) -> str:
             raise UnknownModelError(_describe_registry_problem(ref, uri, exc)) from exc
         except Exception as exc:  # connection errors from requests, etc.
             raise UnknownModelError(
-                f"cannot download model {ref!r} from the MLflow store at {uri}: "
-                f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}; is the "
+                f"cannot download model {ref!r} from the MLflow store at {redact(uri)}: "
+                f"{type(exc).__name__}: {redact(' '.join(str(exc).split())[:200])}; is the "
                 "tracking server running?") from exc
-        path = _find_keras_file(tmp, f"model {ref!r} at {uri}")
+        path = _find_keras_file(tmp, f"model {ref!r} at {redact(uri)}")
         fileio.replace_folder(tmp, target)
         return os.path.join(target, os.path.relpath(path, tmp))
     finally:

@@ -16,7 +16,10 @@
 Every MLflow call goes through `_call`: a failure (server gone, network error) is queued, not
 raised; once the server stops answering, later calls are queued without waiting. `finish`
 retries the queue once and returns what still was not logged, so training never stops for
-tracking and the caller can say what is missing.
+tracking and the caller can say what is missing. What is missing is also written to the run
+folder (`PENDING_FILE`); ``drumaae train --resume --out RUN`` replays it from the run folder
+(history.json, model.keras) once the store answers again. Messages never show a password
+given in the tracking URI.
 """
 
 from __future__ import annotations
@@ -33,25 +36,22 @@ from typing import Any, Callable
 
 import numpy as np
 
-from drumaae.registry import resolve_tracking_uri
+from drumaae.registry import fast_fail, redact, resolve_tracking_uri
 
-__all__ = ["Tracker", "describe_store", "DEFAULT_EXPERIMENT"]
+__all__ = ["Tracker", "describe_store", "DEFAULT_EXPERIMENT", "PENDING_FILE"]
 
 DEFAULT_EXPERIMENT = "drumaae"
 
-# Fail fast when the server is gone (MLflow's default retries with back-off take minutes).
-_HTTP_DEFAULTS = {
-    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
-    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
-    "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
-}
+PENDING_FILE = "mlflow_pending.json"
+"""In a run folder: what could not be logged to MLflow, replayed by ``train --resume``."""
 
 
 def describe_store(uri: str) -> str:
-    """A human description of where runs go: ``sqlite:///mlflow.db`` -> its absolute path."""
+    """A human description of where runs go: ``sqlite:///mlflow.db`` -> its absolute path
+    (never a password given in the URI)."""
     if uri.startswith("sqlite:///"):
         return f"{uri} (the SQLite file {os.path.abspath(uri[len('sqlite:///'):])})"
-    return uri
+    return redact(uri)
 
 
 def _git_commit() -> str | None:
@@ -114,8 +114,8 @@ class Tracker:
         self._audio = None
         self._tmp: str | None = None  # scratch folder for artifacts, made on first use
         self._last_logged_epoch = 0
-        for key, value in _HTTP_DEFAULTS.items():
-            os.environ.setdefault(key, value)
+        self._replay = False  # a resumed run whose earlier logging was incomplete
+        fast_fail()
         from mlflow.tracking import MlflowClient
 
         self.client = MlflowClient(tracking_uri=self.tracking_uri,
@@ -144,11 +144,11 @@ class Tracker:
         except Exception as exc:  # the tracking store must never stop training
             if _is_connection_error(exc) and not self.offline:
                 self.offline = True
-                self.log(f"warning: the MLflow store at {self.tracking_uri} does not answer "
-                         f"({type(exc).__name__}); training goes on, logging is queued")
+                self.log(f"warning: the MLflow store at {redact(self.tracking_uri)} does not "
+                         f"answer ({type(exc).__name__}); training goes on, logging is queued")
             elif not _is_connection_error(exc):
                 self.log(f"warning: MLflow could not {what}: "
-                         f"{' '.join(str(exc).split())[:200]}")
+                         f"{redact(' '.join(str(exc).split())[:200])}")
             if queue:
                 self.failed.append((what, fn))
             return None
@@ -173,6 +173,7 @@ class Tracker:
         self.recipe = recipe
         self.log(f"MLflow: tracking to {describe_store(self.tracking_uri)}, "
                  f"experiment {self.experiment!r}")
+        self._replay = bool(out_dir) and os.path.isfile(os.path.join(out_dir, PENDING_FILE))
 
         def create():
             if resume_run_id:
@@ -192,7 +193,7 @@ class Tracker:
                      "outputs stay in the run folder")
             return None
         self.log(f"MLflow run {self.run_id}")
-        if resume_run_id == self.run_id:
+        if resume_run_id == self.run_id and not self._replay:
             return self.run_id  # params and tags were logged by the first part of the run
         from mlflow.entities import Param, RunTag
 
@@ -308,13 +309,19 @@ class Tracker:
                 if self.run_id is not None:
                     for epoch, values in _epochs(result.history):
                         self._replay_epoch(epoch, values)
+                    self._replay = False
         if self.run_id is None:
             out["not_logged"] = ["the whole run (params, metrics, examples, model): the "
-                                 f"MLflow store at {self.tracking_uri} did not answer"]
+                                 f"MLflow store at {redact(self.tracking_uri)} did not answer"]
+            self._record_pending(result.out_dir, out)
             self._drop_scratch()
             return out
         out["run_id"] = self.run_id
         run_id = self.run_id
+        if self._replay:  # an earlier part of this run could not log everything
+            self.log(f"MLflow: replaying what {PENDING_FILE} lists, from {result.out_dir}")
+            for epoch, values in _epochs(result.history):
+                self._replay_epoch(epoch, values)
         # Retry the queued calls once: the server may be back.
         if self.failed:
             self.offline = False
@@ -339,13 +346,31 @@ class Tracker:
             out["registered_version"] = version
         self._call("end the run", lambda: self.client.set_terminated(run_id, "FINISHED"))
         out["not_logged"] = [what for what, _ in self.failed]
-        if out["not_logged"]:
-            self.log(f"warning: not logged to MLflow ({self.tracking_uri}): "
-                     + "; ".join(out["not_logged"])
-                     + f". Everything is in {result.out_dir} (model.keras, history.json, "
-                     "recipe.yaml)")
+        self._record_pending(result.out_dir, out)
         self._drop_scratch()
         return out
+
+    def _record_pending(self, out_dir: str, out: dict[str, Any]) -> None:
+        """Write (or, when everything got logged, remove) the run folder's `PENDING_FILE`,
+        and say what is missing and how to replay it."""
+        path = os.path.join(out_dir, PENDING_FILE)
+        if not out["not_logged"]:
+            if os.path.exists(path):
+                os.remove(path)
+                self.log(f"MLflow: the run is complete in the store; removed {path}")
+            return
+        from drumaae import fileio
+
+        replay = (f"drumaae train --resume --out {out_dir} --recipe {out_dir}/recipe.yaml "
+                  "--data DATA" + (f" --register-as {self.register_as}" if self.register_as
+                                  else "") + (f" --alias {self.alias}" if self.alias else ""))
+        fileio.write_json(path, {"tracking_uri": redact(self.tracking_uri),
+                                 "run_id": out["run_id"], "not_logged": out["not_logged"],
+                                 "replay": replay})
+        self.log(f"warning: not logged to MLflow ({redact(self.tracking_uri)}): "
+                 + "; ".join(out["not_logged"])
+                 + f". Everything is in {out_dir} (model.keras, history.json, recipe.yaml; "
+                 f"the list in {PENDING_FILE}). Replay it when the store answers: {replay}")
 
     def _replay_epoch(self, epoch: int, values: dict[str, float]) -> None:
         from mlflow.entities import Metric

@@ -65,6 +65,7 @@ class TrainResult:
         precision: the policy used.
         labelled: whether rhythm-cluster labels were used.
         run_id, registered_version, not_logged: from the tracker (None / [] without one).
+        model_uri: ``runs:/RUN_ID/model`` once the model is logged to MLflow, else None.
     """
 
     model_path: str
@@ -83,6 +84,7 @@ class TrainResult:
     run_id: str | None = None
     registered_version: str | None = None
     not_logged: list[str] = field(default_factory=list)
+    model_uri: str | None = None
 
     def final_metrics(self) -> dict[str, float]:
         return {k: v[-1] for k, v in self.history.items() if v and k not in ("epoch", "step")}
@@ -457,6 +459,7 @@ def train(recipe: Recipe, data: Sequence[str | os.PathLike], out_dir: str | os.P
             done = tracker.finish(model, result)
             result.registered_version = done.get("registered_version")
             result.not_logged = list(done.get("not_logged", []))
+            result.model_uri = done.get("model_uri")
         result.wall_time_s = time.time() - t0
         return result
     finally:
