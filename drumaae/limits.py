@@ -34,6 +34,7 @@ __all__ = [
     "check_bars",
     "check_refine",
     "check_deadline",
+    "figure_panels",
 ]
 
 MIN_BPM = 20.0
@@ -118,3 +119,13 @@ def check_deadline(value: Any, what: str = "timeout") -> float:
         raise LimitError(f"{what} must be in (0, {MAX_REST_DEADLINE_S:g}] seconds, "
                          f"got {value!r}")
     return seconds
+
+
+def figure_panels(steps: int) -> list[int]:
+    """The steps a figure of `steps` panels shows: all of them up to `FIGURE_MAX_PANELS`,
+    else that many evenly spaced, the first (source) and the last (target) included."""
+    steps = int(steps)
+    if steps <= FIGURE_MAX_PANELS:
+        return list(range(steps))
+    return sorted({round(i * (steps - 1) / (FIGURE_MAX_PANELS - 1))
+                   for i in range(FIGURE_MAX_PANELS)})

@@ -64,3 +64,11 @@ def test_saved_audio_settings_are_checked(key, value):
 
 def test_default_audio_settings_pass():
     assert audio_from_dict({}).griffin_lim_iters <= limits.MAX_GL_ITERS
+
+
+@pytest.mark.parametrize("steps", [2, 5, limits.FIGURE_MAX_PANELS, limits.FIGURE_MAX_PANELS + 1,
+                                   limits.MAX_STEPS, 1000])
+def test_figure_panels_are_capped_and_keep_both_ends(steps):
+    shown = limits.figure_panels(steps)
+    assert len(shown) == min(steps, limits.FIGURE_MAX_PANELS)
+    assert shown[0] == 0 and shown[-1] == steps - 1 and shown == sorted(set(shown))
