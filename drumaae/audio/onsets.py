@@ -16,13 +16,16 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from drumaae.audio.stft import centred_stft
+from drumaae.audio.stft import num_frames
 
 __all__ = ["onset_strength"]
 
 N_FFT = 2048
 N_MELS = 128
 TOP_DB = 80.0
+#: Frames analysed at once: memory stays bounded by this, not by the recording's length
+#: (a 10-minute file's whole STFT would hold about 0.8 GB of complex values).
+CHUNK_FRAMES = 4096
 
 
 def onset_strength(samples: np.ndarray, sample_rate: int, hop: int) -> np.ndarray:
@@ -36,11 +39,19 @@ def onset_strength(samples: np.ndarray, sample_rate: int, hop: int) -> np.ndarra
     Returns:
         float32 `(ceil(samples / hop),)`, >= 0, not normalised.
     """
-    x = tf.convert_to_tensor(np.asarray(samples, np.float32)[np.newaxis])
-    power = tf.square(tf.abs(centred_stft(x, N_FFT, hop)))[0]  # (frames, bins)
+    x = np.asarray(samples, np.float32)
+    frames = num_frames(x.size, hop)
+    # Centred frames (as drumaae.audio.stft): reflect-pad once, then frame chunk by chunk.
+    padded = np.pad(x, N_FFT // 2, mode="reflect")
     mel = tf.signal.linear_to_mel_weight_matrix(N_MELS, N_FFT // 2 + 1, sample_rate, 0.0,
                                                 sample_rate / 2.0)
-    db = 10.0 * np.log10(np.maximum(tf.matmul(power, mel).numpy(), 1e-10))
+    power = np.empty((frames, N_MELS), np.float32)
+    for k0 in range(0, frames, CHUNK_FRAMES):
+        k1 = min(frames, k0 + CHUNK_FRAMES)
+        segment = padded[k0 * hop: (k1 - 1) * hop + N_FFT]
+        spec = tf.signal.stft(segment, N_FFT, hop, window_fn=tf.signal.hann_window)
+        power[k0:k1] = tf.matmul(tf.square(tf.abs(spec)), mel).numpy()[: k1 - k0]
+    db = 10.0 * np.log10(np.maximum(power, 1e-10))
     db = np.maximum(db, db.max() - TOP_DB)
     flux = np.maximum(0.0, db[1:] - db[:-1]).mean(axis=1)
     shift = 1 + N_FFT // (2 * hop)

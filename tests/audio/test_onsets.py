@@ -20,3 +20,12 @@ def test_onset_strength_finds_librosas_onsets(make_loop):
                                        delta=0.2 * theirs.max(), wait=10)
         for p in peaks:  # each of librosa's onsets is a peak of ours within 2 frames
             assert abs(int(np.argmax(ours[max(0, p - 4): p + 5])) + max(0, p - 4) - p) <= 2
+
+
+def test_chunked_envelope_equals_one_pass(make_loop, monkeypatch):
+    from drumaae.audio import onsets
+
+    x = make_loop(8000, 120, 4)
+    whole = onset_strength(x, 8000, 64)
+    monkeypatch.setattr(onsets, "CHUNK_FRAMES", 37)  # many chunks, a short last one
+    np.testing.assert_allclose(onset_strength(x, 8000, 64), whole, rtol=1e-4, atol=1e-4)

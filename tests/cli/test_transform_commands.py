@@ -92,7 +92,8 @@ def test_interpolate_keeps_existing_output_unless_force(model, loops, tmp_path):
     out.mkdir()
     (out / "mine.txt").write_text("keep me")
     args = ["interpolate", loops["src"], loops["tgt"], "--steps", 2, "--out", out,
-            "--model", model, "--bpm", SRC_BPM, "--gl-iters", 1, "--no-figure"]
+            "--model", model, "--src-bpm", SRC_BPM, "--tgt-bpm", TGT_BPM, "--gl-iters", 1,
+            "--no-figure"]
     result = CliRunner().invoke(cli, [str(a) for a in args])
     assert result.exit_code == 1 and "--force" in result.output
     assert os.listdir(out) == ["mine.txt"]
