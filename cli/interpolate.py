@@ -11,15 +11,72 @@ from drumaae_cli.common import check_inputs, emit, make_backend, pass_errors
 
 
 def _stem(path: str) -> str:
-    return os.path.splitext(os.path.basename(path))[0] or "audio"
+    return os.path.splitext(os.path.basename(os.path.normpath(path)))[0] or "audio"
+
+
+def _pairs(src: str | None, tgt: str | None, listing: str | None) -> list[tuple[str, str]]:
+    """The (source, target) pairs to morph: SRC TGT; SRC and a folder TGT (every audio file
+    in it, sorted); or --pairs FILE (one ``SRC TGT`` per line, shell quoting for spaces,
+    blank lines and ``#`` comments skipped)."""
+    import shlex
+
+    from drumaae.audio.io import AUDIO_EXTENSIONS
+    from drumaae.errors import DrumaaeError
+
+    if listing is not None:
+        if src is not None or tgt is not None:
+            raise click.UsageError("give SRC TGT or --pairs FILE, not both")
+        pairs = []
+        with open(listing, encoding="utf-8") as f:
+            for number, line in enumerate(f, 1):
+                if not line.strip() or line.lstrip().startswith("#"):
+                    continue
+                fields = shlex.split(line)
+                if len(fields) != 2:
+                    raise DrumaaeError(f"{listing}, line {number}: expected 'SRC TGT', got "
+                                       f"{len(fields)} field{'s' * (len(fields) != 1)}")
+                pairs.append((fields[0], fields[1]))
+        if not pairs:
+            raise DrumaaeError(f"{listing} lists no pairs: write one 'SRC TGT' per line")
+        return pairs
+    if src is None or tgt is None:
+        raise click.UsageError("give SRC and TGT (a file or a folder of targets), or --pairs "
+                               "FILE")
+    if os.path.isdir(tgt):
+        targets = sorted(os.path.join(tgt, n) for n in os.listdir(tgt)
+                         if n.lower().endswith(AUDIO_EXTENSIONS))
+        if not targets:
+            raise DrumaaeError(f"{tgt} holds no audio files "
+                               f"({', '.join(AUDIO_EXTENSIONS)})")
+        return [(src, t) for t in targets]
+    return [(src, tgt)]
+
+
+def _out_dirs(pairs: list[tuple[str, str]], out_dir: str | None) -> list[str]:
+    """One folder per pair: --out itself for a single pair (default SRC_to_TGT), else
+    OUT/SRC_to_TGT (numbered when two pairs share names)."""
+    names = [f"{_stem(a)}_to_{_stem(b)}" for a, b in pairs]
+    if len(pairs) == 1:
+        return [out_dir or names[0]]
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return [os.path.join(out_dir or ".", n) for n in out]
 
 
 @click.command("interpolate")
-@click.argument("src", type=click.Path(dir_okay=False))
-@click.argument("tgt", type=click.Path(dir_okay=False))
+@click.argument("src", type=click.Path(dir_okay=False), required=False)
+@click.argument("tgt", type=click.Path(), required=False)
+@click.option("--pairs", "listing", type=click.Path(exists=True, dir_okay=False),
+              default=None, metavar="FILE",
+              help="Morph many pairs in one process (the model loads once): one 'SRC TGT' per "
+                   "line; each pair writes OUT/SRC_to_TGT/.")
 @options.STEPS
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Folder to write  [default: SRC_to_TGT/ in the current folder].")
+              help="Folder to write  [default: SRC_to_TGT/ in the current folder; with "
+                   "several pairs, the folder that holds one SRC_to_TGT/ per pair].")
 @options.TEMPO
 @options.bar_option(default=0, help="Bar of both inputs to use (from 0).")
 @options.bar_option("--src-bar", help="Bar of SRC (overrides --bar).")
@@ -31,16 +88,18 @@ def _stem(path: str) -> str:
                           "length).")
 @options.bars_option("--src-bars", help="Bars in SRC (overrides --bars).")
 @options.bars_option("--tgt-bars", help="Bars in TGT (overrides --bars).")
+@options.FILL
 @click.option("--no-figure", is_flag=True, help="Skip the spectrogram PNG.")
 @options.GL_ITERS
+@options.REFINE
 @options.seed_option()
 @options.BACKEND
 @options.FORCE
 @options.JSON
 @pass_errors
-def command(src, tgt, steps, out_dir, tempo, bar, src_bar, tgt_bar, bpm, src_bpm, tgt_bpm,
-            bars, src_bars, tgt_bars, no_figure, iters, seed, model_ref, tracking_uri, server,
-            model_name, timeout, force, as_json):
+def command(src, tgt, listing, steps, out_dir, tempo, bar, src_bar, tgt_bar, bpm, src_bpm,
+            tgt_bpm, bars, src_bars, tgt_bars, fill, no_figure, iters, refine, seed, model_ref,
+            tracking_uri, server, model_name, timeout, force, as_json):
     """Morph a bar of SRC into a bar of TGT in STEPS steps.
 
     Writes to --out one WAV per step named by index and alpha (00_alpha0.00.wav ...
@@ -48,33 +107,57 @@ def command(src, tgt, steps, out_dir, tempo, bar, src_bar, tgt_bar, bpm, src_bpm
     the target), interpolation.png (the steps' spectrograms side by side) and manifest.json
     (inputs with sha256, model, bars, tempi, alphas, files, latent codes).
 
+    Several pairs in one run pay the start-up (imports, model load, tracing) once: TGT may be
+    a folder (SRC against each audio file in it), or --pairs FILE lists one 'SRC TGT' per
+    line; each pair writes its own OUT/SRC_to_TGT/ folder.
+
+    When an input's tempo fits several readings (half or double tempo, 1 or 2 bars, part of
+    a bar), one line on stderr says which was chosen and which options pick another.
+
     \b
     Example:
       drumaae interpolate examples/funk_127bpm.wav examples/house_83bpm.wav --steps 5 --out morph/
       drumaae interpolate a.wav b.wav --tempo blend --src-bar 1 --model models:/drumaae@prod
+      drumaae interpolate funk.wav targets/ --out morphs/
+      drumaae interpolate --pairs pairs.txt --out morphs/
     """
     from drumaae import fileio, inference
+    from drumaae_cli.tempo_notes import echo_tempo_note
 
-    if out_dir is None:
-        out_dir = f"{_stem(src)}_to_{_stem(tgt)}"
-    check_inputs(src, tgt)  # cheap checks before the model loads
-    # Held until the command ends: a second run to this --out fails at once.
-    click.get_current_context().with_resource(fileio.claim(out_dir, force=force, folder=True,
-                                                       kind=inference.INTERPOLATION_KIND,
-                                                       inputs=[src, tgt]))
+    pairs = _pairs(src, tgt, listing)
+    outs = _out_dirs(pairs, out_dir)
+    for pair in pairs:  # cheap checks before the model loads
+        check_inputs(*pair)
+    if len(pairs) > 1 and out_dir is not None and not os.path.isdir(out_dir):
+        os.makedirs(out_dir)
+    context = click.get_current_context()
+    for (a, b), out in zip(pairs, outs):
+        # Held until the command ends: a second run to this --out fails at once.
+        context.with_resource(fileio.claim(out, force=force, folder=True,
+                                           kind=inference.INTERPOLATION_KIND, inputs=[a, b]))
     backend = make_backend(model_ref, server, model_name, timeout, tracking_uri)
-    result = inference.interpolate(
-        src, tgt, steps=steps, model=backend, tempo=tempo,
-        src_bar=bar if src_bar is None else src_bar,
-        tgt_bar=bar if tgt_bar is None else tgt_bar,
-        src_bpm=bpm if src_bpm is None else src_bpm,
-        tgt_bpm=bpm if tgt_bpm is None else tgt_bpm,
-        src_bars=bars if src_bars is None else src_bars,
-        tgt_bars=bars if tgt_bars is None else tgt_bars,
-        iters=iters, seed=seed)
-    manifest = inference.save_interpolation(result, out_dir, force=force,
-                                            figure=not no_figure,
-                                            model_ref=backend.ref)
+    manifests, lines = [], []
+    for (a, b), out in zip(pairs, outs):
+        result = inference.interpolate(
+            a, b, steps=steps, model=backend, tempo=tempo,
+            src_bar=bar if src_bar is None else src_bar,
+            tgt_bar=bar if tgt_bar is None else tgt_bar,
+            src_bpm=bpm if src_bpm is None else src_bpm,
+            tgt_bpm=bpm if tgt_bpm is None else tgt_bpm,
+            src_bars=bars if src_bars is None else src_bars,
+            tgt_bars=bars if tgt_bars is None else tgt_bars,
+            iters=iters, seed=seed, refine=refine, fill=fill)
+        for enc, role in ((result.source, "src"), (result.target, "tgt")):
+            name = enc.source.name if enc.source else role
+            echo_tempo_note(name, enc.tempo, f"--{role}-bars", f"--{role}-bpm")
+        manifest = inference.save_interpolation(result, out, force=force,
+                                                figure=not no_figure, model_ref=backend.ref)
+        manifests.append(manifest)
+        lines += _summary(manifest)
+    emit(manifests[0] if len(manifests) == 1 else {"pairs": manifests}, as_json, lines)
+
+
+def _summary(manifest: dict) -> list[str]:
     src_in, tgt_in = manifest["inputs"]
     lines = [
         f"source {src_in['name']}: bar {src_in['bar']} of {src_in['n_bars']} at "
@@ -88,4 +171,4 @@ def command(src, tgt, steps, out_dir, tempo, bar, src_bar, tgt_bar, bpm, src_bpm
     if manifest["figure"]:
         lines.append(f"  {manifest['figure']}")
     lines.append("  manifest.json")
-    emit(manifest, as_json, lines)
+    return lines
