@@ -40,7 +40,11 @@ import tempfile
 import time
 from typing import Any, Callable, Sequence
 
-__all__ = ["Row", "BenchConfig", "run_bench", "format_rows", "timed", "measure_process",
+#: The row groups of one run, in order: ``BenchConfig(groups=...)`` picks some.
+GROUPS = ("griffin-lim", "tempo", "features", "training", "interpolate", "cold start",
+          "serving", "memory")
+
+__all__ = ["GROUPS", "Row", "BenchConfig", "run_bench", "format_rows", "timed", "measure_process",
            "machine", "load_average"]
 
 
@@ -78,6 +82,11 @@ class BenchConfig:
     savedmodel: bool = True
     model: str | None = None
     pairs: int = 4
+    #: Row groups to run (see `GROUPS`); empty = all.
+    groups: tuple[str, ...] = ()
+
+    def wants(self, group: str) -> bool:
+        return not self.groups or group in self.groups
 
     @classmethod
     def quick(cls, **kw) -> "BenchConfig":
@@ -160,28 +169,34 @@ def run_bench(cfg: BenchConfig | None = None,
     load_before = load_average()
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
-        say("Griffin-Lim ...")
-        rows += bench_griffin_lim(audio, cfg.gl_iters, cfg.gl_bars, cfg.repeats)
-        say("tempo ...")
-        rows += bench_tempo(audio, cfg.repeats)
-        say("feature pipeline ...")
-        rows += bench_features(audio, cfg.files, cfg.repeats)
-        say("training ...")
-        rows += bench_training(cfg.recipe, cfg.train_batches, cfg.train_steps, cfg.repeats)
+        if cfg.wants("griffin-lim"):
+            say("Griffin-Lim ...")
+            rows += bench_griffin_lim(audio, cfg.gl_iters, cfg.gl_bars, cfg.repeats)
+        if cfg.wants("tempo"):
+            say("tempo ...")
+            rows += bench_tempo(audio, cfg.repeats)
+        if cfg.wants("features"):
+            say("feature pipeline ...")
+            rows += bench_features(audio, cfg.files, cfg.repeats)
+        if cfg.wants("training"):
+            say("training ...")
+            rows += bench_training(cfg.recipe, cfg.train_batches, cfg.train_steps,
+                                   cfg.repeats)
         model_path, model_label = model_file(cfg, tmp)
-        say("interpolate ...")
-        rows += bench_interpolate(cfg, model_path, tmp)
-        if cfg.subprocess:
+        if cfg.wants("interpolate"):
+            say("interpolate ...")
+            rows += bench_interpolate(cfg, model_path, tmp)
+        if cfg.subprocess and cfg.wants("cold start"):
             say("cold interpolate (child processes) ...")
             rows += bench_cold_start(cfg, model_path, tmp)
-        if cfg.savedmodel:
+        if cfg.savedmodel and cfg.wants("serving"):
             say("SavedModel ...")
             try:
                 rows += bench_savedmodel(model_path, tmp, cfg.repeats)
             except Exception as exc:  # a benchmark row must not end the run
                 rows.append(Row("serving", "SavedModel latency per bar", None,
                                 note=f"failed: {type(exc).__name__}: {exc}"[:200]))
-        if cfg.subprocess:
+        if cfg.subprocess and cfg.wants("memory"):
             say("training memory ...")
             rows += bench_training_memory(cfg.recipe, max(cfg.train_batches), cfg.train_steps)
     return {
