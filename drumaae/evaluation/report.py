@@ -170,35 +170,13 @@ def _html_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _db_spectrogram(wave: np.ndarray, n_fft: int) -> np.ndarray:
-    import librosa
+def _figure(waves: Sequence[np.ndarray], labels: Sequence[str], path: str, sample_rate: int,
+            title: str, bpms: Sequence[float]) -> None:
+    """A report figure: `drumaae.plotting.bars_figure`, the code of every drumaae figure
+    (log-frequency axis, time in beats at each bar's tempo, dB colour bar)."""
+    from drumaae.plotting import bars_figure
 
-    hop = max(1, n_fft // 4)
-    mag = np.abs(librosa.stft(np.asarray(wave, np.float32), n_fft=n_fft, hop_length=hop))
-    return librosa.amplitude_to_db(mag, ref=1.0, amin=1e-5, top_db=None)
-
-
-def _figure(waves: Sequence[np.ndarray], labels: Sequence[str], path: str, n_fft: int,
-            sample_rate: int, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
-
-    specs = [_db_spectrogram(w, n_fft) for w in waves]
-    fig = Figure(figsize=(max(4.0, 2.2 * len(specs)), 2.9), dpi=90)
-    axes = fig.subplots(1, len(specs), sharey=True, squeeze=False)[0]
-    vmax = max(float(np.max(s)) for s in specs)
-    for ax, spec, label in zip(axes, specs, labels):
-        ax.imshow(spec, origin="lower", aspect="auto", cmap="magma", vmin=vmax - 80.0,
-                  vmax=vmax, extent=[0, 1, 0, sample_rate / 2000.0], interpolation="nearest")
-        ax.set_title(label, fontsize=9)
-        ax.set_xticks([])
-        ax.tick_params(labelsize=7)
-    axes[0].set_ylabel("kHz", fontsize=8)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, format="png")
+    bars_figure(waves, sample_rate, path, labels=list(labels), bpms=list(bpms), title=title)
 
 
 CSS = """
@@ -239,7 +217,6 @@ def write_report(results: dict, out_dir: str | os.PathLike, *, data, examples: l
         os.makedirs(os.path.join(tmp, "audio"))
         os.makedirs(os.path.join(tmp, "img"))
         sr = int(results["settings"]["sample_rate"])
-        n_fft = 1024 if sr >= 16000 else 512
         alphas = results["interpolation"]["alphas"]
 
         def wav(name: str, wave: np.ndarray) -> str:
@@ -287,7 +264,8 @@ def write_report(results: dict, out_dir: str | os.PathLike, *, data, examples: l
             tgt_rel = wav(f"pair{p:02d}_target", data.waves[j])
             img = f"img/pair{p:02d}_inputs.png"
             _figure([data.waves[i], data.waves[j]], ["source", "target"],
-                    os.path.join(tmp, img), n_fft, sr, f"pair {p + 1}: the true bars")
+                    os.path.join(tmp, img), sr, f"pair {p + 1}: the true bars",
+                    [data.bpms[i], data.bpms[j]])
             parts.append(f"<img src='{img}' alt='source and target spectrograms'>")
             parts.append("<div class='steps'>" + _player(src_rel, "source")
                          + _player(tgt_rel, "target") + "</div>")
@@ -295,8 +273,8 @@ def write_report(results: dict, out_dir: str | os.PathLike, *, data, examples: l
                                ("crossfade", "spectrogram crossfade (baseline)")):
                 labels = [f"\u03b1 = {a:.2f}" for a in alphas]
                 img = f"img/pair{p:02d}_{key}.png"
-                _figure(ex[key], labels, os.path.join(tmp, img), n_fft, sr,
-                        f"{title}, pair {p + 1}")
+                _figure(ex[key], labels, os.path.join(tmp, img), sr, f"{title}, pair {p + 1}",
+                        [data.bpms[i]] * len(ex[key]))
                 tr = row[key]["trend"]
                 parts.append(f"<h3>{html.escape(title)}: rho {_f(tr['rho'])}, "
                              f"{'monotonic' if tr['monotonic'] else 'not monotonic'}</h3>")
@@ -313,8 +291,8 @@ def write_report(results: dict, out_dir: str | os.PathLike, *, data, examples: l
             name = f"recon{k:03d}"
             img = f"img/{name}.png"
             _figure([ex["source"], ex["source_gl"], ex["model"]],
-                    ["source", "source_GL", "model"], os.path.join(tmp, img), n_fft, sr,
-                    bar_name(k))
+                    ["source", "source_GL", "model"], os.path.join(tmp, img), sr,
+                    bar_name(k), [data.bpms[k]] * 3)
             q = results["reconstruction"]["per_bar"][k]
             parts.append(f"<h3>{html.escape(bar_name(k))}: model LSD "
                          f"{_f(q['model']['lsd_db'], 2)} dB, onset F {_f(q['model']['onset_f'])}"

@@ -132,14 +132,21 @@ def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
     chosen = _select(cut.n_bars, bar, label)
     waves = cut.bars[chosen]
     codes = np.asarray(backend.encode_bars(waves), np.float32)
-    return Encoded(codes=codes, bpm=float(cut.bpm), bar_length=int(cut.bar_length),
+    from drumaae.audio.loudness import integrated_loudness
+
+    lufs = [integrated_loudness(w, backend.audio.sample_rate) for w in waves]
+    # `waves` are cut on the model's frame grid; an output bar is exactly bar_samples(bpm).
+    return Encoded(codes=codes, bpm=float(cut.bpm),
+                   bar_length=backend.audio.bar_samples(float(cut.bpm)),
                    sample_rate=backend.audio.sample_rate, bars=chosen,
                    starts=[int(cut.starts[i]) for i in chosen], n_bars=cut.n_bars,
-                   source=source, model=backend.ref, waveforms=waves, tempo=cut.tempo)
+                   source=source, model=backend.ref, waveforms=waves, lufs=lufs,
+                   tempo=cut.tempo)
 
 
 def decode(codes: Any, *, model: Any = None, bpm: float | None = None,
-           iters: int | None = None, seed: int = 0) -> np.ndarray:
+           iters: int | None = None, seed: int = 0,
+           match_loudness: bool = True) -> np.ndarray:
     """Decode codes to audio: one bar per code at `bpm`, concatenated.
 
     Args:
@@ -149,19 +156,46 @@ def decode(codes: Any, *, model: Any = None, bpm: float | None = None,
         bpm: output tempo in BPM (default: the `Encoded`'s, else the model's reference tempo).
         iters: Griffin-Lim iterations (default: the model's recipe).
         seed: Griffin-Lim phase seed.
+        match_loudness: bring each bar to the loudness of the bar it was encoded from (an
+            `Encoded` that knows it, e.g. read from a codes file); bars are true-peak
+            limited either way.
 
     Returns:
         float32 `(n * bar_length,)` at the model's sample rate.
     """
     backend = load_backend(model)
+    lufs = None
     if isinstance(codes, Encoded):
         bpm = codes.bpm if bpm is None else bpm
+        lufs = codes.lufs
         codes = codes.codes
     z = _codes_array(codes, backend)
     bpm = limits.check_bpm(backend.audio.reference_bpm if bpm is None else bpm)
     bar_length = backend.audio.bar_samples(bpm)
-    out = backend.decode_codes(z, bar_length, iters=_iters(backend, iters), seed=int(seed))
-    return np.asarray(out, np.float32).reshape(-1)
+    out = np.asarray(backend.decode_codes(z, bar_length, iters=_iters(backend, iters),
+                                          seed=int(seed)), np.float32)
+    targets = lufs if lufs is not None and len(lufs) == len(out) else [None] * len(out)
+    bars, _ = _level_bars(out, backend.audio.sample_rate, targets, match_loudness)
+    return np.concatenate(bars)
+
+
+def _level_bars(waves: Sequence[np.ndarray], sample_rate: int,
+               targets: Sequence[float | None], match: bool = True
+               ) -> tuple[list[np.ndarray], list[dict]]:
+    """Bring each output bar to its target loudness (LUFS; None: keep its level) unless
+    `match` is False, and true-peak limit every bar (`drumaae.audio.loudness`).
+
+    Returns:
+        The bars (float32) and, per bar, `Leveled.summary()` (what was measured and done).
+    """
+    from drumaae.audio.loudness import match_loudness as level
+
+    out, info = [], []
+    for wave, target in zip(waves, targets):
+        leveled = level(wave, sample_rate, target if match else None)
+        out.append(leveled.wave)
+        info.append(leveled.summary())
+    return out, info
 
 
 def _codes_array(codes: Any, backend: Backend) -> np.ndarray:
@@ -224,7 +258,7 @@ def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any 
                 src_bpm: float | None = None, tgt_bpm: float | None = None,
                 src_bars: int | None = None, tgt_bars: int | None = None,
                 iters: int | None = None, seed: int = 0,
-                fill: str = "error") -> Interpolation:
+                fill: str = "error", match_loudness: bool = True) -> Interpolation:
     """Morph one bar of `src` into one bar of `tgt` through the latent space.
 
     z(a) = (1 - a) z_src + a z_tgt for a = linspace(0, 1, steps); a = 0 decodes the source's
@@ -242,6 +276,8 @@ def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any 
         iters: Griffin-Lim iterations (default: the model's recipe).
         seed: Griffin-Lim phase seed.
         fill: what to do with an input loop shorter than its bars (see `encode`).
+        match_loudness: bring step a to (1 - a) L_src + a L_tgt LUFS, the inputs' bars'
+            loudness (ITU-R BS.1770); steps are true-peak limited either way.
 
     Returns:
         An `Interpolation`.
@@ -258,9 +294,13 @@ def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any 
     codes = latent_path(a.codes[0], b.codes[0], alphas).astype(np.float32)
     bpms = step_tempos(alphas, tempo, a.bpm, b.bpm)
     waves = _decode_steps(backend, codes, bpms, iters, int(seed))
+    from drumaae.audio.loudness import target_loudness
+
+    targets = [target_loudness(a.lufs[0], b.lufs[0], float(al)) for al in alphas]
+    waves, levels = _level_bars(waves, backend.audio.sample_rate, targets, match_loudness)
     return Interpolation(alphas=alphas, codes=codes, bars=waves, bpms=bpms, tempo=tempo,
                          source=a, target=b, sample_rate=backend.audio.sample_rate,
-                         model=backend.ref, iters=iters, seed=int(seed))
+                         model=backend.ref, iters=iters, seed=int(seed), loudness=levels)
 
 
 def _label(audio: AudioInput, role: str) -> str | None:
@@ -269,8 +309,11 @@ def _label(audio: AudioInput, role: str) -> str | None:
 
 def reconstruct(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
                 bars: int | None = None, bar: int | Sequence[int] | None = None,
-                iters: int | None = None, seed: int = 0) -> Reconstruction:
-    """Encode and decode a recording bar by bar (what the model keeps of it).
+                iters: int | None = None, seed: int = 0,
+                match_loudness: bool = True) -> Reconstruction:
+    """Encode and decode a recording bar by bar (what the model keeps of it); each output
+    bar is brought to its input bar's loudness unless `match_loudness` is False, and
+    true-peak limited.
 
     Returns:
         `Reconstruction`: `audio` float32, the chosen bars concatenated at their tempo.
@@ -279,8 +322,11 @@ def reconstruct(audio: AudioInput, *, model: Any = None, bpm: float | None = Non
     enc = encode(audio, model=backend, bpm=bpm, bars=bars, bar=bar)
     iters = _iters(backend, iters)
     waves = backend.decode_codes(enc.codes, enc.bar_length, iters=iters, seed=int(seed))
-    return Reconstruction(audio=np.asarray(waves, np.float32).reshape(-1), encoded=enc,
-                          sample_rate=enc.sample_rate, iters=iters, seed=int(seed))
+    waves, levels = _level_bars(np.asarray(waves, np.float32), enc.sample_rate, enc.lufs,
+                               match_loudness)
+    return Reconstruction(audio=np.concatenate(waves), encoded=enc,
+                          sample_rate=enc.sample_rate, iters=iters, seed=int(seed),
+                          loudness=levels)
 
 
 def sample(n: int, *, component: int | None = None, bpm: float = 128.0,
@@ -304,6 +350,9 @@ def sample(n: int, *, component: int | None = None, bpm: float = 128.0,
     length = backend.audio.bar_samples(bpm)
     waves = backend.decode_codes(codes, length, iters=_iters(backend, iters),
                                  seed=int(seed or 0))
-    return Sampled(bars=np.asarray(waves, np.float32), codes=codes, bpm=bpm,
+    # No input to match: the model's own level, true-peak limited.
+    waves, levels = _level_bars(np.asarray(waves, np.float32), backend.audio.sample_rate,
+                               [None] * len(codes), match=False)
+    return Sampled(bars=np.stack(waves), codes=codes, bpm=bpm,
                    sample_rate=backend.audio.sample_rate, component=component,
-                   model=backend.ref, seed=seed)
+                   model=backend.ref, seed=seed, loudness=levels)

@@ -62,14 +62,17 @@ class Encoded:
     Attributes:
         codes: float32 `(n_bars, latent_dim)`.
         bpm: tempo of the bars in BPM.
-        bar_length: samples per bar at `sample_rate` (``audio.bar_samples(bpm)``).
+        bar_length: samples per output bar at `sample_rate` (``audio.bar_samples(bpm)``).
         sample_rate: the model's rate in Hz.
         bars: indices of the encoded bars in the recording.
         starts: start sample of each encoded bar (at `sample_rate`).
         n_bars: bars in the whole recording.
         source: where the audio came from (None for codes read back from a file).
         model: the model reference.
-        waveforms: float32 `(n_bars, bar_length)`: the encoded bars themselves.
+        waveforms: float32 `(n_bars, audio.grid_samples(bpm))`: the encoded bars
+            themselves, as cut on the model's frame grid.
+        lufs: each encoded bar's loudness (ITU-R BS.1770, LUFS; -inf or None: silent or
+            unknown): what decoding brings the bar back to.
         tempo: how the tempo and bar count were decided
             (`drumaae.audio.bars.TempoReading`: source, alternatives), or None.
     """
@@ -84,6 +87,7 @@ class Encoded:
     source: Source | None = None
     model: str = ""
     waveforms: np.ndarray | None = field(default=None, repr=False)
+    lufs: list[float | None] | None = None
     tempo: Any = field(default=None, repr=False)
 
     def summary(self) -> dict[str, Any]:
@@ -107,6 +111,8 @@ class Interpolation:
         sample_rate: rate of `bars` in Hz.
         model: the model reference.
         iters, seed: Griffin-Lim iterations and phase seed.
+        loudness: per step, what loudness matching measured and did
+            (`drumaae.audio.loudness.Leveled.summary`).
     """
 
     alphas: np.ndarray
@@ -120,6 +126,7 @@ class Interpolation:
     model: str
     iters: int
     seed: int
+    loudness: list[dict] = field(default_factory=list)
 
     @property
     def steps(self) -> int:
@@ -128,13 +135,15 @@ class Interpolation:
 
 @dataclass
 class Reconstruction:
-    """A recording encoded and decoded bar by bar: `audio` is the bars concatenated."""
+    """A recording encoded and decoded bar by bar: `audio` is the bars concatenated;
+    `loudness` says per bar what loudness matching measured and did."""
 
     audio: np.ndarray
     encoded: Encoded
     sample_rate: int
     iters: int
     seed: int
+    loudness: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -148,6 +157,7 @@ class Sampled:
     component: int | None
     model: str
     seed: int | None
+    loudness: list[dict] = field(default_factory=list)
 
 
 INTERPOLATION_KIND = "drumaae.interpolation"
@@ -177,7 +187,8 @@ def save_codes(encoded: Encoded, path: str | os.PathLike, *, force: bool = False
     meta = {"bpm": float(encoded.bpm), "bar_length": int(encoded.bar_length),
             "sample_rate": int(encoded.sample_rate), "bars": [int(b) for b in encoded.bars],
             "model": encoded.model, "drumaae_version": __version__,
-            "source": encoded.source.to_dict() if encoded.source else None}
+            "source": encoded.source.to_dict() if encoded.source else None,
+            "lufs": _json_lufs(encoded.lufs)}
     if ext == ".json":
         data = {"codes": np.asarray(encoded.codes, float).tolist(), **meta}
         text = json.dumps(data, indent=2)
@@ -195,6 +206,13 @@ def save_codes(encoded: Encoded, path: str | os.PathLike, *, force: bool = False
                          model=np.str_(meta["model"]),
                          meta=np.str_(json.dumps(meta)))
     return write_file(path, write, force=force, inputs=_source_paths(encoded))
+
+
+def _json_lufs(values: Sequence[float | None] | None) -> list[float | None] | None:
+    """Loudness values for JSON: rounded to 0.01 LU, None for silence (-inf)."""
+    if values is None:
+        return None
+    return [round(float(v), 2) if v is not None and np.isfinite(v) else None for v in values]
 
 
 def load_codes(path: str | os.PathLike) -> Encoded:
@@ -235,7 +253,16 @@ def load_codes(path: str | os.PathLike) -> Encoded:
     return Encoded(codes=codes, bpm=bpm, bar_length=int(meta.get("bar_length", 0)),
                    sample_rate=int(meta.get("sample_rate", 0)),
                    bars=[int(b) for b in meta.get("bars", range(len(codes)))],
-                   model=str(meta.get("model", "")))
+                   model=str(meta.get("model", "")), lufs=_stored_lufs(meta, len(codes)))
+
+
+def _stored_lufs(meta: dict[str, Any], n: int) -> list[float | None] | None:
+    """The bars' loudness stored by `save_codes` (None when absent or malformed)."""
+    values = meta.get("lufs")
+    if not isinstance(values, list) or len(values) != n:
+        return None
+    return [float(v) if isinstance(v, (int, float)) and np.isfinite(v) else None
+            for v in values]
 
 
 def step_file_name(index: int, alpha: float) -> str:
@@ -243,11 +270,17 @@ def step_file_name(index: int, alpha: float) -> str:
     return f"{index:02d}_alpha{alpha:.2f}.wav"
 
 
+MORPH_FILE = "morph.wav"
+MAX_JOINED_BARS = 512
+
+
 def save_interpolation(result: Interpolation, out_dir: str | os.PathLike, *,
                        force: bool = False, figure: bool = True,
-                       model_ref: str | None = None) -> dict[str, Any]:
-    """Write an interpolation: one WAV per step (``00_alpha0.00.wav``...), a PNG of the
-    steps' spectrograms (``interpolation.png``) and ``manifest.json``.
+                       model_ref: str | None = None, repeat: int = 1) -> dict[str, Any]:
+    """Write an interpolation: one WAV per step (``00_alpha0.00.wav``...), ``morph.wav``
+    (all steps in order, each played `repeat` times: bars of exactly their tempo's length,
+    ready for a DAW), a PNG of the steps' spectrograms (``interpolation.png``) and
+    ``manifest.json``.
 
     Written to a temporary folder beside `out_dir` and swapped in (`fileio.StagedFolder`):
     a failure leaves nothing half-written; with `force` an earlier interpolation there is
@@ -256,6 +289,12 @@ def save_interpolation(result: Interpolation, out_dir: str | os.PathLike, *,
     """
     from drumaae.audio.io import save_wav
 
+    if isinstance(repeat, bool) or int(repeat) != repeat or not (
+            1 <= repeat and repeat * result.steps <= MAX_JOINED_BARS):
+        raise DrumaaeError(f"repeat must be a whole number from 1 to "
+                           f"{max(1, MAX_JOINED_BARS // result.steps)} ({MAX_JOINED_BARS} bars "
+                           f"in {MORPH_FILE} at most), got {repeat!r}")
+    repeat = int(repeat)
     out_dir = os.fspath(out_dir)
     sr = result.sample_rate
     files = []
@@ -266,17 +305,23 @@ def save_interpolation(result: Interpolation, out_dir: str | os.PathLike, *,
             save_wav(stage.path(name), wave, sr)
             files.append({"file": name, "alpha": round(float(alpha), 6), "bpm": round(bpm, 4),
                           "samples": int(len(wave)), "seconds": round(len(wave) / sr, 6)})
+            if i < len(result.loudness):
+                files[-1]["loudness"] = result.loudness[i]
+        morph = np.concatenate([np.tile(np.asarray(w, np.float32), repeat)
+                                for w in result.bars])
+        save_wav(stage.path(MORPH_FILE), morph, sr)
+        joined = {"file": MORPH_FILE, "repeat": repeat, "bars": repeat * result.steps,
+                  "samples": int(morph.size), "seconds": round(morph.size / sr, 6)}
         fig_name = None
         if figure:
-            from drumaae.plotting import interpolation_figure, log_spectrogram
+            from drumaae.plotting import interpolation_figure
 
             fig_name = "interpolation.png"
-            interpolation_figure([log_spectrogram(w, sr) for w in result.bars],
-                                 [float(a) for a in result.alphas], stage.path(fig_name),
-                                 bpms=result.bpms, sample_rate=sr,
+            interpolation_figure(result.bars, [float(a) for a in result.alphas],
+                                 stage.path(fig_name), bpms=result.bpms, sample_rate=sr,
                                  title=f"{_input_name(result.source)} -> "
                                        f"{_input_name(result.target)}")
-        manifest = interpolation_manifest(result, files, fig_name, model_ref)
+        manifest = interpolation_manifest(result, files, fig_name, model_ref, joined)
         _write_manifest(stage.path(MANIFEST), manifest)
     manifest["out_dir"] = os.path.abspath(out_dir)
     return manifest
@@ -287,13 +332,15 @@ def _input_name(enc: Encoded) -> str:
 
 
 def interpolation_manifest(result: Interpolation, files: list[dict], figure: str | None,
-                           model_ref: str | None = None) -> dict[str, Any]:
+                           model_ref: str | None = None, joined: dict | None = None
+                           ) -> dict[str, Any]:
     """What `save_interpolation` writes to manifest.json."""
 
     def inp(role: str, enc: Encoded) -> dict[str, Any]:
         return {"role": role, **(enc.source.to_dict() if enc.source else {}),
                 "bar": enc.bars[0], "n_bars": enc.n_bars, "bpm": round(enc.bpm, 4),
                 "bar_length": enc.bar_length, "start": enc.starts[0] if enc.starts else 0,
+                "lufs": (_json_lufs(enc.lufs) or [None])[0],
                 "code": np.asarray(enc.codes[0], float).tolist()}
 
     tempo = result.tempo if isinstance(result.tempo, str) else float(result.tempo)
@@ -309,9 +356,19 @@ def interpolation_manifest(result: Interpolation, files: list[dict], figure: str
         griffin_lim_iters=result.iters,
         seed=result.seed,
         files=files,
+        joined=joined,
         figure=figure,
+        loudness={"standard": "ITU-R BS.1770-4", "matched": any(
+                      (lv or {}).get("lufs_target") is not None for lv in result.loudness),
+                  "true_peak_ceiling_dbtp": _ceiling()},
         codes=np.asarray(result.codes, float).tolist(),
     )
+
+
+def _ceiling() -> float:
+    from drumaae.audio.loudness import TRUE_PEAK_CEILING_DB
+
+    return TRUE_PEAK_CEILING_DB
 
 
 def _write_manifest(path: str, manifest: dict[str, Any]) -> None:

@@ -477,40 +477,31 @@ def _requirements() -> list[str]:
 
 
 def write_examples(model, index, audio, folder: str, epoch: int) -> list[str]:
-    """A PNG of source vs reconstructed features and WAVs of a few bars, into `folder`."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
+    """A PNG of a few bars (Griffin-Lim of their true features above, of the model's
+    reconstruction below; `drumaae.plotting.bars_figure`, as every drumaae figure) and
+    their WAVs, into `folder`."""
     from drumaae.audio.features import render_bars
     from drumaae.audio.io import save_wav
     from drumaae.data.dataset import iterate_bars
+    from drumaae.plotting import bars_figure
 
     os.makedirs(folder, exist_ok=True)
     pairs = list(iterate_bars(index, audio))
     feats = np.stack([f for _, f in pairs]).astype(np.float32)
     recon = np.asarray(model(feats, training=False), np.float32)
     n = len(feats)
-    fig, axes = plt.subplots(2, n, figsize=(3.2 * n, 5.0), squeeze=False)
-    for i, (record, _) in enumerate(pairs):
-        for row, (data, label) in enumerate(((feats[i], "source"), (recon[i], "reconstruction"))):
-            ax = axes[row][i]
-            ax.imshow(data.T, origin="lower", aspect="auto", vmin=0.0, vmax=1.0, cmap="magma")
-            ax.set_title(f"{label}: {os.path.basename(record.file)} bar {record.bar}",
-                         fontsize=7)
-            ax.set_xlabel("frame", fontsize=7)
-            ax.set_ylabel("bin", fontsize=7)
-            ax.tick_params(labelsize=6)
-    fig.suptitle(f"epoch {epoch}: source vs reconstruction (features)", fontsize=9)
-    fig.tight_layout()
-    png = os.path.join(folder, "spectrograms.png")
-    fig.savefig(png, dpi=80)
-    plt.close(fig)
-    files = [png]
     length = audio.bar_samples()
     source_gl = np.asarray(render_bars(feats, audio, length))
     recon_gl = np.asarray(render_bars(recon, audio, length))
+    names = [f"{os.path.basename(record.file)} bar {record.bar}" for record, _ in pairs]
+    png = bars_figure(list(source_gl) + list(recon_gl), audio.sample_rate,
+                      os.path.join(folder, "spectrograms.png"),
+                      labels=[f"source_GL: {m}" for m in names]
+                      + [f"reconstruction: {m}" for m in names],
+                      bpms=[audio.reference_bpm] * (2 * n), beats_per_bar=audio.beats_per_bar,
+                      title=f"epoch {epoch}: source (Griffin-Lim of its features) vs "
+                            "reconstruction", columns=n)
+    files = [png]
     for i in range(n):
         for name, wave in (("source_gl", source_gl[i]), ("recon", recon_gl[i])):
             files.append(save_wav(os.path.join(folder, f"bar{i}_{name}.wav"), wave,

@@ -46,7 +46,8 @@ def test_interpolate_writes_steps_figure_and_manifest(model, loops, tmp_path):
                  "--gl-iters", GL_ITERS, "--json")
     manifest = json.loads(result.stdout)
     names = [f"{i:02d}_alpha{a:.2f}.wav" for i, a in enumerate([0, .25, .5, .75, 1])]
-    assert sorted(os.listdir(out)) == sorted(names + ["interpolation.png", "manifest.json"])
+    assert sorted(os.listdir(out)) == sorted(names + ["interpolation.png", "manifest.json",
+                                                      "morph.wav"])
     bar = AUDIO.bar_samples(SRC_BPM)
     for name in names:
         info = sf.info(out / name)
@@ -99,7 +100,7 @@ def test_interpolate_keeps_existing_output_unless_force(model, loops, tmp_path):
     assert os.listdir(out) == ["mine.txt"]
     run(*args, "--force")
     assert sorted(os.listdir(out)) == ["00_alpha0.00.wav", "01_alpha1.00.wav", "manifest.json",
-                                       "mine.txt"]
+                                       "mine.txt", "morph.wav"]
 
 
 def test_no_partial_output_after_a_bad_target(model, loops, tmp_path):

@@ -49,7 +49,7 @@ def test_encode_every_bar_and_one_bar(backend, loops):
     assert enc.bars == [0, 1] and enc.n_bars == 2
     assert enc.bpm == SRC_BPM and enc.bar_length == audio.bar_samples(SRC_BPM)
     assert enc.sample_rate == audio.sample_rate
-    assert enc.waveforms.shape == (2, enc.bar_length)
+    assert enc.waveforms.shape == (2, audio.grid_samples(SRC_BPM))  # cut on the frame grid
     assert enc.source.path == os.path.abspath(loops["src"]) and len(enc.source.sha256) == 64
     one = inference.encode(loops["src"], model=backend, bpm=SRC_BPM, bar=1)
     assert one.bars == [1]
@@ -104,13 +104,35 @@ def test_interpolation_alphas_codes_and_endpoints(morph, backend, loops):
     n = backend.audio.bar_samples(SRC_BPM)
     assert morph.bpms == [SRC_BPM] * 5 and [len(b) for b in morph.bars] == [n] * 5
     assert all(b.dtype == np.float32 and np.all(np.isfinite(b)) for b in morph.bars)
-    assert morph.source.waveforms.shape == (1, n)
-    assert morph.target.waveforms.shape == (1, backend.audio.bar_samples(TGT_BPM))
+    assert morph.source.waveforms.shape == (1, backend.audio.grid_samples(SRC_BPM))
+    assert morph.target.waveforms.shape == (1, backend.audio.grid_samples(TGT_BPM))
 
 
 def test_alpha_zero_decodes_the_source_code(morph, backend):
-    again = inference.decode(morph.source.codes, model=backend, bpm=SRC_BPM, iters=GL_ITERS)
+    # The source's Encoded knows its bar's loudness, so decode matches it as step 0 does.
+    again = inference.decode(morph.source, model=backend, bpm=SRC_BPM, iters=GL_ITERS)
     np.testing.assert_allclose(again, morph.bars[0], atol=1e-5)
+
+
+def test_steps_are_loudness_matched_and_never_clip(morph, backend, loops):
+    from drumaae.audio.loudness import TRUE_PEAK_CEILING_DB, integrated_loudness, true_peak_db
+
+    sr = morph.sample_rate
+    src = integrated_loudness(morph.source.waveforms[0], sr)
+    tgt = integrated_loudness(morph.target.waveforms[0], sr)
+    assert morph.source.lufs == [pytest.approx(src)]
+    assert len(morph.loudness) == morph.steps
+    for alpha, wave, info in zip(morph.alphas, morph.bars, morph.loudness):
+        # The untrained tiny model renders spiky noise: limited, so only the target and the
+        # ceiling are checked here (exact matching: test_matching_reaches_each_steps_target).
+        assert info["lufs_target"] == pytest.approx((1 - alpha) * src + alpha * tgt, abs=0.01)
+        assert true_peak_db(wave) <= TRUE_PEAK_CEILING_DB + 1e-6
+        assert info["lufs"] <= info["lufs_target"] + 0.05
+    raw = inference.interpolate(loops["src"], loops["tgt"], steps=2, model=backend,
+                                src_bpm=SRC_BPM, tgt_bpm=TGT_BPM, iters=GL_ITERS,
+                                match_loudness=False)
+    assert all(i["gain_db"] == 0.0 and i["lufs_target"] is None for i in raw.loudness)
+    assert all(true_peak_db(w) <= TRUE_PEAK_CEILING_DB + 1e-6 for w in raw.bars)
 
 
 @pytest.mark.parametrize("tempo, expected", [
@@ -152,6 +174,8 @@ def test_decode_reconstruct_and_sample_lengths(backend, loops):
         inference.decode(np.zeros((1, 7)), model=backend)
     rec = inference.reconstruct(loops["tgt"], model=backend, bpm=TGT_BPM, iters=1)
     assert rec.audio.shape == (audio.bar_samples(TGT_BPM),)
+    assert [i["lufs_target"] for i in rec.loudness] == \
+        [pytest.approx(v, abs=0.01) for v in rec.encoded.lufs]
     smp = inference.sample(3, component=1, bpm=100, seed=4, model=backend, iters=1)
     assert smp.bars.shape == (3, audio.bar_samples(100)) and smp.codes.shape == (3, 4)
     again = inference.sample(3, component=1, bpm=100, seed=4, model=backend, iters=1)
@@ -195,6 +219,38 @@ def test_any_backend_plugs_in(loops, tiny_recipe):
         inference.sample(1, model=fake)
 
 
+class EchoBackend(FakeBackend):
+    """Decodes every code to the first bar it encoded, 20 dB down (as a model that loses
+    level): matching must bring each step to its own target exactly."""
+
+    def encode_bars(self, bars):
+        if not hasattr(self, "first"):
+            self.first = np.asarray(bars[0], np.float32)
+        return super().encode_bars(bars)
+
+    def decode_codes(self, codes, bar_length, *, iters, seed):
+        bar = np.resize(self.first, bar_length) * 0.1
+        return np.tile(bar, (len(codes), 1)).astype(np.float32)
+
+
+def test_matching_reaches_each_steps_target(loops, tiny_recipe):
+    from drumaae.audio.loudness import TRUE_PEAK_CEILING_DB, integrated_loudness
+
+    res = inference.interpolate(loops["src"], loops["tgt"], steps=3, model=EchoBackend(
+        tiny_recipe.audio), src_bpm=SRC_BPM, tgt_bpm=TGT_BPM, iters=1)
+    sr = res.sample_rate
+    targets = [i["lufs_target"] for i in res.loudness]
+    assert targets[0] == pytest.approx(res.source.lufs[0], abs=0.01)
+    assert targets[-1] == pytest.approx(res.target.lufs[0], abs=0.01)
+    for wave, info in zip(res.bars, res.loudness):
+        assert info["gain_db"] == pytest.approx(20.0 + info["lufs_target"] - (
+            res.loudness[0]["lufs_target"]), abs=0.05)
+        assert info["true_peak_dbtp"] <= TRUE_PEAK_CEILING_DB
+        if info["limited_db"] == 0.0:
+            assert integrated_loudness(wave, sr) == pytest.approx(info["lufs_target"], abs=0.05)
+    assert res.loudness[0]["limited_db"] == 0.0  # the source bar itself, back at its level
+
+
 @pytest.mark.parametrize("ext", [".npz", ".json"])
 def test_codes_round_trip_through_files(backend, loops, tmp_path, ext):
     enc = inference.encode(loops["src"], model=backend, bpm=SRC_BPM)
@@ -204,6 +260,7 @@ def test_codes_round_trip_through_files(backend, loops, tmp_path, ext):
     np.testing.assert_allclose(back.codes, enc.codes, rtol=1e-6)
     assert (back.bpm, back.bar_length, back.sample_rate, back.bars) == \
         (enc.bpm, enc.bar_length, enc.sample_rate, enc.bars)
+    assert back.lufs == [pytest.approx(v, abs=0.01) for v in enc.lufs]  # decode matches it
     with pytest.raises(OutputExistsError, match="--force"):
         inference.save_codes(enc, path)
     inference.save_codes(enc, path, force=True)
@@ -220,10 +277,22 @@ def test_save_interpolation_writes_everything(morph, tmp_path):
     manifest = inference.save_interpolation(morph, out)
     names = ["00_alpha0.00.wav", "01_alpha0.25.wav", "02_alpha0.50.wav", "03_alpha0.75.wav",
              "04_alpha1.00.wav"]
-    assert sorted(os.listdir(out)) == sorted(names + ["interpolation.png", "manifest.json"])
+    assert sorted(os.listdir(out)) == sorted(names + ["interpolation.png", "manifest.json",
+                                                      "morph.wav"])
     for name, wave in zip(names, morph.bars):
         info = sf.info(out / name)
         assert info.samplerate == morph.sample_rate and info.frames == len(wave)
+    joined, _ = sf.read(out / "morph.wav", dtype="float32")
+    np.testing.assert_allclose(joined, np.concatenate(morph.bars), atol=1e-4)  # 16-bit WAV
+    assert manifest["joined"] == {"file": "morph.wav", "repeat": 1, "bars": 5,
+                                  "samples": joined.size,
+                                  "seconds": round(joined.size / morph.sample_rate, 6)}
+    again = inference.save_interpolation(morph, tmp_path / "twice", figure=False, repeat=2)
+    assert sf.info(tmp_path / "twice" / "morph.wav").frames == 2 * joined.size
+    assert again["joined"]["repeat"] == 2
+    for bad in (0, 1.5, 1000):
+        with pytest.raises(DrumaaeError, match="repeat"):
+            inference.save_interpolation(morph, tmp_path / "bad", repeat=bad)
     assert (out / "interpolation.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     on_disk = json.loads((out / "manifest.json").read_text())
     assert on_disk["alphas"] == [0.0, 0.25, 0.5, 0.75, 1.0]
@@ -241,7 +310,7 @@ def test_save_interpolation_writes_everything(morph, tmp_path):
                                        "bpms": morph.bpms[:2]})
     inference.save_interpolation(short, out, force=True, figure=False)
     assert sorted(os.listdir(out)) == ["00_alpha0.00.wav", "01_alpha1.00.wav",
-                                       "manifest.json", "notes.txt"]
+                                       "manifest.json", "morph.wav", "notes.txt"]
     assert [p for p in os.listdir(tmp_path) if p.startswith(".partial")] == []
 
 
@@ -255,14 +324,3 @@ def test_failed_write_leaves_nothing(morph, tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         inference.save_interpolation(morph, tmp_path / "morph")
     assert os.listdir(tmp_path) == []
-
-
-def test_spectrogram_figure_is_a_png(tmp_path):
-    from drumaae import plotting
-
-    x = np.random.default_rng(0).standard_normal(8000).astype(np.float32)
-    spec = plotting.log_spectrogram(x, 8000)
-    assert spec.shape[0] == 257 and np.all(np.isfinite(spec))
-    path = plotting.spectrogram_figure([spec, spec], ["a", "b"], tmp_path / "s.png",
-                                       sample_rate=8000)
-    assert open(path, "rb").read(4) == b"\x89PNG"
