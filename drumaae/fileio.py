@@ -223,14 +223,14 @@ def read_manifest(folder: PathLike) -> dict[str, Any] | None:
 
 
 def _is_ours(manifest: dict[str, Any] | None, kind: str | None) -> bool:
-    """Written by drumaae (its producer field, or the kind and version field of manifests
-    from before the producer field), of `kind` when one is given."""
+    """Written by drumaae (its producer field, or for manifests from before the producer
+    field a ``drumaae.*`` kind or a legacy format), of `kind` when one is given."""
     if not manifest:
         return False
     made_kind = manifest.get("kind") or _LEGACY_KINDS.get(manifest.get("format"))
     ours = manifest.get("producer") == PRODUCER or (
         "producer" not in manifest and isinstance(made_kind, str)
-        and made_kind.startswith("drumaae.") and "drumaae_version" in manifest)
+        and made_kind.startswith("drumaae."))
     return ours and (kind is None or made_kind == kind)
 
 

@@ -183,8 +183,7 @@ def test_manifests_from_before_the_producer_field_are_ours(tmp_path):
     out = tmp_path / "f"
     out.mkdir()
     (out / "00.wav").write_text("a")
-    (out / "manifest.json").write_text(json.dumps(
-        {"kind": KIND, "drumaae_version": "0.1.0", "files": ["00.wav"]}))
+    (out / "manifest.json").write_text(json.dumps({"kind": KIND, "files": ["00.wav"]}))
     write_output(out, {"01.wav": "b"}, force=True)
     assert listing(out) == ["01.wav", "manifest.json"]
 

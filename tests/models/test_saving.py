@@ -85,5 +85,10 @@ def test_save_is_atomic_and_needs_keras_suffix(tmp_path, trained):
     model, _, _ = trained
     with pytest.raises(ValueError, match=".keras"):
         save_model(model, tmp_path / "m.h5")
-    save_model(model, tmp_path / "ok.keras")
+    old = os.umask(0o022)
+    try:
+        save_model(model, tmp_path / "ok.keras")
+    finally:
+        os.umask(old)
     assert sorted(os.listdir(tmp_path)) == ["ok.keras"]
+    assert os.stat(tmp_path / "ok.keras").st_mode & 0o777 == 0o644  # the umask's, not 0600

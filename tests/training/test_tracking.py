@@ -4,6 +4,7 @@ registration and loading back by every kind of model URI."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from mlflow.tracking import MlflowClient
@@ -122,3 +123,13 @@ def test_models_cli_lists_and_registers(tracked):
     rows = json.loads(out.output)
     assert [(r["version"], r["aliases"]) for r in rows] == [("1", ["champion"]),
                                                               ("2", ["second"])]
+
+
+def test_a_tracker_makes_no_scratch_folder_until_it_needs_one(tmp_path, monkeypatch):
+    """A train that fails before logging anything leaves no empty drumaae-mlflow-* behind."""
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    tracker = Tracker(f"sqlite:///{tmp_path}/mlflow.db", "tests", log=lambda m: None)
+    tracker.fail(RuntimeError("the data folder is empty"))
+    assert [n for n in os.listdir(tmp_path) if n.startswith("drumaae-mlflow-")] == []
