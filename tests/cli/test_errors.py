@@ -25,19 +25,8 @@ from drumaae.config import load_recipe
 from drumaae.errors import ServingError
 from drumaae.serving.client import RestBackend
 from drumaae_cli.main import cli
-from tests.cli import loop_files, tiny_model_file
 from tests.cli.test_transform_errors import assert_one_line_error
 from tests.serving.fake_serving import serve
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    return tiny_model_file(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def loops(tmp_path_factory):
-    return loop_files(tmp_path_factory)
 
 
 @pytest.fixture(autouse=True)
