@@ -395,12 +395,31 @@ class DrumAAE(keras.Model):
             callbacks.append(AdversarialWarmupEnd())
         return super().fit(*args, callbacks=callbacks, **kwargs)
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Keras 3.15's `fit` averages the first batch over workers (`strategy.reduce`) only
+        to read its shapes for a symbolic build, and that reduce fails on our
+        ``(features, labels)`` batches under MultiWorkerMirroredStrategy ("Attempt to convert
+        a value (PerReplica...)"). This worker's own part of the batch has the same shapes
+        (but the batch size), so it is used instead, with no cross-worker call."""
+        if iterator is not None and data_batch is None and self._distribute_strategy is not None:
+            strategy = self._distribute_strategy
+            for _, _, it in iterator:
+                data_batch = tf.nest.map_structure(
+                    lambda v: strategy.experimental_local_results(v)[0], next(it))
+                break
+            iterator = None
+        return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
     def reset_adversarial_optimizers(self):
         """Zero the discriminator's and the encoder's adversarial optimizer state (step
-        counter and moments), as if they were new."""
+        counter and moments), as if they were new. The learning rate (a variable of a Keras 3
+        optimizer too) and a loss-scale optimizer's scale are kept."""
         for opt in (self.d_optimizer, self.e_optimizer):
-            for var in opt.variables:
-                var.assign(ops.zeros(var.shape, var.dtype))
+            inner = getattr(opt, "inner_optimizer", opt)
+            keep = {id(inner._learning_rate)}
+            for var in inner.variables:
+                if id(var) not in keep:
+                    var.assign(ops.zeros(var.shape, var.dtype))
 
     @staticmethod
     def interpolate(z_a, z_b, alphas: Sequence[float]):

@@ -35,12 +35,19 @@ def test_warmup_leaves_adversarial_optimizers_fresh(v2_recipe):
     model = compile_model(build_model(v2_recipe), v2_recipe)
     _, _, ds = _data(v2_recipe)
     model.fit(ds, steps_per_epoch=6, epochs=1, verbose=0)
+    d_before = [np.array(w) for w in model.discriminator.get_weights()]
     # After exactly the warm-up the next step resets them: 6 warm-up steps + 3 real ones.
     model.fit(ds, steps_per_epoch=3, epochs=1, verbose=0)
     assert int(model.ae_optimizer.iterations) == 9
-    # The d/e optimizers were reset at step 6 and then took 3 real steps.
+    # The d/e optimizers were reset at step 6 and then took 3 real steps ...
     assert int(model.d_optimizer.iterations) == 3
     assert int(model.e_optimizer.iterations) == 3
+    # ... with their learning rates intact (a Keras 3 optimizer variable too), so D learns.
+    t = v2_recipe.training
+    assert float(model.d_optimizer.learning_rate) == pytest.approx(t.d_learning_rate)
+    assert float(model.e_optimizer.learning_rate) == pytest.approx(t.e_learning_rate)
+    d_after = model.discriminator.get_weights()
+    assert max(float(np.abs(a - b).max()) for a, b in zip(d_before, d_after)) > 0
 
 
 def test_without_reset_the_counter_would_run_through_warmup(v2_recipe):
