@@ -33,7 +33,8 @@ def _free_port() -> int:
 
 
 def test_redact_hides_credentials_only():
-    assert redact("https://alice:s3cret@mlflow.example.com/x") == "https://***@mlflow.example.com/x"
+    assert redact("https://alice:s3cret@mlflow.example.com/x") == \
+        "https://***@mlflow.example.com/x"
     assert redact("see http://bob@h:5000 and sqlite:///a.db") == "see http://***@h:5000 and " \
         "sqlite:///a.db"
     assert redact("models:/drums@prod") == "models:/drums@prod"
