@@ -65,7 +65,7 @@ def command(model_ref, tracking_uri, no_card, as_json):
                   "bar_method": audio.bar_method,
                   "griffin_lim_iters": audio.griffin_lim_iters},
         "parameters": params,
-        "trained_steps": model.train_iterations,
+        "trained_steps": model.trained_steps,
         "recipe_full": recipe.to_dict(),
         "model_card": card,
     }
@@ -84,6 +84,7 @@ def command(model_ref, tracking_uri, no_card, as_json):
         f"x {a['n_bins']} bins per bar ({a['bar_method']}), {a['bar_samples']} samples per bar "
         f"at {a['reference_bpm']:g} BPM, Griffin-Lim {a['griffin_lim_iters']} iterations",
         "parameters:     " + ", ".join(f"{k} {v:,}" for k, v in params.items()),
-        f"trained steps:  {info['trained_steps']}",
+        "trained steps:  " + (f"{info['trained_steps']:,}" if info["trained_steps"] is not None
+                              else "unknown (saved before drumaae kept the count)"),
     ]
     emit(info, as_json, lines)

@@ -62,6 +62,8 @@ class DrumAAE(keras.Model):
         audio: the AudioConfig fields (dict) the features were made with.
         recipe: the resolved recipe (dict), saved with the model.
         format_version: saved-model structure version.
+        trained_steps: training steps of the saved model (0 for a new one; None: saved
+            before drumaae kept the count); see `trained_steps`.
 
     Inputs (fit): features `(batch, frames, bins)` in [0, 1], or `(features, labels)` with
     int labels `(batch,)` in [0, K] (K = unlabelled).
@@ -76,7 +78,8 @@ class DrumAAE(keras.Model):
     def __init__(self, encoder: Encoder, generator: Generator,
                  discriminator: LatentDiscriminator, prior: GaussianMixturePrior,
                  audio: dict | None = None, recipe: dict | None = None,
-                 format_version: int = FORMAT_VERSION, **kwargs):
+                 format_version: int = FORMAT_VERSION, trained_steps: int | None = 0,
+                 **kwargs):
         super().__init__(**kwargs)
         for name, part, cls in (("encoder", encoder, Encoder), ("generator", generator, Generator),
                                 ("discriminator", discriminator, LatentDiscriminator),
@@ -95,6 +98,7 @@ class DrumAAE(keras.Model):
         self.audio_config = dict(audio or {})
         self.recipe = dict(recipe or {})
         self.format_version = int(format_version)
+        self.saved_steps = None if trained_steps is None else int(trained_steps)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in METRIC_NAMES}
         self.label_seed = keras.random.SeedGenerator(
             (self.recipe.get("training") or {}).get("seed", 0))
@@ -195,6 +199,18 @@ class DrumAAE(keras.Model):
         `model.optimizer` of `keras.Model.compile`)."""
         opt = self.ae_optimizer
         return int(ops.convert_to_numpy(opt.iterations)) if opt is not None else 0
+
+    @property
+    def trained_steps(self) -> int | None:
+        """Steps this model has been trained, across saves: the step count saved with it
+        (a model loaded without its optimizer state restarts the optimizer's counter) plus
+        the steps taken since; None for a model saved before the count was kept and not
+        trained since."""
+        now = self.train_iterations
+        if self.saved_steps is None:
+            return now or None
+        # A resumed optimizer counts the saved steps again; a fresh one starts at 0.
+        return now if now >= self.saved_steps else self.saved_steps + now
 
     def build(self, input_shape):
         input_shape = tuple(input_shape)
@@ -459,6 +475,7 @@ class DrumAAE(keras.Model):
             "audio": self.audio_config,
             "recipe": self.recipe,
             "format_version": self.format_version,
+            "trained_steps": self.trained_steps,
         }
 
     @classmethod
@@ -473,6 +490,7 @@ class DrumAAE(keras.Model):
         de = keras.saving.deserialize_keras_object
         config = dict(config)
         parts = {k: de(config.pop(k)) for k in ("encoder", "generator", "discriminator", "prior")}
+        config.setdefault("trained_steps", None)  # saved before the count was kept
         return cls(**parts, **config)
 
 

@@ -92,3 +92,17 @@ def test_save_is_atomic_and_needs_keras_suffix(tmp_path, trained):
         os.umask(old)
     assert sorted(os.listdir(tmp_path)) == ["ok.keras"]
     assert os.stat(tmp_path / "ok.keras").st_mode & 0o777 == 0o644  # the umask's, not 0600
+
+
+def test_step_count_survives_a_save_without_optimizer_state(trained, tiny_recipe, tmp_path):
+    # `drumaae info` printed "trained steps: 0" for every model loaded without its optimizer.
+    model, path, _ = trained
+    plain = load_model(path, compile=False)
+    assert plain.train_iterations == 0 and plain.trained_steps == model.trained_steps == 2
+    again = str(tmp_path / "again.keras")
+    save_model(plain, again)
+    assert load_model(again, compile=False).trained_steps == 2
+    assert build_model(tiny_recipe).trained_steps == 0
+    config = plain.get_config()
+    del config["trained_steps"]  # a model saved before the count was kept
+    assert type(plain).from_config(config).trained_steps is None
