@@ -15,16 +15,17 @@ from drumaae_cli.common import emit, make_backend, pass_errors
 @options.bpm_option(help="Output tempo  [default: the tempo stored with the codes].")
 @options.GL_ITERS
 @options.seed_option()
+@options.MATCH_LOUDNESS
 @options.BACKEND
 @options.FORCE
 @options.JSON
 @pass_errors
-def command(codes, out_path, bpm, iters, seed, model_ref, tracking_uri, server, model_name,
-            timeout, force, as_json):
+def command(codes, out_path, bpm, iters, seed, match_loudness, model_ref, tracking_uri, server,
+            model_name, timeout, force, as_json):
     """Decode CODES (.npz or .json from 'drumaae encode') to a WAV file.
 
     Each code becomes one bar (Griffin-Lim phase reconstruction) at --bpm, or at the tempo
-    the codes were encoded at.
+    the codes were encoded at, brought to the loudness of the bar it was encoded from.
 
     \b
     Example:
@@ -38,7 +39,8 @@ def command(codes, out_path, bpm, iters, seed, model_ref, tracking_uri, server, 
     click.get_current_context().with_resource(fileio.claim(out_path, force=force, inputs=[codes]))
     enc = inference.load_codes(codes)
     backend = make_backend(model_ref, server, model_name, timeout, tracking_uri)
-    audio = inference.decode(enc, model=backend, bpm=bpm, iters=iters, seed=seed)
+    audio = inference.decode(enc, model=backend, bpm=bpm, iters=iters, seed=seed,
+                             match_loudness=match_loudness)
     sr = backend.audio.sample_rate
     inference.save_bars([audio], sr, out_path, force=force, inputs=[codes])
     tempo = enc.bpm if bpm is None else bpm

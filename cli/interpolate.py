@@ -89,6 +89,9 @@ def _out_dirs(pairs: list[tuple[str, str]], out_dir: str | None) -> list[str]:
 @options.bars_option("--src-bars", help="Bars in SRC (overrides --bars).")
 @options.bars_option("--tgt-bars", help="Bars in TGT (overrides --bars).")
 @options.FILL
+@click.option("--repeat", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Times each step plays in morph.wav (all steps in order, one file).")
+@options.MATCH_LOUDNESS
 @click.option("--no-figure", is_flag=True, help="Skip the spectrogram PNG.")
 @options.GL_ITERS
 @options.REFINE
@@ -98,14 +101,18 @@ def _out_dirs(pairs: list[tuple[str, str]], out_dir: str | None) -> list[str]:
 @options.JSON
 @pass_errors
 def command(src, tgt, listing, steps, out_dir, tempo, bar, src_bar, tgt_bar, bpm, src_bpm,
-            tgt_bpm, bars, src_bars, tgt_bars, fill, no_figure, iters, refine, seed, model_ref,
-            tracking_uri, server, model_name, timeout, force, as_json):
+            tgt_bpm, bars, src_bars, tgt_bars, fill, repeat, match_loudness, no_figure, iters,
+            refine, seed, model_ref, tracking_uri, server, model_name, timeout, force,
+            as_json):
     """Morph a bar of SRC into a bar of TGT in STEPS steps.
 
     Writes to --out one WAV per step named by index and alpha (00_alpha0.00.wav ...
     04_alpha1.00.wav; alpha 0 is the model's reconstruction of the source, alpha 1 that of
-    the target), interpolation.png (the steps' spectrograms side by side) and manifest.json
-    (inputs with sha256, model, bars, tempi, alphas, files, latent codes).
+    the target), morph.wav (every step in order, each --repeat times: drop it into a DAW),
+    interpolation.png (the steps' spectrograms) and manifest.json (inputs with sha256,
+    model, bars, tempi, alphas, files, loudness, latent codes). Each bar is exactly one bar
+    at its tempo; step alpha is matched to (1 - alpha) x the source's loudness + alpha x
+    the target's (LUFS) and never clips.
 
     Several pairs in one run pay the start-up (imports, model load, tracing) once: TGT may be
     a folder (SRC against each audio file in it), or --pairs FILE lists one 'SRC TGT' per
@@ -146,12 +153,13 @@ def command(src, tgt, listing, steps, out_dir, tempo, bar, src_bar, tgt_bar, bpm
             tgt_bpm=bpm if tgt_bpm is None else tgt_bpm,
             src_bars=bars if src_bars is None else src_bars,
             tgt_bars=bars if tgt_bars is None else tgt_bars,
-            iters=iters, seed=seed, refine=refine, fill=fill)
+            iters=iters, seed=seed, refine=refine, fill=fill, match_loudness=match_loudness)
         for enc, role in ((result.source, "src"), (result.target, "tgt")):
             name = enc.source.name if enc.source else role
             echo_tempo_note(name, enc.tempo, f"--{role}-bars", f"--{role}-bpm")
         manifest = inference.save_interpolation(result, out, force=force,
-                                                figure=not no_figure, model_ref=backend.ref)
+                                                figure=not no_figure, model_ref=backend.ref,
+                                                repeat=repeat)
         manifests.append(manifest)
         lines += _summary(manifest)
     emit(manifests[0] if len(manifests) == 1 else {"pairs": manifests}, as_json, lines)
@@ -168,6 +176,10 @@ def _summary(manifest: dict) -> list[str]:
     ]
     lines += [f"  {f['file']}  alpha {f['alpha']:.2f}  {f['bpm']:.1f} BPM  {f['seconds']:.2f} s"
               for f in manifest["files"]]
+    joined = manifest.get("joined")
+    if joined:
+        lines.append(f"  {joined['file']}  {joined['bars']} bars in a row  "
+                     f"{joined['seconds']:.2f} s")
     if manifest["figure"]:
         lines.append(f"  {manifest['figure']}")
     lines.append("  manifest.json")

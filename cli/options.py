@@ -185,6 +185,10 @@ FILL = click.option(
     "--fill", type=click.Choice(["error", "loop"]), default="error", show_default=True,
     help="A loop shorter than its bars at the given tempo (e.g. two beats with --bpm): "
          "'error' says so, 'loop' repeats it to fill the bar. Never padded with silence.")
+MATCH_LOUDNESS = click.option(
+    "--no-match-loudness", "match_loudness", is_flag=True, flag_value=False, default=True,
+    help="Keep the model's raw output level instead of matching each bar to its input's "
+         "loudness (ITU-R BS.1770); true-peak limiting to -1 dBTP stays on.")
 STEPS = click.option(
     "--steps", type=LimitedType(limits.check_steps, "STEPS"), default=5, show_default=True,
     help=f"Outputs from source (alpha 0) to target (alpha 1), 2-{limits.MAX_STEPS}.")

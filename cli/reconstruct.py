@@ -17,13 +17,15 @@ from drumaae_cli.common import check_inputs, emit, make_backend, pass_errors
 @options.BARS
 @options.GL_ITERS
 @options.seed_option()
+@options.MATCH_LOUDNESS
 @options.BACKEND
 @options.FORCE
 @options.JSON
 @pass_errors
-def command(audio, out_path, bar_list, bpm, bars, iters, seed, model_ref, tracking_uri, server,
-            model_name, timeout, force, as_json):
-    """Pass AUDIO through the model bar by bar and write the result as one WAV.
+def command(audio, out_path, bar_list, bpm, bars, iters, seed, match_loudness, model_ref,
+            tracking_uri, server, model_name, timeout, force, as_json):
+    """Pass AUDIO through the model bar by bar and write the result as one WAV; each bar
+    is brought to its input bar's loudness (ITU-R BS.1770) and never clips.
 
     \b
     Example:
@@ -38,7 +40,8 @@ def command(audio, out_path, bar_list, bpm, bars, iters, seed, model_ref, tracki
     click.get_current_context().with_resource(fileio.claim(out_path, force=force, inputs=[audio]))
     backend = make_backend(model_ref, server, model_name, timeout, tracking_uri)
     rec = inference.reconstruct(audio, model=backend, bpm=bpm, bars=bars,
-                                bar=list(bar_list) or None, iters=iters, seed=seed)
+                                bar=list(bar_list) or None, iters=iters, seed=seed,
+                                match_loudness=match_loudness)
     inference.save_bars([rec.audio], rec.sample_rate, out_path, force=force, inputs=[audio])
     enc = rec.encoded
     summary = {**enc.summary(), "model": backend.ref, "out": out_path,

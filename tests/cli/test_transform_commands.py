@@ -77,7 +77,7 @@ def test_interpolate_tempo_bar_and_default_out(model, loops, tmp_path, monkeypat
     monkeypatch.chdir(tmp_path)
     run("interpolate", loops["src"], loops["tgt"], "--steps", 3, "--model", model,
         "--tempo", "blend", "--src-bar", 1, "--bpm", SRC_BPM, "--tgt-bpm", TGT_BPM,
-        "--gl-iters", 1, "--no-figure")
+        "--gl-iters", 1, "--no-figure", "--repeat", 2, "--no-match-loudness")
     out = tmp_path / "src_to_tgt"
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["inputs"][0]["bar"] == 1 and manifest["tempo"] == "blend"
@@ -86,6 +86,11 @@ def test_interpolate_tempo_bar_and_default_out(model, loops, tmp_path, monkeypat
     lengths = [sf.info(out / f["file"]).frames for f in manifest["files"]]
     assert lengths == [AUDIO.bar_samples(b) for b in bpms]
     assert manifest["figure"] is None and not (out / "interpolation.png").exists()
+    # morph.wav: the steps in order, each twice, without drift; raw level kept.
+    assert sf.info(out / "morph.wav").frames == 2 * sum(lengths)
+    assert manifest["joined"]["repeat"] == 2 and manifest["joined"]["bars"] == 6
+    assert manifest["loudness"]["matched"] is False
+    assert all(f["loudness"]["gain_db"] == 0.0 for f in manifest["files"])
 
 
 def test_interpolate_keeps_existing_output_unless_force(model, loops, tmp_path):
