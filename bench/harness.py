@@ -82,6 +82,8 @@ class BenchConfig:
     savedmodel: bool = True
     model: str | None = None
     pairs: int = 4
+    input_files: int = 200
+    workers: bool = False
     #: Row groups to run (see `GROUPS`); empty = all.
     groups: tuple[str, ...] = ()
 
@@ -92,7 +94,7 @@ class BenchConfig:
     def quick(cls, **kw) -> "BenchConfig":
         base = dict(recipe="tiny", gl_iters=8, gl_bars=2, files=4, repeats=1,
                     train_batches=(1, 8), train_steps=2, interp_steps=(3, 5), e2e_steps=(5,),
-                    subprocess=True, savedmodel=True, pairs=2)
+                    subprocess=True, savedmodel=True, pairs=2, input_files=8)
         base.update(kw)
         return cls(**base)
 
@@ -160,7 +162,7 @@ def run_bench(cfg: BenchConfig | None = None,
     from .audio import bench_features, bench_griffin_lim, bench_tempo
     from .interpolate import bench_cold_start, bench_interpolate, model_file
     from .serving import bench_savedmodel
-    from .training import bench_training, bench_training_memory
+    from .training import bench_training, bench_training_input, bench_training_memory
 
     cfg = cfg or BenchConfig()
     say = progress or (lambda text: None)
@@ -182,6 +184,13 @@ def run_bench(cfg: BenchConfig | None = None,
             say("training ...")
             rows += bench_training(cfg.recipe, cfg.train_batches, cfg.train_steps,
                                    cfg.repeats)
+            say("training input pipeline ...")
+            rows += bench_training_input(audio, cfg.input_files, cfg.repeats)
+        if cfg.workers and cfg.wants("training"):
+            from .workers import bench_workers
+
+            say("training, one vs two worker processes ...")
+            rows += bench_workers(cfg.recipe, max(cfg.train_batches), cfg.train_steps)
         model_path, model_label = model_file(cfg, tmp)
         if cfg.wants("interpolate"):
             say("interpolate ...")

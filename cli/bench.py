@@ -21,10 +21,14 @@ from drumaae_cli.common import pass_errors
               help="Skip the rows that start child processes (end-to-end interpolate, import "
                    "time, peak memory).")
 @click.option("--no-savedmodel", is_flag=True, help="Skip the SavedModel export and latency.")
+@click.option("--workers", is_flag=True,
+              help="Also time training in two worker processes (MultiWorkerMirroredStrategy "
+                   "on 127.0.0.1) against one; slow (minutes).")
 @options.JSON_FILE
 @options.FORCE
 @pass_errors
-def command(quick, recipe_ref, model_ref, repeats, no_subprocess, no_savedmodel, json_out, force):
+def command(quick, recipe_ref, model_ref, repeats, no_subprocess, no_savedmodel, workers,
+            json_out, force):
     """Time Griffin-Lim and the feature pipeline against librosa, training steps/s, interpolate
     (end to end and model only), SavedModel latency and peak memory, in one run.
 
@@ -51,6 +55,8 @@ def command(quick, recipe_ref, model_ref, repeats, no_subprocess, no_savedmodel,
         kw["subprocess"] = False
     if no_savedmodel:
         kw["savedmodel"] = False
+    if workers:
+        kw["workers"] = True
     cfg = BenchConfig.quick(**kw) if quick else BenchConfig(**kw)
     result = run_bench(cfg, progress=lambda text: click.echo(text, err=True))
     click.echo(format_rows(result))

@@ -352,7 +352,16 @@ class DrumAAE(keras.Model):
     def _update_trackers(self, recon, d_loss, e_loss, d_acc):
         for name, value in zip(METRIC_NAMES, (recon, d_loss, e_loss, d_acc)):
             self.trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        results = {name: tracker.result() for name, tracker in self.trackers.items()}
+        strategy = tf.distribute.get_strategy()
+        # Keras 3.15 averages a step's outputs over workers with `strategy.reduce("MEAN", v,
+        # axis=0)` under MultiWorkerMirroredStrategy, which rejects scalars ("Invalid
+        # reduction dimension 0", tensorflow/tensorflow#72388); shape (1,) reduces to the
+        # scalar mean over workers. Same test as Keras's own.
+        if (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+                and strategy.extended._in_multi_worker_mode()):
+            results = {name: ops.reshape(v, [1]) for name, v in results.items()}
+        return results
 
     # --- inference API --------------------------------------------------------------------
     def call(self, features, training=False):

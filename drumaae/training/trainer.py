@@ -142,6 +142,24 @@ def make_strategy(strategy: str = "auto"):
     return tf.distribute.MultiWorkerMirroredStrategy()
 
 
+def _workers() -> int:
+    """Worker processes in TF_CONFIG's cluster (chief included); 1 without TF_CONFIG."""
+    try:
+        cluster = json.loads(os.environ.get("TF_CONFIG", "{}")).get("cluster", {})
+    except json.JSONDecodeError as exc:
+        raise TrainingError(f"TF_CONFIG is not valid JSON: {exc}") from exc
+    return max(1, sum(len(cluster.get(kind, [])) for kind in ("chief", "worker")))
+
+
+def _barrier(dist) -> None:
+    """Wait for every worker (a one-number all-reduce). The chief writes the outputs after
+    training; a worker that exits before it makes the chief's TensorFlow runtime report a
+    heartbeat error and hold its exit (measured: minutes), so all leave together."""
+    import tensorflow as tf
+
+    dist.reduce("SUM", dist.run(lambda: tf.constant(1.0)), axis=None)
+
+
 def _is_chief() -> bool:
     """True unless TF_CONFIG names this process a non-chief worker."""
     try:
@@ -336,7 +354,8 @@ def _check_out_dir(out_dir: str, resume: bool) -> dict | None:
                                 f"({os.path.join(ckpt, CHECKPOINT_MODEL)}); train without "
                                 "--resume first")
         return state
-    if os.path.isdir(out_dir) and os.listdir(out_dir):
+    # Other workers write nothing there: on a shared folder the chief may have begun already.
+    if os.path.isdir(out_dir) and os.listdir(out_dir) and _is_chief():
         raise OutputExistsError(f"{out_dir} already exists and is not empty: use --resume to "
                                 "continue that run or choose another --out")
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
@@ -408,7 +427,8 @@ def train(recipe: Recipe, data: Sequence[str | os.PathLike], out_dir: str | os.P
         if state is not None and state.get("index_hash") not in (None, prepared.index_hash):
             log("warning: the data differ from the data the checkpoint was trained on "
                 "(index hash changed); continuing with the new data")
-        train_ds, val_ds, steps = _datasets(prepared, recipe, feature_cache)
+        train_ds, val_ds, steps = _datasets(prepared, recipe, feature_cache,
+                                            drop_remainder=_workers() > 1)
         log(f"data: {len(prepared.train_index)} training bars, {len(prepared.val_index)} "
             f"validation bars; validation = {prepared.split}; index hash "
             f"{prepared.index_hash[:12]}")
@@ -460,6 +480,8 @@ def train(recipe: Recipe, data: Sequence[str | os.PathLike], out_dir: str | os.P
             result.registered_version = done.get("registered_version")
             result.not_logged = list(done.get("not_logged", []))
             result.model_uri = done.get("model_uri")
+        if _workers() > 1:
+            _barrier(dist)
         result.wall_time_s = time.time() - t0
         return result
     finally:
@@ -490,11 +512,12 @@ def _resolve_run(recipe: Recipe, out_dir: str, resume: bool, epochs: int | None,
 
 
 def _datasets(prepared: TrainData, recipe: Recipe,
-              feature_cache: str | os.PathLike | None = None) -> tuple[Any, Any, int | None]:
+              feature_cache: str | os.PathLike | None = None,
+              drop_remainder: bool = False) -> tuple[Any, Any, int | None]:
     """The training and validation tf.data datasets, and the steps per epoch (None: one
-    pass over the training bars)."""
-    import tensorflow as tf
-
+    pass over the training bars). `drop_remainder` (several workers): only whole global
+    batches, so that every worker gets a part of every batch and all take the same steps;
+    validation is then skipped when it has fewer bars than a batch."""
     from drumaae.data.dataset import make_dataset
 
     t = recipe.training
@@ -502,23 +525,19 @@ def _datasets(prepared: TrainData, recipe: Recipe,
     train_ds = make_dataset(prepared.train_index, recipe.audio, batch_size=t.batch_size,
                             shuffle=True, seed=t.seed, labels=prepared.train_labels,
                             repeat=steps is not None, augment=t.augment,
-                            shuffle_buffer=t.shuffle_buffer, feature_cache=feature_cache)
-    # make_dataset's unbatch() leaves the cardinality unknown; Keras 3 then runs one
-    # extra (empty) step per epoch that still moves the optimizers' counters.
-    if steps is None:
-        train_ds = train_ds.apply(tf.data.experimental.assert_cardinality(
-            -(-len(prepared.train_index) // t.batch_size)))
+                            shuffle_buffer=t.shuffle_buffer, feature_cache=feature_cache,
+                            drop_remainder=drop_remainder)
+    # make_dataset declares its batch count: without it Keras 3 runs one extra (empty) step
+    # per epoch that still moves the optimizers' counters.
     val_ds = None
-    if len(prepared.val_index):
+    if len(prepared.val_index) >= (t.batch_size if drop_remainder else 1):
         val_labels = prepared.val_labels
         if prepared.train_labels is not None and val_labels is None:
             val_labels = np.full(len(prepared.val_index), recipe.model.num_components,
                                  np.int32)
         val_ds = make_dataset(prepared.val_index, recipe.audio, batch_size=t.batch_size,
                               shuffle=False, seed=t.seed, labels=val_labels,
-                              feature_cache=feature_cache)
-        val_ds = val_ds.apply(tf.data.experimental.assert_cardinality(
-            -(-len(prepared.val_index) // t.batch_size)))
+                              feature_cache=feature_cache, drop_remainder=drop_remainder)
     return train_ds, val_ds, steps
 
 
