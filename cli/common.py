@@ -112,3 +112,8 @@ def emit(result: dict[str, Any], as_json: bool, lines: list[str]) -> None:
     else:
         for line in lines:
             click.echo(line)
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 bar``, ``2 bars``: a count with its noun in the right number."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"

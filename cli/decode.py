@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from drumaae_cli import options
-from drumaae_cli.common import emit, make_backend, pass_errors
+from drumaae_cli.common import emit, make_backend, pass_errors, plural
 
 
 @click.command("decode")
@@ -47,5 +47,6 @@ def command(codes, out_path, bpm, iters, seed, match_loudness, model_ref, tracki
     summary = {"codes": codes, "out": out_path, "model": backend.ref, "encoded_with": enc.model,
                "n_bars": int(enc.codes.shape[0]), "bpm": tempo, "sample_rate": sr,
                "samples": int(audio.size), "seconds": round(audio.size / sr, 6)}
-    emit(summary, as_json, [f"decoded {enc.codes.shape[0]} bar(s) at {tempo:.1f} BPM -> "
+    n = int(enc.codes.shape[0])
+    emit(summary, as_json, [f"decoded {plural(n, 'bar')} at {tempo:.1f} BPM -> "
                             f"{out_path} ({audio.size / sr:.2f} s)"])

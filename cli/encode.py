@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from drumaae_cli import options
-from drumaae_cli.common import check_inputs, emit, make_backend, pass_errors
+from drumaae_cli.common import check_inputs, emit, make_backend, pass_errors, plural
 
 
 @click.command("encode")
@@ -44,6 +44,7 @@ def command(audio, out_path, bar_list, bpm, bars, model_ref, tracking_uri, serve
     inference.save_codes(enc, out_path, force=force)
     summary = {**enc.summary(), "out": out_path}
     emit(summary, as_json, [
-        f"{enc.source.name}: {enc.n_bars} bar(s) at {enc.bpm:.1f} BPM; encoded bar(s) "
+        f"{enc.source.name}: {plural(enc.n_bars, 'bar')} at {enc.bpm:.1f} BPM; encoded "
+        f"{'bar' if len(enc.bars) == 1 else 'bars'} "
         f"{', '.join(map(str, enc.bars))} -> {out_path} ({enc.codes.shape[0]} x "
         f"{enc.codes.shape[1]} codes)"])

@@ -58,6 +58,10 @@ def _quiet_libraries(debug: bool) -> None:
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    # MLflow sets its own loggers to INFO when imported (after this runs), unless told by its
+    # env var: its "No artifacts found to download ..." on every models:/ load read as a
+    # failure.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
     warnings.simplefilter("ignore")
     for name in ("mlflow", "alembic", "tensorflow", "absl", "numba", "h5py"):
         logging.getLogger(name).setLevel(logging.ERROR)

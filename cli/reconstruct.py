@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from drumaae_cli import options
-from drumaae_cli.common import check_inputs, emit, make_backend, pass_errors
+from drumaae_cli.common import check_inputs, emit, make_backend, pass_errors, plural
 
 
 @click.command("reconstruct")
@@ -47,5 +47,6 @@ def command(audio, out_path, bar_list, bpm, bars, iters, seed, match_loudness, m
     summary = {**enc.summary(), "model": backend.ref, "out": out_path,
                "samples": int(rec.audio.size), "griffin_lim_iters": rec.iters,
                "codes": enc.codes.tolist()}
-    emit(summary, as_json, [f"{enc.source.name}: {len(enc.bars)} bar(s) at {enc.bpm:.1f} BPM "
-                            f"-> {out_path} ({rec.audio.size / rec.sample_rate:.2f} s)"])
+    emit(summary, as_json, [f"{enc.source.name}: {plural(len(enc.bars), 'bar')} at "
+                            f"{enc.bpm:.1f} BPM -> {out_path} "
+                            f"({rec.audio.size / rec.sample_rate:.2f} s)"])

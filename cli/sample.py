@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from drumaae_cli import options
-from drumaae_cli.common import emit, pass_errors
+from drumaae_cli.common import emit, pass_errors, plural
 
 
 @click.command("sample")
@@ -43,6 +43,6 @@ def command(n, out_path, component, bpm, seed, iters, model_ref, tracking_uri, f
                            iters=iters)
     manifest = inference.save_samples(res, out_path, force=force)
     emit({**manifest, "out": out_path}, as_json,
-         [f"drew {n} bar(s) at {bpm:.1f} BPM"
+         [f"drew {plural(n, 'bar')} at {bpm:.1f} BPM"
           + (f" from component {component}" if component is not None else "")
           + f" -> {out_path}"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from drumaae_cli import options
-from drumaae_cli.common import pass_errors
+from drumaae_cli.common import pass_errors, plural
 
 
 @click.command("train")
@@ -74,8 +74,8 @@ def command(recipe_ref, data, epochs, out_dir, resume, register_as, alias, track
                    progress=not quiet, log=lambda m: click.echo(m, err=True),
                    feature_cache=cache_dir)
     final = ", ".join(f"{k} {v:.4f}" for k, v in result.final_metrics().items())
-    click.echo(f"trained {result.epochs_total} epochs ({result.epochs_run} now, "
-               f"{result.train_iterations} steps) in {result.wall_time_s:.1f} s on "
+    click.echo(f"trained {plural(result.epochs_total, 'epoch')} ({result.epochs_run} now, "
+               f"{plural(result.train_iterations, 'step')}) in {result.wall_time_s:.1f} s on "
                f"{result.train_bars} training / {result.val_bars} validation bars")
     if final:
         click.echo(f"final: {final}")
