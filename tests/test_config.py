@@ -17,7 +17,7 @@ def test_every_bundled_recipe_loads_and_validates(name):
 
 
 def test_expected_recipes_are_bundled():
-    assert {"default", "tiny", "paper"} <= set(bundled_recipes())
+    assert {"default", "tiny", "paper", "quick"} <= set(bundled_recipes())
 
 
 def test_include_merges_nested_sections(tmp_path):
