@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import os
 
+import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
 from drumaae_cli.main import cli
 from tests.cli import GL_ITERS, SR, loop_files, tiny_model_file
 from tests.conftest import drum_loop
-
-import pytest
 
 
 @pytest.fixture(scope="module")
