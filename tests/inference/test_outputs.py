@@ -123,3 +123,25 @@ def test_outputs_have_the_umask_mode(tmp_path):
     for path in (tmp_path / "s" / "00.wav", tmp_path / "s" / "manifest.json",
                  tmp_path / "a.wav"):
         assert os.stat(path).st_mode & 0o777 == 0o644
+
+
+@pytest.mark.parametrize("command", ["reconstruct", "encode"])
+def test_the_cli_refuses_to_overwrite_its_input_before_loading_a_model(tmp_path, command):
+    from click.testing import CliRunner
+
+    from drumaae_cli.main import cli
+
+    wav = tmp_path / "x.wav"
+    sf.write(wav, np.zeros(SR, np.float32), SR)
+    before = wav.read_bytes()
+    out = wav if command == "reconstruct" else tmp_path / "x.json"
+    if command == "encode":
+        out.write_text("{}")
+        # The codes file is not the input: --force may replace it (no model here: the
+        # bundled default would load, so only the refusal is checked).
+    res = CliRunner().invoke(cli, [command, str(wav), "--out", str(out), "--force",
+                                   "--model", str(tmp_path / "missing.keras")])
+    assert res.exit_code == 1
+    if command == "reconstruct":
+        assert "is an input" in res.output and wav.read_bytes() == before
+    assert sorted(os.listdir(tmp_path)) == sorted({"x.wav", out.name})
