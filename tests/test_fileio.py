@@ -395,3 +395,14 @@ def _check_consistent_tag(out) -> None:
         assert text == (tag * 1000 if tag != "seed" else "seed")
     assert sorted(os.listdir(out)) == sorted(
         [e["file"] for e in manifest["files"]] + ["manifest.json"])
+
+
+def test_a_checkpoint_folder_is_tidied_when_training_starts(tmp_path):
+    """A kill during a checkpoint save left `.partial-*.last.keras`; the next run drops it."""
+    from drumaae.training.callbacks import CHECKPOINT_MODEL, CHECKPOINT_STATE, EpochCheckpoint
+
+    for name in (CHECKPOINT_MODEL, CHECKPOINT_STATE):
+        (tmp_path / fileio.partial_name(name)).write_bytes(b"half")
+    (tmp_path / "notes.txt").write_text("mine")
+    EpochCheckpoint(str(tmp_path), {})
+    assert listing(tmp_path) == ["notes.txt"]

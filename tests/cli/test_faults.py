@@ -20,22 +20,12 @@ import time
 import pytest
 import soundfile as sf
 
-from tests.cli import SRC_BPM, TGT_BPM, loop_files, tiny_model_file
+from tests.cli import SRC_BPM, TGT_BPM
 
 pytestmark = pytest.mark.slow
 
 EXE = os.path.join(os.path.dirname(sys.executable), "drumaae")
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", CUDA_VISIBLE_DEVICES="")
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    return tiny_model_file(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def loops(tmp_path_factory):
-    return loop_files(tmp_path_factory)
 
 
 def _interpolate_args(loops, model, out, steps):
