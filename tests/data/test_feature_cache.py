@@ -28,7 +28,8 @@ def index(tmp_path_factory, make_loop, tiny_recipe):
 
 
 def _all(ds):
-    out = [b if not isinstance(b, tuple) else b for b in ds.as_numpy_iterator()]
+    """A dataset's batches joined: ``(features, labels or None)``."""
+    out = list(ds.as_numpy_iterator())
     if isinstance(out[0], tuple):
         return np.concatenate([f for f, _ in out]), np.concatenate([lab for _, lab in out])
     return np.concatenate(out), None
