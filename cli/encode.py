@@ -15,11 +15,12 @@ from drumaae_cli.common import check_inputs, emit, make_backend, pass_errors, pl
 @options.BAR_LIST
 @options.bpm_option(help="Tempo of AUDIO, if known (else detected).")
 @options.BARS
+@options.REFINE
 @options.BACKEND
 @options.FORCE
 @options.JSON
 @pass_errors
-def command(audio, out_path, bar_list, bpm, bars, model_ref, tracking_uri, server, model_name,
+def command(audio, out_path, bar_list, bpm, bars, refine, model_ref, tracking_uri, server, model_name,
             timeout, force, as_json):
     """Encode the bars of AUDIO to latent codes (one per bar).
 
@@ -40,7 +41,7 @@ def command(audio, out_path, bar_list, bpm, bars, model_ref, tracking_uri, serve
     click.get_current_context().with_resource(fileio.claim(out_path, force=force, inputs=[audio]))
     backend = make_backend(model_ref, server, model_name, timeout, tracking_uri)
     enc = inference.encode(audio, model=backend, bpm=bpm, bars=bars,
-                           bar=list(bar_list) or None)
+                           bar=list(bar_list) or None, refine=refine)
     inference.save_codes(enc, out_path, force=force)
     summary = {**enc.summary(), "out": out_path}
     emit(summary, as_json, [

@@ -25,6 +25,7 @@ from drumaae_cli.common import pass_errors
 @click.option("--report-pairs", type=click.IntRange(min=0), default=4, show_default=True,
               help="Interpolation pairs shown in the report.")
 @options.GL_ITERS
+@options.REFINE
 @options.bpm_option(help="Tempo of every file, if known (else manifests, else detected).")
 @click.option("--centroids", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Rhythm centroids (.npy) the model was trained with [default: "
@@ -32,8 +33,8 @@ from drumaae_cli.common import pass_errors
 @options.seed_option()
 @options.FORCE
 @pass_errors
-def command(data, model_ref, json_out, pairs, max_bars, report_dir, report_pairs, iters, bpm,
-            centroids, seed, force):
+def command(data, model_ref, json_out, pairs, max_bars, report_dir, report_pairs, iters, refine,
+            bpm, centroids, seed, force):
     """Measure reconstruction, interpolation and prior fit of a model on bars of DATA.
 
     Prints tables: reconstruction (LSD, spectral convergence, onset F) beside Griffin-Lim of
@@ -57,7 +58,7 @@ def command(data, model_ref, json_out, pairs, max_bars, report_dir, report_pairs
     results = evaluate(model_ref, list(data), pairs=pairs, max_bars=max_bars or None,
                        gl_iters=iters, seed=seed, bpm=bpm, centroids=centroids,
                        report=report_dir, report_pairs=report_pairs, force=force,
-                       progress=True)
+                       progress=True, refine=refine)
     if json_out is not None:
         fileio.write_text(json_out, to_json(results) + "\n")
     click.echo(format_table(results))

@@ -16,13 +16,14 @@ from drumaae_cli.common import check_inputs, emit, make_backend, pass_errors, pl
 @options.bpm_option(help="Tempo of AUDIO, if known (else detected).")
 @options.BARS
 @options.GL_ITERS
+@options.REFINE
 @options.seed_option()
 @options.MATCH_LOUDNESS
 @options.BACKEND
 @options.FORCE
 @options.JSON
 @pass_errors
-def command(audio, out_path, bar_list, bpm, bars, iters, seed, match_loudness, model_ref,
+def command(audio, out_path, bar_list, bpm, bars, iters, refine, seed, match_loudness, model_ref,
             tracking_uri, server, model_name, timeout, force, as_json):
     """Pass AUDIO through the model bar by bar and write the result as one WAV; each bar
     is brought to its input bar's loudness (ITU-R BS.1770) and never clips.
@@ -41,7 +42,8 @@ def command(audio, out_path, bar_list, bpm, bars, iters, seed, match_loudness, m
     backend = make_backend(model_ref, server, model_name, timeout, tracking_uri)
     rec = inference.reconstruct(audio, model=backend, bpm=bpm, bars=bars,
                                 bar=list(bar_list) or None, iters=iters, seed=seed,
-                                match_loudness=match_loudness)
+                                match_loudness=match_loudness,
+                                refine=refine)
     inference.save_bars([rec.audio], rec.sample_rate, out_path, force=force, inputs=[audio])
     enc = rec.encoded
     summary = {**enc.summary(), "model": backend.ref, "out": out_path,

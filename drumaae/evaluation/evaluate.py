@@ -235,7 +235,7 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
              alphas: Sequence[float] = DEFAULT_ALPHAS, bpm: float | None = None,
              centroids: Any = None, report: str | os.PathLike | None = None,
              report_pairs: int = 4, force: bool = False, progress: bool = False,
-             eval_data: EvalData | None = None) -> dict[str, Any]:
+             eval_data: EvalData | None = None, refine: int = 0) -> dict[str, Any]:
     """Evaluate a model on bars of `data`; everything measured is in the returned dict.
 
     Args:
@@ -256,6 +256,8 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
         force: replace an existing report folder.
         progress: print stages to stderr.
         eval_data: bars already loaded with `load_eval_data` (then `data` is only recorded).
+        refine: gradient steps of code refinement after the encoder (`DrumAAE.refine`);
+            0 = the encoder's codes.
 
     Returns:
         ``{"model", "data", "settings", "reconstruction", "interpolation", "prior",
@@ -283,7 +285,7 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
 
     _log(progress, f"reconstructing {len(d)} bars ({iters} Griffin-Lim iterations) ...")
     t0 = time.perf_counter()
-    recon = _reconstruction_step(net, d, audio, iters, seed)
+    recon = _reconstruction_step(net, d, audio, iters, seed, refine)
     families = _corpus_families([data] if isinstance(data, (str, os.PathLike))
                                 else list(data or []))
     if families:
@@ -342,10 +344,17 @@ class _Reconstruction:
     gl_waves: list[np.ndarray]
 
 
-def _reconstruction_step(net, d: EvalData, audio, iters: int, seed: int) -> _Reconstruction:
-    """Encode and decode every bar, render it and the source_GL ceiling, score both."""
+def _reconstruction_step(net, d: EvalData, audio, iters: int, seed: int, refine: int = 0
+                         ) -> _Reconstruction:
+    """Encode (and refine) and decode every bar, render it and the source_GL ceiling, score
+    both."""
+    t0 = time.perf_counter()
     codes = np.concatenate([np.asarray(net.encode(d.features[c]), np.float32)
                             for c in _chunks(range(len(d)), 64)])
+    if refine:
+        codes = np.concatenate([net.refine(d.features[c], codes[c], steps=refine)
+                                for c in _chunks(range(len(d)), 64)])
+    code_seconds = time.perf_counter() - t0
     recon_feats = np.concatenate([np.asarray(net.decode(codes[c]), np.float32)
                                   for c in _chunks(range(len(d)), 64)])
     lengths = [w.shape[-1] for w in d.waves]
@@ -365,6 +374,8 @@ def _reconstruction_step(net, d: EvalData, audio, iters: int, seed: int) -> _Rec
         "model": _mean_rows([b["model"] for b in per_bar]),
         "source_gl": _mean_rows([b["source_gl"] for b in per_bar]),
         "feature_l1": float(np.mean([b["feature_l1"] for b in per_bar])),
+        "refine_steps": int(refine),
+        "encode_seconds_per_bar": code_seconds / max(1, len(d)),
         # Baseline: always answering the evaluated bars' mean feature (what a decoder that
         # ignores its code can at best do).
         "feature_l1_mean_bar": float(np.mean(np.abs(d.features - d.features.mean(0)))),

@@ -36,8 +36,10 @@ class Backend(Protocol):
     latent_dim: int
     num_components: int | None
 
-    def encode_bars(self, bars: np.ndarray) -> np.ndarray:
-        """float32 `(n, bar_length)` waveforms at `audio.sample_rate` -> codes `(n, d)`."""
+    def encode_bars(self, bars: np.ndarray, refine: int = 0) -> np.ndarray:
+        """float32 `(n, bar_length)` waveforms at `audio.sample_rate` -> codes `(n, d)`;
+        `refine` > 0 adds that many gradient steps fitting the codes to the bars' features
+        (`DrumAAE.refine`; a backend without gradients raises DrumaaeError)."""
 
     def decode_codes(self, codes: np.ndarray, bar_length: int, *, iters: int,
                      seed: int) -> np.ndarray:
@@ -75,11 +77,14 @@ class LocalBackend:
     def num_components(self) -> int:
         return int(self.model.prior.num_components)
 
-    def encode_bars(self, bars: np.ndarray) -> np.ndarray:
+    def encode_bars(self, bars: np.ndarray, refine: int = 0) -> np.ndarray:
         from drumaae.audio.features import bar_features
 
         feats = bar_features(np.asarray(bars, np.float32), self.audio)
-        return np.asarray(self.model.encode(feats), np.float32)
+        codes = np.asarray(self.model.encode(feats), np.float32)
+        if refine:
+            codes = self.model.refine(feats, codes, steps=int(refine))
+        return codes
 
     def decode_codes(self, codes: np.ndarray, bar_length: int, *, iters: int,
                      seed: int) -> np.ndarray:

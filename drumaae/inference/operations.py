@@ -98,7 +98,7 @@ def _select(n_bars: int, bar: int | Sequence[int] | None, name: str) -> list[int
 def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
            bars: int | None = None, bar: int | Sequence[int] | None = None,
            sample_rate: int | None = None, name: str | None = None,
-           fill: str = "error") -> Encoded:
+           refine: int = 0, fill: str = "error") -> Encoded:
     """Encode the bars of a recording.
 
     Args:
@@ -110,6 +110,9 @@ def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
         bar: encode only this bar (or these bars), numbered from 0; default all.
         sample_rate: rate in Hz of an array `audio`.
         name: what to call an array input in messages.
+        refine: gradient steps fitting each code to its bar after the encoder
+            (`DrumAAE.refine`: closer reconstructions of bars unlike the training data; its
+            measured gain and cost are in docs/model.md); 0 = off.
         fill: a loop shorter than its bars at `bpm`: ``"error"`` (a `TooShortError` that
             says so) or ``"loop"`` (repeated to fill them); never padded with silence.
 
@@ -119,6 +122,7 @@ def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
     """
     from drumaae.audio.bars import cut_bars
 
+    refine = limits.check_refine(refine)
     backend = load_backend(model)
     if sample_rate is not None and not isinstance(audio, tuple):
         audio = (audio, sample_rate)
@@ -131,7 +135,8 @@ def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
                    fill=fill)
     chosen = _select(cut.n_bars, bar, label)
     waves = cut.bars[chosen]
-    codes = np.asarray(backend.encode_bars(waves), np.float32)
+    codes = np.asarray(backend.encode_bars(waves, refine=refine) if refine
+                       else backend.encode_bars(waves), np.float32)
     from drumaae.audio.loudness import integrated_loudness
 
     lufs = [integrated_loudness(w, backend.audio.sample_rate) for w in waves]
@@ -258,7 +263,8 @@ def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any 
                 src_bpm: float | None = None, tgt_bpm: float | None = None,
                 src_bars: int | None = None, tgt_bars: int | None = None,
                 iters: int | None = None, seed: int = 0,
-                fill: str = "error", match_loudness: bool = True) -> Interpolation:
+                match_loudness: bool = True, refine: int = 0,
+                fill: str = "error") -> Interpolation:
     """Morph one bar of `src` into one bar of `tgt` through the latent space.
 
     z(a) = (1 - a) z_src + a z_tgt for a = linspace(0, 1, steps); a = 0 decodes the source's
@@ -275,9 +281,10 @@ def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any 
         src_bars, tgt_bars: bar counts of the input loops if known.
         iters: Griffin-Lim iterations (default: the model's recipe).
         seed: Griffin-Lim phase seed.
-        fill: what to do with an input loop shorter than its bars (see `encode`).
         match_loudness: bring step a to (1 - a) L_src + a L_tgt LUFS, the inputs' bars'
             loudness (ITU-R BS.1770); steps are true-peak limited either way.
+        refine: gradient steps of code refinement for both endpoints (see `encode`).
+        fill: what to do with an input loop shorter than its bars (see `encode`).
 
     Returns:
         An `Interpolation`.
@@ -288,9 +295,9 @@ def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any 
     backend = load_backend(model)
     iters = _iters(backend, iters)
     a = encode(src, model=backend, bpm=src_bpm, bars=src_bars, bar=src_bar, name=_label(src,
-               "source"), fill=fill)
+               "source"), refine=refine, fill=fill)
     b = encode(tgt, model=backend, bpm=tgt_bpm, bars=tgt_bars, bar=tgt_bar, name=_label(tgt,
-               "target"), fill=fill)
+               "target"), refine=refine, fill=fill)
     codes = latent_path(a.codes[0], b.codes[0], alphas).astype(np.float32)
     bpms = step_tempos(alphas, tempo, a.bpm, b.bpm)
     waves = _decode_steps(backend, codes, bpms, iters, int(seed))
@@ -310,7 +317,7 @@ def _label(audio: AudioInput, role: str) -> str | None:
 def reconstruct(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
                 bars: int | None = None, bar: int | Sequence[int] | None = None,
                 iters: int | None = None, seed: int = 0,
-                match_loudness: bool = True) -> Reconstruction:
+                match_loudness: bool = True, refine: int = 0) -> Reconstruction:
     """Encode and decode a recording bar by bar (what the model keeps of it); each output
     bar is brought to its input bar's loudness unless `match_loudness` is False, and
     true-peak limited.
@@ -319,7 +326,7 @@ def reconstruct(audio: AudioInput, *, model: Any = None, bpm: float | None = Non
         `Reconstruction`: `audio` float32, the chosen bars concatenated at their tempo.
     """
     backend = load_backend(model)
-    enc = encode(audio, model=backend, bpm=bpm, bars=bars, bar=bar)
+    enc = encode(audio, model=backend, bpm=bpm, bars=bars, bar=bar, refine=refine)
     iters = _iters(backend, iters)
     waves = backend.decode_codes(enc.codes, enc.bar_length, iters=iters, seed=int(seed))
     waves, levels = _level_bars(np.asarray(waves, np.float32), enc.sample_rate, enc.lufs,

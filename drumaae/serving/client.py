@@ -337,8 +337,11 @@ class RestBackend:
                 f"export), not {seed}: omit --seed or use --seed {self.seed}")
 
     # --- the inference Backend protocol ---------------------------------------------------
-    def encode_bars(self, bars) -> np.ndarray:
+    def encode_bars(self, bars, refine: int = 0) -> np.ndarray:
         """Codes `(n, d)` float32 of waveform bars `(n, samples)` at the model's rate."""
+        if refine:
+            raise ServingError("code refinement (--refine) needs the model's gradients: use a "
+                               "local model (--model PATH or an MLflow URI), not --server")
         bars = np.asarray(bars, dtype=np.float32)
         if bars.ndim == 1:
             bars = bars[None]
