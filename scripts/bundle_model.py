@@ -1,11 +1,19 @@
 """Package a trained run as the bundled default model: weights without optimizer state,
 rhythm centroids, and the model card with the measured figures.
 
-    python scripts/bundle_model.py --run /work/data/run --eval eval.json \
-        [--trend trend.json] --out drumaae/assets
+    drumaae train --recipe default --data corpus/ --out runs/v2 --cache-dir fcache/ --no-mlflow
+    drumaae evaluate --data corpus/val --model runs/v2/model.keras --max-bars 240 --pairs 24 \
+        --json eval_v2.json
+    drumaae evaluate --data corpus/val --model runs/v1.keras --max-bars 240 --pairs 24 \
+        --json eval_v1.json
+    drumaae evaluate ... --model runs/v2/model.keras --refine 50 --pairs 0 --json eval_refine.json
+    python scripts/bundle_model.py --run runs/v2 --model runs/v2/model.keras \
+        --eval eval_v2.json --baseline eval_v1.json --refine-eval eval_refine.json \
+        --corpus-manifest corpus/manifest.json --wall-minutes 105 --out drumaae/assets
 
-The card's numbers come only from the files given (history.json, summary.json of the run,
-`drumaae evaluate --json` output): nothing is typed in by hand.
+The card's numbers come only from the files given (the run's history.json and recipe, the
+`drumaae evaluate --json` outputs, the corpus manifest): nothing is typed in by hand except
+the wall time, which the caller measured.
 """
 
 from __future__ import annotations
@@ -13,62 +21,163 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
+
+import numpy as np
 
 from drumaae.models import load_model, model_recipe, save_model
+
+FAMILIES = ("acoustic", "electronic", "hand_percussion", "processed")
 
 
 def _fmt(x, nd=3):
     return "n/a" if x is None else f"{x:.{nd}f}"
 
 
+def _row(name: str, q: dict | None) -> str:
+    q = q or {}
+    return (f"| {name} | {_fmt(q.get('lsd_db'), 2)} | {_fmt(q.get('onset_f'))} | "
+            f"{_fmt(q.get('env_corr'))} | {_fmt(q.get('sc'))} |")
+
+
+def _recon_table(ev: dict, baseline: dict | None, refined: dict | None) -> list[str]:
+    rec = ev["reconstruction"]
+    lines = ["| reconstruction | LSD (dB) | onset F | envelope corr | spectral conv. |",
+             "|---|---:|---:|---:|---:|",
+             _row("**v2 (this model), all held-out bars**", rec["model"])]
+    if refined:
+        lines.append(_row(f"v2 with --refine {refined['reconstruction'].get('refine_steps')}",
+                          refined["reconstruction"]["model"]))
+    if baseline:
+        lines.append(_row("v1 (previous default)", baseline["reconstruction"]["model"]))
+    lines.append(_row("Griffin-Lim of the true magnitude (ceiling)", rec["source_gl"]))
+    fams = rec.get("per_family") or {}
+    for fam in [f for f in FAMILIES if f in fams] + [f for f in fams if f not in FAMILIES]:
+        g = fams[fam]
+        lines.append(_row(f"v2, {fam} ({g['bars']} bars)", g["model"]))
+        if refined and fam in (refined["reconstruction"].get("per_family") or {}):
+            lines.append(_row(f"v2 --refine, {fam}",
+                              refined["reconstruction"]["per_family"][fam]["model"]))
+        if baseline and fam in (baseline["reconstruction"].get("per_family") or {}):
+            lines.append(_row(f"v1, {fam}", baseline["reconstruction"]["per_family"][fam]["model"]))
+        lines.append(_row(f"ceiling, {fam}", g["source_gl"]))
+    return lines
+
+
+def _interp_table(ev: dict, baseline: dict | None) -> list[str]:
+    it = ev["interpolation"]
+    cols = [("v2", it.get("model") or {}), ("crossfade", it.get("crossfade") or {})]
+    if baseline:
+        cols.insert(1, ("v1", baseline["interpolation"].get("model") or {}))
+    lines = ["| interpolation | " + " | ".join(c for c, _ in cols) + " |",
+             "|---|" + "---:|" * len(cols)]
+    for key, label in (("endpoint_f_source", "onset F, alpha=0 vs source"),
+                       ("endpoint_f_target", "onset F, alpha=1 vs target"),
+                       ("endpoint_env_source", "envelope corr, alpha=0 vs source"),
+                       ("endpoint_env_target", "envelope corr, alpha=1 vs target"),
+                       ("rho_mean", "rhythm trend rho (+1 ideal)"),
+                       ("rho_ge_0.9_share", "share of pairs with rho >= 0.9"),
+                       ("monotonic_share", "share of monotonic pairs"),
+                       ("mid_mix_share", "alpha=0.5: share explained by a mix of the endpoints"),
+                       ("mid_onset_ratio", "alpha=0.5: onsets / larger endpoint's")):
+        lines.append(f"| {label} | " + " | ".join(_fmt(c.get(key)) for _, c in cols) + " |")
+    return lines
+
+
+def _prior_lines(ev: dict, baseline: dict | None) -> list[str]:
+    def one(name, p):
+        return (f"| {name} | {_fmt(p.get('d_real_share_codes'), 2)} "
+                f"(prior samples {_fmt(p.get('d_real_share_prior'), 2)}) | "
+                f"{_fmt(p.get('log_prob_codes_median'), 1)} | "
+                f"{_fmt(p.get('log_prob_prior_median'), 1)} | "
+                f"{_fmt(p.get('log_prob_path_min_median'), 1)} | {_fmt(p.get('mmd'), 4)} | "
+                f"{p.get('components_used')} ({_fmt(p.get('effective_components'), 2)}) |")
+    lines = ["| codes on the prior | called real by D | median log p codes | "
+             "median log p prior samples | median lowest log p on code-to-code paths | "
+             "MMD^2 | components used (effective) |", "|---|---:|---:|---:|---:|---:|---:|",
+             one("v2", ev["prior"])]
+    if baseline:
+        lines.append(one("v1", baseline["prior"]))
+    return lines
+
+
+def _history(run: str) -> dict:
+    """The run's per-epoch history: history.json of a finished run, else the last
+    checkpoint's (a run stopped after an epoch, as the bundled one was)."""
+    path = os.path.join(run, "history.json")
+    if os.path.isfile(path):
+        return json.load(open(path))
+    return json.load(open(os.path.join(run, "checkpoints", "state.json")))["history"]
+
+
+def _centroids(run: str) -> np.ndarray:
+    """The rhythm centroids the run's labels came from."""
+    path = os.path.join(run, "rhythm_centroids.npy")
+    if os.path.isfile(path):
+        return np.load(path)
+    return np.load(os.path.join(run, "rhythm_labels.npz"))["centroids"]
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("--run", required=True)
-    p.add_argument("--eval", required=True, help="drumaae evaluate --json of the final model")
-    p.add_argument("--history-evals", nargs="*", default=[],
-                   help="EPOCH=eval.json of intermediate snapshots (how metrics moved)")
+    p.add_argument("--run", required=True, help="the training run's folder")
+    p.add_argument("--model", default=None,
+                   help="model file [default: RUN/model.keras; a stopped run: "
+                        "RUN/checkpoints/last.keras]")
+    p.add_argument("--eval", required=True, help="drumaae evaluate --json of the model")
+    p.add_argument("--baseline", default=None, help="... of the previous default (v1)")
+    p.add_argument("--refine-eval", default=None, help="... of the model with --refine N")
     p.add_argument("--corpus-manifest", required=True)
+    p.add_argument("--wall-minutes", type=float, required=True,
+                   help="measured wall time of the training run")
+    p.add_argument("--note", default=None, help="a paragraph on how the run went (Training)")
     p.add_argument("--out", default="drumaae/assets")
     args = p.parse_args()
 
-    model = load_model(os.path.join(args.run, "model.keras"), compile=False)
+    model = load_model(args.model or os.path.join(args.run, "model.keras"), compile=False)
     os.makedirs(args.out, exist_ok=True)
     path = save_model(model, os.path.join(args.out, "default.keras"))  # no optimizer state
-    shutil.copy(os.path.join(args.run, "rhythm_centroids.npy"),
-                os.path.join(args.out, "rhythm_centroids.npy"))
-    summary = json.load(open(os.path.join(args.run, "summary.json")))
-    history = json.load(open(os.path.join(args.run, "history.json")))
+    np.save(os.path.join(args.out, "rhythm_centroids.npy"), _centroids(args.run))
+    history = _history(args.run)
     ev = json.load(open(args.eval))
+    base = json.load(open(args.baseline)) if args.baseline else None
+    refined = json.load(open(args.refine_eval)) if args.refine_eval else None
     manifest = json.load(open(args.corpus_manifest))
     recipe = model_recipe(model)
-
-    rec, it, pr = ev["reconstruction"], ev["interpolation"], ev["prior"]
+    files = manifest.get("files", [])
+    n_train = sum(1 for f in files if f.get("split") == "train")
+    n_val = sum(1 for f in files if f.get("split") == "val")
+    steps = history["step"][-1]
+    bars_per_s = steps * recipe.training.batch_size / (args.wall_minutes * 60.0)
+    s = ev["settings"]
     lines = [
-        "# drumaae default model",
+        "# drumaae default model (v2)",
         "",
         f"`drumaae/assets/default.keras` ({os.path.getsize(path) / 2**20:.1f} MB, "
         f"{model.count_params():,} parameters), the model every command uses when `--model` "
         "is omitted.",
         "",
         "## Data",
-        f"{summary['train_bars']} one-bar training loops and {summary['val_bars']} validation "
-        f"loops rendered by `drumaae corpus render --bars {manifest['n_files']} --seed "
-        f"{manifest['seed']}` from the recorded Hydrogen kits of Debian's `hydrogen-drumkits` "
-        f"and `hydrogen-data` ({len(manifest['train_kits'])} training kits; held out for "
-        f"validation and every figure below: {', '.join(manifest['val_kits'])}); patterns "
-        f"from Hydrogen's demo songs ({manifest['song_patterns']} bars) and the groove "
-        f"generator ({', '.join(manifest['genres'])}), tempi "
-        f"{manifest['bpm_range'][0]:.0f}-{manifest['bpm_range'][1]:.0f} BPM. Kit licenses: "
-        "docs/corpus.md and the corpus manifest (GPL, CC-BY, CC0, CC-BY-SA).",
-        f"Data index hash: `{summary['index_hash']}`.",
+        f"`drumaae corpus render --bars {manifest['n_files']} --seed {manifest['seed']}` "
+        f"(generator version {manifest.get('generator_version')}): {n_train:,} training and "
+        f"{n_val:,} validation bars, one 4/4 bar each at "
+        f"{manifest['bpm_range'][0]:.0f}-{manifest['bpm_range'][1]:.0f} BPM, from "
+        f"{len(manifest['kits'])} kits (Debian's Hydrogen kits and the drum kits of its GM/GS "
+        "soundfonts and AVL drums; licenses per kit in the corpus manifest and docs/corpus.md). "
+        f"A share ({manifest.get('process_share')}) of the training bars went through a "
+        "processing chain (reverb, EQ, compression, saturation, bit/rate reduction, gain).",
+        f"Held out (never trained on; every figure below): the kits "
+        f"{', '.join(manifest['val_kits'])}; the pattern families "
+        f"{', '.join(manifest.get('val_pattern_families', []))}; and processed versions of "
+        "held-out bars (family `processed`).",
         "",
         "## Training",
-        f"Recipe `recipes/default.yaml` (resolved recipe below), "
-        f"`scripts/train_bundled_model.py`, {summary['epochs']} epochs, "
-        f"{summary['steps']} steps of batch {recipe.training.batch_size}, "
-        f"{summary['train_minutes']:.0f} min wall time on a 2-core CPU (AMD EPYC, no GPU, "
-        "float32), shared with other jobs part of the time.",
+        "Recipe `recipes/default.yaml` (resolved recipe below), `drumaae train --recipe default "
+        "--data corpus/ --cache-dir ... --no-mlflow`, "
+        f"{len(history['step'])} epochs of {recipe.training.steps_per_epoch or 'all'} steps, "
+        f"{steps:,} steps of batch {recipe.training.batch_size} "
+        f"({steps * recipe.training.batch_size:,} bars), {args.wall_minutes:.0f} min wall time "
+        f"({bars_per_s:.0f} bars/s) on a 2-core CPU (AMD EPYC, no GPU, float32), shared with "
+        "other jobs all the time (the figure is a floor, not the machine's speed).",
         "",
         "| epoch | step | train recon/loss | val recon/loss | adv/d_acc | val adv/d_acc |",
         "|---|---|---|---|---|---|",
@@ -77,56 +186,33 @@ def main() -> None:
     for i in sorted(set([0, 1, 2, n // 4, n // 2, 3 * n // 4, n - 1])):
         if 0 <= i < n:
             lines.append(
-                f"| {i + 1} | {history['step'][i]} | {history['recon/loss'][i]:.4f} | "
-                f"{history['val_recon/loss'][i]:.4f} | {history['adv/d_acc'][i]:.3f} | "
-                f"{history['val_adv/d_acc'][i]:.3f} |")
+                f"| {history['epoch'][i]} | {history['step'][i]} | "
+                f"{history['recon/loss'][i]:.4f} | {history['val_recon/loss'][i]:.4f} | "
+                f"{history['adv/d_acc'][i]:.3f} | {history['val_adv/d_acc'][i]:.3f} |")
     lines += [
         "",
-        "## Held-out-kit metrics",
-        f"`drumaae evaluate --data corpus/val --max-bars 200 --pairs 16` "
-        f"({ev['settings']['bars_evaluated']} of {ev['settings']['bars_total']} bars, "
-        f"{ev['settings'].get('pairs', 'n/a')} pairs, Griffin-Lim "
-        f"{ev['settings'].get('gl_iters', 'n/a')} iterations; docs/evaluation.md defines each "
-        "figure).",
-        "",
-        "| reconstruction | model | Griffin-Lim of the true magnitude (ceiling) |",
-        "|---|---|---|",
-        f"| log-spectral distance (dB) | {_fmt(rec['model']['lsd_db'], 2)} | "
-        f"{_fmt(rec['source_gl']['lsd_db'], 2)} |",
-        f"| spectral convergence | {_fmt(rec['model']['sc'])} | {_fmt(rec['source_gl']['sc'])} |",
-        f"| onset F-measure | {_fmt(rec['model']['onset_f'])} | "
-        f"{_fmt(rec['source_gl']['onset_f'])} |",
-        f"| feature L1 (mean-bar baseline {_fmt(rec.get('feature_l1_mean_bar'), 4)}) | "
-        f"{_fmt(rec.get('feature_l1'), 4)} | |",
-        "",
-        "| interpolation (alpha = 0 .. 1) | model | spectrogram crossfade |",
-        "|---|---|---|",
+        "(recon/loss is L1 + 0.5 spectral convergence + transient term, so it is not "
+        "comparable with v1's plain L1.)",
     ]
-    for key, label in (("endpoint_f_source", "onset F, alpha=0 vs source"),
-                       ("endpoint_f_target", "onset F, alpha=1 vs target"),
-                       ("rho_mean", "rhythm trend rho (+1 ideal)"),
-                       ("monotonic_share", "share of monotonic pairs")):
-        lines.append(f"| {label} | {_fmt(it['model'].get(key))} | "
-                     f"{_fmt(it['crossfade'].get(key))} |")
+    if args.note:
+        lines += ["", args.note]
     lines += [
         "",
-        f"Prior fit: MMD of codes to prior samples {_fmt(pr.get('mmd'), 4)} (two prior "
-        f"samples, the noise floor: {_fmt(pr.get('mmd_prior_floor'), 4)}); "
-        f"{pr.get('components_used')} of 10 components used "
-        f"(effective {_fmt(pr.get('effective_components'), 2)}); code spread / prior spread "
-        f"{_fmt(pr.get('code_spread'))}.",
-        "",
-        "How the figures moved with training (intermediate snapshots: 60 bars, 8 pairs; the "
-        "final row is the table above):",
+        "## Held-out metrics",
+        f"`drumaae evaluate --data corpus/val --max-bars {s['bars_evaluated']} --pairs "
+        f"{s.get('pairs')}` ({s['bars_evaluated']} of {s['bars_total']} held-out bars, seed "
+        f"{s['seed']}, Griffin-Lim {s.get('gl_iters')} iterations; docs/evaluation.md defines "
+        "each figure). Targets of issue 11: LSD <= 5 dB, onset F >= 0.95, envelope corr >= 0.9 "
+        "in every family.",
         "",
     ]
-    for item in args.history_evals:
-        epoch, file = item.split("=", 1)
-        e = json.load(open(file))
-        lines.append(
-            f"- after epoch {epoch}: reconstruction LSD {_fmt(e['reconstruction']['model']['lsd_db'], 2)}"
-            f" dB, onset F {_fmt(e['reconstruction']['model']['onset_f'])}, trend rho "
-            f"{_fmt(e['interpolation']['model'].get('rho_mean'))}")
+    lines += _recon_table(ev, base, refined)
+    if refined:
+        lines += ["", f"Refinement cost: {_fmt(refined['reconstruction'].get('encode_seconds_per_bar'), 3)}"
+                  f" s per bar to encode with {refined['reconstruction'].get('refine_steps')} "
+                  f"steps vs {_fmt(ev['reconstruction'].get('encode_seconds_per_bar'), 3)} s "
+                  "without (batches of up to 64 bars, same loaded machine)."]
+    lines += [""] + _interp_table(ev, base) + [""] + _prior_lines(ev, base)
     lines += ["", "## Resolved recipe", "", "```yaml", recipe.to_yaml().rstrip(), "```", ""]
     with open(os.path.join(args.out, "MODEL_CARD.md"), "w") as f:
         f.write("\n".join(lines))
