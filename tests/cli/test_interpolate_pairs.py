@@ -5,23 +5,12 @@ from __future__ import annotations
 import json
 import os
 
-import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
 from drumaae_cli.main import cli
-from tests.cli import GL_ITERS, SR, loop_files, tiny_model_file
+from tests.cli import GL_ITERS, SR
 from tests.conftest import drum_loop
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    return tiny_model_file(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def loops(tmp_path_factory):
-    return loop_files(tmp_path_factory)
 
 
 def invoke(*args):

@@ -12,19 +12,9 @@ from click.testing import CliRunner
 
 from drumaae.config import load_recipe
 from drumaae_cli.main import cli
-from tests.cli import GL_ITERS, SRC_BPM, TGT_BPM, loop_files, tiny_model_file
+from tests.cli import GL_ITERS, SRC_BPM, TGT_BPM
 
 AUDIO = load_recipe("tiny").audio
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    return tiny_model_file(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def loops(tmp_path_factory):
-    return loop_files(tmp_path_factory)
 
 
 def run(*args):

@@ -13,17 +13,6 @@ import pytest
 from click.testing import CliRunner
 
 from drumaae_cli.main import cli
-from tests.cli import loop_files, tiny_model_file
-
-
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    return tiny_model_file(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def loops(tmp_path_factory):
-    return loop_files(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

@@ -82,5 +82,6 @@ def test_report_dir_is_not_overwritten(tiny_model, loop_dir, tmp_path):
     from drumaae.errors import OutputExistsError
 
     (tmp_path / "rep").mkdir()
+    (tmp_path / "rep" / "notes.txt").write_text("mine")  # an empty folder may be written into
     with pytest.raises(OutputExistsError):
         evaluate(tiny_model, [loop_dir], report=tmp_path / "rep")
