@@ -19,7 +19,6 @@ Three parts, each beside a baseline measured in the same run (docs/evaluation.md
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import sys
 import time
@@ -64,12 +63,12 @@ def _log(progress: bool, text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
 
-def _corpus_bpms(paths: Sequence[str]) -> dict[str, float]:
-    """Tempi from a rendered corpus's manifest for a corpus folder or one of its splits."""
-    from drumaae.data.corpus import bpm_lookup, read_manifest
+def _corpus_manifests(paths: Sequence[str]):
+    """``(root, manifest)`` of the rendered corpus each folder of `paths` is, or is a split
+    of (other kinds of manifest are skipped: build_index reads those itself)."""
+    from drumaae.data.corpus import read_manifest
     from drumaae.errors import DataError
 
-    lookup: dict[str, float] = {}
     for p in paths:
         p = os.path.abspath(os.fspath(p))
         if not os.path.isdir(p):
@@ -79,10 +78,22 @@ def _corpus_bpms(paths: Sequence[str]) -> dict[str, float]:
                 continue
             try:
                 manifest = read_manifest(root)
-                lookup.update(bpm_lookup(manifest, root))
             except (DataError, KeyError, TypeError, ValueError):
-                continue  # another kind of manifest: build_index reads those itself
+                continue
+            yield root, manifest
             break
+
+
+def _corpus_bpms(paths: Sequence[str]) -> dict[str, float]:
+    """Tempi from a rendered corpus's manifest for a corpus folder or one of its splits."""
+    from drumaae.data.corpus import bpm_lookup
+
+    lookup: dict[str, float] = {}
+    for root, manifest in _corpus_manifests(paths):
+        try:
+            lookup.update(bpm_lookup(manifest, root))
+        except (KeyError, TypeError, ValueError):
+            continue
     return lookup
 
 
@@ -467,23 +478,10 @@ def _by_family(per_bar: list[dict], families: dict[str, str]) -> dict[str, Any]:
 def _corpus_families(paths: Sequence[str]) -> dict[str, str]:
     """Absolute file path -> family, from a rendered corpus's manifest (empty otherwise)."""
     out: dict[str, str] = {}
-    for p in paths:
-        p = os.path.abspath(os.fspath(p))
-        if not os.path.isdir(p):
-            continue
-        for root in (p, os.path.dirname(p)):
-            path = os.path.join(root, "manifest.json")
-            if not os.path.isfile(path):
-                continue
-            try:
-                with open(path, encoding="utf-8") as f:
-                    files = json.load(f).get("files", [])
-                for e in files:
-                    if isinstance(e, dict) and "path" in e and e.get("family"):
-                        out[os.path.join(root, *str(e["path"]).split("/"))] = str(e["family"])
-            except (OSError, ValueError, AttributeError):
-                pass
-            break
+    for root, manifest in _corpus_manifests(paths):
+        for e in manifest.get("files", []):
+            if isinstance(e, dict) and "path" in e and e.get("family"):
+                out[os.path.join(root, *str(e["path"]).split("/"))] = str(e["family"])
     return out
 
 
