@@ -123,6 +123,20 @@ def bench_tempo(audio, repeats: int) -> list[Row]:
 
 # --- features -------------------------------------------------------------------------------
 
+def librosa_bar_features(bar: np.ndarray, audio) -> np.ndarray:
+    """The baseline the feature pipelines are measured against: one bar's features
+    `(n_bins, bar_frames)` computed with librosa (centred STFT, hop = bar / bar_frames, the
+    recipe's dB range), as `drumaae.audio.features.bar_features` defines them."""
+    import librosa
+
+    hop = bar.size // audio.bar_frames
+    mag = np.abs(librosa.stft(bar, n_fft=audio.n_fft, hop_length=hop, center=True,
+                              pad_mode="reflect"))
+    db = librosa.amplitude_to_db(mag[: audio.n_bins, : audio.bar_frames], ref=1.0,
+                                 amin=10 ** (audio.min_db / 20), top_db=None)
+    return np.clip((db - audio.min_db) / (audio.ref_db - audio.min_db), 0, 1)
+
+
 def bench_features(audio, n_files: int, repeats: int) -> list[Row]:
     import librosa
     import soundfile as sf
@@ -178,13 +192,7 @@ def bench_features(audio, n_files: int, repeats: int) -> list[Row]:
             for path, bpm in paths:
                 y, sr = librosa.load(path, sr=audio.sample_rate)
                 for bar in cut_bars(y, sr, audio, bpm=bpm, bars=4).bars:
-                    hop = bar.size // audio.bar_frames
-                    mag = np.abs(librosa.stft(bar, n_fft=audio.n_fft, hop_length=hop,
-                                              center=True, pad_mode="reflect"))
-                    db = librosa.amplitude_to_db(mag[: audio.n_bins, : audio.bar_frames],
-                                                 ref=1.0, amin=10 ** (audio.min_db / 20),
-                                                 top_db=None)
-                    np.clip((db - audio.min_db) / (audio.ref_db - audio.min_db), 0, 1)
+                    librosa_bar_features(bar, audio)
                     count += 1
             return count
 

@@ -13,6 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .audio import librosa_bar_features
 from .harness import Row, measure_process, timed
 
 __all__ = ["bench_training", "bench_training_memory", "bench_training_input", "matmul_peak",
@@ -174,13 +175,7 @@ def bench_training_input(audio, n_files: int, repeats: int, batch: int = 32) -> 
                         continue
                     bar = np.pad(y[r.start:r.start + r.length], (0, max(0, r.start + r.length
                                                                          - len(y))))
-                    mag = np.abs(librosa.stft(bar, n_fft=audio.n_fft,
-                                              hop_length=r.length // audio.bar_frames,
-                                              center=True, pad_mode="reflect"))
-                    db = librosa.amplitude_to_db(mag[: audio.n_bins, : audio.bar_frames],
-                                                 ref=1.0, amin=10 ** (audio.min_db / 20),
-                                                 top_db=None)
-                    np.clip((db - audio.min_db) / (audio.ref_db - audio.min_db), 0, 1)
+                    librosa_bar_features(bar, audio)
                     count += 1
             return count
 
