@@ -135,8 +135,7 @@ def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
                    fill=fill)
     chosen = _select(cut.n_bars, bar, label)
     waves = cut.bars[chosen]
-    codes = np.asarray(backend.encode_bars(waves, refine=refine) if refine
-                       else backend.encode_bars(waves), np.float32)
+    codes = np.asarray(backend.encode_bars(waves, refine=refine), np.float32)
     from drumaae.audio.loudness import integrated_loudness
 
     lufs = [integrated_loudness(w, backend.audio.sample_rate) for w in waves]
