@@ -544,11 +544,19 @@ def _refine_codes(model, x, z, steps, learning_rate, prior_weight):
 
 
 class AdversarialWarmupEnd(keras.callbacks.Callback):
-    """Resets the adversarial optimizers of a `DrumAAE` at the step its warm-up ends."""
+    """Resets the adversarial optimizers of a `DrumAAE` at the step its warm-up ends.
+
+    The step counter is read (a device-to-host copy) only until the warm-up is over, not at
+    every batch of a long run."""
+
+    def on_train_begin(self, logs=None):
+        self._past = False
 
     def on_train_batch_begin(self, batch, logs=None):
         model = self.model
-        if not model.adv_warmup_steps:
+        if self._past or not model.adv_warmup_steps:
             return
-        if int(ops.convert_to_numpy(model.ae_optimizer.iterations)) == model.adv_warmup_steps:
+        step = int(ops.convert_to_numpy(model.ae_optimizer.iterations))
+        if step == model.adv_warmup_steps:
             model.reset_adversarial_optimizers()
+        self._past = step >= model.adv_warmup_steps
