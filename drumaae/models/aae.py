@@ -247,10 +247,10 @@ class DrumAAE(keras.Model):
         x_hat = ops.cast(x_hat, "float32")
         diff = x - x_hat
         loss = ops.mean(ops.square(diff)) if self.recon_loss == "l2" else ops.mean(ops.abs(diff))
-        if getattr(self, "sc_weight", 0.0):
+        if self.sc_weight:
             loss = loss + self.sc_weight * spectral_convergence(
                 x, ops.clip(x_hat, 0.0, 1.0), self.audio_config)
-        if getattr(self, "transient_weight", 0.0):
+        if self.transient_weight:
             dx = x[:, 1:] - x[:, :-1]
             dx_hat = x_hat[:, 1:] - x_hat[:, :-1]
             loss = loss + self.transient_weight * ops.mean(ops.abs(dx - dx_hat))
