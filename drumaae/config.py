@@ -237,6 +237,9 @@ class TrainingConfig:
         adv_weight: weight of the encoder's adversarial loss.
         adv_warmup_steps: steps of reconstruction alone before the regularisation phases;
             the discriminator's and encoder's adversarial optimizers start fresh after it.
+        lr_decay_epochs: the run's last N epochs lower all three learning rates along a
+            cosine, from the rates above to ``lr_decay_floor`` times them (0: constant rates).
+        lr_decay_floor: the rates' share at the last epoch of the decay, in (0, 1].
         precision: ``auto`` (mixed_float16 on a GPU, float32 otherwise), ``float32`` or
             ``mixed_float16``.
         validation_fraction: share of files (never bars of one file) held out.
@@ -260,6 +263,8 @@ class TrainingConfig:
     label_mix: float = 0.5
     adv_weight: float = 1.0
     adv_warmup_steps: int = 0
+    lr_decay_epochs: int = 0
+    lr_decay_floor: float = 0.1
     precision: str = "auto"
     validation_fraction: float = 0.1
     seed: int = 1234
@@ -275,6 +280,10 @@ class TrainingConfig:
             raise RecipeError("training.adv_warmup_steps must be >= 0")
         if self.steps_per_epoch < 0:
             raise RecipeError("training.steps_per_epoch must be >= 0")
+        if self.lr_decay_epochs < 0:
+            raise RecipeError("training.lr_decay_epochs must be >= 0")
+        if not 0.0 < self.lr_decay_floor <= 1.0:
+            raise RecipeError("training.lr_decay_floor must be in (0, 1]")
         _choice("training.recon_loss", self.recon_loss, RECON_LOSSES)
         _choice("training.precision", self.precision, PRECISIONS)
         if not 0.0 <= self.validation_fraction < 1.0:

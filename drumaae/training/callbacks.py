@@ -25,7 +25,7 @@ import numpy as np
 from drumaae.errors import TrainingError
 from drumaae.fileio import clean_stale, write_json
 
-__all__ = ["EpochCheckpoint", "StopOnNaN", "EpochHook", "read_state",
+__all__ = ["EpochCheckpoint", "StopOnNaN", "EpochHook", "LearningRateDecay", "read_state",
            "CHECKPOINT_MODEL", "CHECKPOINT_STATE"]
 
 CHECKPOINT_MODEL = "last.keras"
@@ -133,3 +133,43 @@ class EpochHook(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self.fn(epoch + 1, _floats(logs), self.model)
+
+
+def decay_scale(epoch: int, total_epochs: int, decay_epochs: int, floor: float) -> float:
+    """The learning-rate share of 0-based `epoch`: 1 before the last `decay_epochs` epochs,
+    then a cosine from just under 1 down to `floor` at the run's last epoch."""
+    start = total_epochs - decay_epochs
+    if decay_epochs <= 0 or epoch < start:
+        return 1.0
+    k = min(epoch - start + 1, decay_epochs)
+    return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * k / decay_epochs))
+
+
+class LearningRateDecay(keras.callbacks.Callback):
+    """Set the three optimizers' rates of a `DrumAAE` at each epoch's start to the recipe's
+    rates times `decay_scale` (the same for a resumed run, whose saved optimizers carry the
+    rate of the epoch they stopped at), and log the share as ``lr_scale``.
+
+    Args:
+        training: the recipe's `TrainingConfig` (base rates, ``lr_decay_*``).
+        total_epochs: the run's total epochs.
+    """
+
+    def __init__(self, training, total_epochs: int):
+        super().__init__()
+        self.rates = {"ae_optimizer": training.ae_learning_rate,
+                      "d_optimizer": training.d_learning_rate,
+                      "e_optimizer": training.e_learning_rate}
+        self.total_epochs = int(total_epochs)
+        self.decay_epochs = int(training.lr_decay_epochs)
+        self.floor = float(training.lr_decay_floor)
+        self.scale = 1.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.scale = decay_scale(epoch, self.total_epochs, self.decay_epochs, self.floor)
+        for name, rate in self.rates.items():
+            getattr(self.model, name).learning_rate.assign(rate * self.scale)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is not None:
+            logs["lr_scale"] = self.scale

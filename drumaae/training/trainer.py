@@ -37,6 +37,7 @@ from drumaae.training.callbacks import (
     CHECKPOINT_MODEL,
     EpochCheckpoint,
     EpochHook,
+    LearningRateDecay,
     StopOnNaN,
     read_state,
 )
@@ -448,7 +449,10 @@ def train(recipe: Recipe, data: Sequence[str | os.PathLike], out_dir: str | os.P
 
         extra = {"recipe": recipe.to_dict(), "index_hash": prepared.index_hash,
                  "run_id": run_id, "total_epochs": total_epochs}
-        callbacks: list = [StopOnNaN(), EpochCheckpoint(ckpt_dir, history, extra_state=extra)]
+        callbacks: list = [StopOnNaN()]
+        if recipe.training.lr_decay_epochs:  # before the checkpoint, which logs its share
+            callbacks.append(LearningRateDecay(recipe.training, total_epochs))
+        callbacks.append(EpochCheckpoint(ckpt_dir, history, extra_state=extra))
         if tracking:
             callbacks.append(EpochHook(tracker.on_epoch_end))
         epochs_run = 0

@@ -40,6 +40,27 @@ def test_outputs_and_continuous_resume_in_process(tmp_path, loops_dir, tiny_reci
     assert int(model.e_optimizer.iterations.numpy()) == 2 * steps
 
 
+def test_learning_rate_decay_over_the_last_epochs_and_after_resume(tmp_path, loops_dir,
+                                                                   tiny_recipe):
+    from drumaae.training.callbacks import decay_scale
+
+    assert [decay_scale(e, 4, 2, 0.1) for e in (0, 1, 3)] == [1.0, 1.0, pytest.approx(0.1)]
+    assert 0.1 < decay_scale(2, 4, 2, 0.1) < 1.0
+    recipe = tiny_recipe.replace(training={"lr_decay_epochs": 1, "lr_decay_floor": 0.1})
+    out = tmp_path / "run"
+    train(recipe, [loops_dir], out, epochs=2, progress=False, log=lambda m: None)
+    # extended by two epochs: the saved optimizers carry epoch 2's low rate, epoch 3 is
+    # back at the recipe's rate and epoch 4 (the new last) decays again
+    result = train(recipe, [loops_dir], out, epochs=4, resume=True, progress=False,
+                   log=lambda m: None)
+    assert result.history["lr_scale"] == [1.0, pytest.approx(0.1), 1.0, pytest.approx(0.1)]
+    model = load_model(result.model_path)
+    t = recipe.training
+    for name, rate in (("ae_optimizer", t.ae_learning_rate), ("d_optimizer", t.d_learning_rate),
+                       ("e_optimizer", t.e_learning_rate)):
+        assert float(getattr(model, name).learning_rate.numpy()) == pytest.approx(rate * 0.1)
+
+
 def test_refuses_non_empty_out_and_resume_without_checkpoint(tmp_path, loops_dir, tiny_recipe):
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "notes.txt").write_text("mine")
