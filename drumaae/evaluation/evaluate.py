@@ -8,8 +8,11 @@ Three parts, each beside a baseline measured in the same run (docs/evaluation.md
    own (true) feature magnitude, the ceiling of any model using this representation.
 2. **Interpolation** over `pairs` seeded pairs of bars (from different files when there are
    several): alpha = 0, .25, .5, .75, 1 decoded from z(alpha) = (1 - alpha) z_src + alpha z_tgt
-   and rendered at the source's tempo. Endpoint fidelity (onset F of alpha = 0 vs the source
-   bar and alpha = 1 vs the target bar) and the rhythm trend (onset-envelope similarity to the
+   and rendered at each step's tempo (`tempo`, default ``blend``: from the source's to the
+   target's, so each endpoint is at its own bar's tempo; ``source`` renders every step at
+   the source's, as `drumaae interpolate` does by default, which puts the target's pattern
+   at another tempo than the target bar it is compared with). Endpoint fidelity (onset F
+   of alpha = 0 vs the source bar and alpha = 1 vs the target bar) and the rhythm trend (onset-envelope similarity to the
    target should rise and to the source fall along alpha: Spearman rho, monotonic share).
    Beside it ``crossfade``: the two bars' magnitudes mixed linearly by alpha, then Griffin-Lim.
 3. **Prior fit**: MMD of the codes to prior samples (beside MMD of a second prior sample, the
@@ -246,7 +249,8 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
              alphas: Sequence[float] = DEFAULT_ALPHAS, bpm: float | None = None,
              centroids: Any = None, report: str | os.PathLike | None = None,
              report_pairs: int = 4, force: bool = False, progress: bool = False,
-             eval_data: EvalData | None = None, refine: int = 0) -> dict[str, Any]:
+             eval_data: EvalData | None = None, refine: int = 0,
+             tempo: str | float = "blend") -> dict[str, Any]:
     """Evaluate a model on bars of `data`; everything measured is in the returned dict.
 
     Args:
@@ -269,6 +273,8 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
         eval_data: bars already loaded with `load_eval_data` (then `data` is only recorded).
         refine: gradient steps of code refinement after the encoder (`DrumAAE.refine`);
             0 = the encoder's codes.
+        tempo: the interpolation steps' tempo: ``blend`` (default), ``source``, ``target``
+            or a BPM (`drumaae.inference.operations.step_tempos`).
 
     Returns:
         ``{"model", "data", "settings", "reconstruction", "interpolation", "prior",
@@ -307,7 +313,7 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
     _log(progress, f"interpolating {len(chosen)} pairs ...")
     t0 = time.perf_counter()
     interpolation, examples = _interpolation_step(net, d, recon.codes, chosen, audio, iters,
-                                                  seed, alphas, report_pairs)
+                                                  seed, alphas, report_pairs, tempo)
     timing["interpolation"] = time.perf_counter() - t0
 
     _log(progress, "prior fit ...")
@@ -323,7 +329,8 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
                                         else list(data or []))],
         "settings": {"bars_total": d.total, "bars_evaluated": len(d),
                      "files": len(set(d.files)), "pairs": interpolation["pairs"],
-                     "gl_iters": iters, "seed": seed, "sample_rate": audio.sample_rate,
+                     "gl_iters": iters, "interpolation_tempo": tempo, "seed": seed,
+                     "sample_rate": audio.sample_rate,
                      "onset_window_sixteenths": metrics.DEFAULT_ONSET_WINDOW,
                      "envelope_points": metrics.DEFAULT_ENVELOPE_POINTS},
         "reconstruction": recon.summary,
@@ -396,11 +403,14 @@ def _reconstruction_step(net, d: EvalData, audio, iters: int, seed: int, refine:
 
 
 def _interpolation_step(net, d: EvalData, codes: np.ndarray, chosen: list[tuple[int, int]],
-                        audio, iters: int, seed: int, alphas: list[float], report_pairs: int
+                        audio, iters: int, seed: int, alphas: list[float], report_pairs: int,
+                        tempo: str | float = "blend"
                         ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Morph each chosen pair (model) beside a spectrogram crossfade; the first
-    `report_pairs` pairs' renders come back as report examples."""
+    """Morph each chosen pair (model) beside a spectrogram crossfade, both rendered at
+    `step_tempos(tempo)`; the first `report_pairs` pairs' renders come back as report
+    examples."""
     from drumaae.audio.features import features_to_magnitude, magnitude_to_features
+    from drumaae.inference.operations import step_tempos
 
     sr = audio.sample_rate
     envelopes: dict[int, np.ndarray] = {}
@@ -413,14 +423,15 @@ def _interpolation_step(net, d: EvalData, codes: np.ndarray, chosen: list[tuple[
     pair_rows, examples = [], []
     a = np.asarray(alphas, np.float32)[:, None, None]
     for p, (i, j) in enumerate(chosen):
-        length = d.waves[i].shape[-1]  # output at the source's tempo
+        lengths = [audio.grid_samples(b) for b in step_tempos(alphas, tempo, d.bpms[i],
+                                                                 d.bpms[j])]
         z = net.interpolate(codes[i], codes[j], alphas)
         step_feats = np.asarray(net.decode(z), np.float32)
         mag = np.asarray(features_to_magnitude(d.features[[i, j]], audio))
         mixed = (1.0 - a) * mag[0][None] + a * mag[1][None]
         fade_feats = np.asarray(magnitude_to_features(mixed, audio), np.float32)
-        renders = _render(np.concatenate([step_feats, fade_feats]), [length] * (2 * len(a)),
-                          audio, iters, seed)
+        renders = _render(np.concatenate([step_feats, fade_feats]), lengths * 2, audio, iters,
+                          seed)
         row: dict[str, Any] = {"source": {"file": d.files[i], "bar": d.bars[i], "bpm": d.bpms[i]},
                                "target": {"file": d.files[j], "bar": d.bars[j], "bpm": d.bpms[j]}}
         for key, waves in (("model", renders[: len(a)]), ("crossfade", renders[len(a):])):

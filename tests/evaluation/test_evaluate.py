@@ -7,7 +7,8 @@ import math
 
 import pytest
 
-from drumaae.evaluation.evaluate import evaluate, load_eval_data, _pick_pairs
+from drumaae.evaluation.evaluate import (evaluate, load_eval_data, _interpolation_step,
+                                        _pick_pairs)
 from drumaae.evaluation.report import format_table, to_json
 
 
@@ -85,3 +86,24 @@ def test_report_dir_is_not_overwritten(tiny_model, loop_dir, tmp_path):
     (tmp_path / "rep" / "notes.txt").write_text("mine")  # an empty folder may be written into
     with pytest.raises(OutputExistsError):
         evaluate(tiny_model, [loop_dir], report=tmp_path / "rep")
+
+
+def test_interpolation_steps_at_blended_or_source_tempo(tiny_model, tiny_recipe, loop_dir):
+    import numpy as np
+
+    audio = tiny_recipe.audio
+    d = load_eval_data([loop_dir], audio)
+    i = d.bpms.index(90.0)
+    j = d.bpms.index(128.0)
+    codes = np.asarray(tiny_model.encode(d.features), np.float32)
+    alphas = [0.0, 0.5, 1.0]
+    lengths = {}
+    for tempo in ("blend", "source"):
+        _, examples = _interpolation_step(tiny_model, d, codes, [(i, j)], audio, 1, 0, alphas,
+                                          1, tempo)
+        lengths[tempo] = [w.shape[-1] for w in examples[0]["model"]]
+        assert lengths[tempo] == [w.shape[-1] for w in examples[0]["crossfade"]]
+    # blend: each endpoint at its own bar's tempo, the middle step between
+    assert lengths["blend"] == [d.waves[i].shape[-1], audio.grid_samples(109.0),
+                                d.waves[j].shape[-1]]
+    assert lengths["source"] == [d.waves[i].shape[-1]] * 3
