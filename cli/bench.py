@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import json
 
 import click
 
-from drumaae import fileio
 from drumaae_cli import options
-from drumaae_cli.common import pass_errors
+from drumaae_cli.common import claim_json_out, emit, pass_errors
 
 
 @click.command("bench")
@@ -24,11 +24,12 @@ from drumaae_cli.common import pass_errors
 @click.option("--workers", is_flag=True,
               help="Also time training in two worker processes (MultiWorkerMirroredStrategy "
                    "on 127.0.0.1) against one; slow (minutes).")
-@options.JSON_FILE
+@options.JSON
+@options.JSON_OUT
 @options.FORCE
 @pass_errors
 def command(quick, recipe_ref, model_ref, repeats, no_subprocess, no_savedmodel, workers,
-            json_out, force):
+            as_json, json_out, force):
     """Time Griffin-Lim and the feature pipeline against librosa, training steps/s, interpolate
     (end to end and model only), SavedModel latency and peak memory, in one run.
 
@@ -38,12 +39,11 @@ def command(quick, recipe_ref, model_ref, repeats, no_subprocess, no_savedmodel,
     \b
     Example:
       drumaae bench
-      drumaae bench --quick --json bench.json
+      drumaae bench --quick --json-out bench.json
     """
     from drumaae_bench.harness import BenchConfig, format_rows, run_bench
 
-    if json_out is not None:
-        click.get_current_context().with_resource(fileio.claim(json_out, force=force))
+    claim_json_out(json_out, force)
     kw = {}
     if recipe_ref:
         kw["recipe"] = recipe_ref
@@ -59,6 +59,5 @@ def command(quick, recipe_ref, model_ref, repeats, no_subprocess, no_savedmodel,
         kw["workers"] = True
     cfg = BenchConfig.quick(**kw) if quick else BenchConfig(**kw)
     result = run_bench(cfg, progress=lambda text: click.echo(text, err=True))
-    click.echo(format_rows(result))
-    if json_out is not None:
-        fileio.write_json(json_out, result, indent=1)
+    emit(result, as_json, [format_rows(result)], json_out=json_out, force=force,
+         dumps=lambda r: json.dumps(r, indent=1))

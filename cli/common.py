@@ -105,13 +105,34 @@ def make_backend(model_ref: str | None, server: str | None, model_name: str | No
     return RestBackend(server, model_name, version=None, timeout=timeout)
 
 
-def emit(result: dict[str, Any], as_json: bool, lines: list[str]) -> None:
-    """Print `result` as JSON (--json) or as human-readable lines."""
+def claim_json_out(json_out: str | None, force: bool) -> None:
+    """Claim --json-out FILE for the whole command, before any compute: an existing FILE is
+    refused unless --force, and a second run to it fails at once (`fileio.claim`)."""
+    if json_out is not None:
+        from drumaae import fileio
+
+        click.get_current_context().with_resource(fileio.claim(json_out, force=force))
+
+
+def emit(result: dict[str, Any], as_json: bool, lines: list[str], *,
+         json_out: str | None = None, force: bool = False,
+         dumps: Callable[[Any], str] | None = None) -> None:
+    """Print `result` as JSON on stdout (--json) or as human-readable lines, and write it
+    as JSON to `json_out` (--json-out FILE, atomically; claim it first with
+    `claim_json_out`). `dumps` turns the result into JSON text (default `json.dumps`)."""
+    text = (dumps or (lambda r: json.dumps(r, indent=2)))(result) if (
+        as_json or json_out is not None) else ""
+    if json_out is not None:
+        from drumaae import fileio
+
+        fileio.write_file(json_out, text + "\n", force=force)
     if as_json:
-        click.echo(json.dumps(result, indent=2))
+        click.echo(text)
     else:
         for line in lines:
             click.echo(line)
+        if json_out is not None:
+            click.echo(f"json: {json_out}")
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
-from drumaae import fileio
 from drumaae_cli import options
-from drumaae_cli.common import pass_errors
+from drumaae_cli.common import claim_json_out, emit, pass_errors
 
 
 @click.command("evaluate")
 @options.DATA
 @options.MODEL
-@options.JSON_FILE
+@options.JSON
+@options.JSON_OUT
 @click.option("--pairs", type=click.IntRange(min=0), default=8, show_default=True,
               help="Interpolation pairs of bars (seeded).")
 @click.option("--max-bars", type=click.IntRange(min=0), default=200, show_default=True,
@@ -33,8 +31,8 @@ from drumaae_cli.common import pass_errors
 @options.seed_option()
 @options.FORCE
 @pass_errors
-def command(data, model_ref, json_out, pairs, max_bars, report_dir, report_pairs, iters, refine,
-            bpm, centroids, seed, force):
+def command(data, model_ref, as_json, json_out, pairs, max_bars, report_dir, report_pairs,
+            iters, refine, bpm, centroids, seed, force):
     """Measure reconstruction, interpolation and prior fit of a model on bars of DATA.
 
     Prints tables: reconstruction (LSD, spectral convergence, onset F) beside Griffin-Lim of
@@ -44,24 +42,20 @@ def command(data, model_ref, json_out, pairs, max_bars, report_dir, report_pairs
 
     \b
     Example:
-      drumaae evaluate --data corpus/val --json eval.json --report eval_report/
+      drumaae evaluate --data corpus/val --json-out eval.json --report eval_report/
       drumaae evaluate --data loops/ --model models:/drumaae@prod --pairs 16 --max-bars 0
+      drumaae evaluate --data corpus/val --json > eval.json
     """
     from drumaae.evaluation.evaluate import evaluate
     from drumaae.evaluation.report import check_report_dir, format_table, to_json
 
-    if json_out is not None:
-        os.makedirs(os.path.dirname(os.path.abspath(json_out)), exist_ok=True)
-        click.get_current_context().with_resource(fileio.claim(json_out, force=force))
+    claim_json_out(json_out, force)
     if report_dir is not None:
         check_report_dir(report_dir, force)
     results = evaluate(model_ref, list(data), pairs=pairs, max_bars=max_bars or None,
                        gl_iters=iters, seed=seed, bpm=bpm, centroids=centroids,
                        report=report_dir, report_pairs=report_pairs, force=force,
                        progress=True, refine=refine)
-    if json_out is not None:
-        fileio.write_text(json_out, to_json(results) + "\n")
-    click.echo(format_table(results))
-    if json_out is not None:
-        click.echo(f"json: {json_out}")
+    emit(results, as_json, [format_table(results)], json_out=json_out, force=force,
+         dumps=to_json)
 

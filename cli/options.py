@@ -20,7 +20,7 @@ from drumaae import limits
 __all__ = [
     "LimitedType", "BPM_TYPE", "BAR_TYPE", "BARS_TYPE", "COUNT_TYPE", "TempoType",
     "MODEL", "TRACKING_URI", "SERVER", "MODEL_NAME", "TIMEOUT", "BACKEND", "MODEL_FILE",
-    "DATA", "FORCE", "JSON", "JSON_FILE", "GL_ITERS", "STEPS", "TEMPO", "REFINE", "FILL",
+    "DATA", "FORCE", "JSON", "JSON_OUT", "GL_ITERS", "STEPS", "TEMPO", "REFINE", "FILL",
     "BAR_LIST", "BARS", "bar_option", "bars_option", "bpm_option", "seed_option",
     "recipe_option",
 ]
@@ -212,7 +212,10 @@ FORCE = click.option(
     "--force", is_flag=True,
     help="Overwrite existing outputs (in a folder: only the files drumaae's own manifest "
          "there lists).")
-JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-JSON_FILE = click.option(
-    "--json", "json_out", type=click.Path(dir_okay=False), default=None, metavar="OUT",
-    help="Also write the result as JSON to this file.")
+JSON = click.option(
+    "--json", "as_json", is_flag=True,
+    help="Print the result as JSON on stdout instead of text (progress and notes stay on "
+         "stderr).")
+JSON_OUT = click.option(
+    "--json-out", "json_out", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+    help="Also write the result as JSON to FILE (atomic; an existing FILE needs --force).")

@@ -3,10 +3,11 @@ rhythm centroids, and the model card with the measured figures.
 
     drumaae train --recipe default --data corpus/ --out runs/v2 --cache-dir fcache/ --no-mlflow
     drumaae evaluate --data corpus/val --model runs/v2/model.keras --max-bars 240 --pairs 24 \
-        --json eval_v2.json
+        --json-out eval_v2.json
     drumaae evaluate --data corpus/val --model runs/v1.keras --max-bars 240 --pairs 24 \
-        --json eval_v1.json
-    drumaae evaluate ... --model runs/v2/model.keras --refine 50 --pairs 0 --json eval_refine.json
+        --json-out eval_v1.json
+    drumaae evaluate ... --model runs/v2/model.keras --refine 50 --pairs 0 \
+        --json-out eval_refine.json
     python scripts/bundle_model.py --run runs/v2 --model runs/v2/model.keras \
         --eval eval_v2.json --baseline eval_v1.json --refine-eval eval_refine.json \
         --corpus-manifest corpus/manifest.json --wall-minutes 105 --out drumaae/assets

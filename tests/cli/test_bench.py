@@ -28,10 +28,10 @@ def _check(result: dict, text: str, subprocess: bool, savedmodel: bool) -> None:
 def test_bench_quick_in_process_rows(tmp_path):
     out = tmp_path / "bench.json"
     res = CliRunner().invoke(cli, ["bench", "--quick", "--no-subprocess", "--no-savedmodel",
-                                   "--json", str(out)])
+                                   "--json-out", str(out)])
     assert res.exit_code == 0, res.output
     _check(json.loads(out.read_text()), res.stdout, subprocess=False, savedmodel=False)
-    again = CliRunner().invoke(cli, ["bench", "--quick", "--json", str(out)])
+    again = CliRunner().invoke(cli, ["bench", "--quick", "--json-out", str(out)])
     assert again.exit_code == 1 and "--force" in again.output
 
 
@@ -43,6 +43,6 @@ def test_bench_help_has_an_example():
 @pytest.mark.slow
 def test_bench_quick_every_row(tmp_path):
     out = tmp_path / "bench.json"
-    res = CliRunner().invoke(cli, ["bench", "--quick", "--json", str(out)])
+    res = CliRunner().invoke(cli, ["bench", "--quick", "--json-out", str(out)])
     assert res.exit_code == 0, res.output
     _check(json.loads(out.read_text()), res.stdout, subprocess=True, savedmodel=True)

@@ -42,7 +42,7 @@ def test_help_has_an_example():
 def test_evaluate_table_json_and_report(model, data, tmp_path):
     out = tmp_path / "eval.json"
     rep = tmp_path / "report"
-    args = ["evaluate", "--data", data, "--model", model, "--json", str(out), "--pairs", "1",
+    args = ["evaluate", "--data", data, "--model", model, "--json-out", str(out), "--pairs", "1",
             "--gl-iters", "1", "--report", str(rep), "--report-pairs", "1"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
@@ -67,3 +67,17 @@ def test_user_errors_are_one_line(model, tmp_path):
         assert proc.returncode == 1, proc.stderr
         lines = [l for l in proc.stderr.splitlines() if l.startswith("Error:")]
         assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_evaluate_json_prints_only_json_on_stdout(model, data, tmp_path):
+    args = ["evaluate", "--data", data, "--model", model, "--json", "--pairs", "1",
+            "--gl-iters", "1"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    r = json.loads(result.stdout)  # the whole of stdout is the JSON document
+    assert r["settings"]["bars_evaluated"] == 3 and "reconstruction" in r
+    assert "source_GL" not in result.stdout
+    assert result.stderr.strip(), "progress goes to stderr"
+    # --json is a flag now: a file name after it is not taken as its value.
+    stray = CliRunner().invoke(cli, args + [str(tmp_path / "x.json")])
+    assert stray.exit_code != 0 and not (tmp_path / "x.json").exists()
