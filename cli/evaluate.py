@@ -25,6 +25,9 @@ from drumaae_cli.common import claim_json_out, emit, pass_errors
 @options.GL_ITERS
 @options.REFINE
 @options.bpm_option(help="Tempo of every file, if known (else manifests, else detected).")
+@options.tempo_option(default="blend", help="Tempo of the interpolation steps: 'blend' (from "
+                      "the source bar's to the target bar's, so each endpoint is compared at "
+                      "its own tempo), source, target or a BPM number.")
 @click.option("--centroids", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Rhythm centroids (.npy) the model was trained with [default: "
                    "rhythm_centroids.npy beside the model file, else k-means of the bars].")
@@ -32,7 +35,7 @@ from drumaae_cli.common import claim_json_out, emit, pass_errors
 @options.FORCE
 @pass_errors
 def command(data, model_ref, as_json, json_out, pairs, max_bars, report_dir, report_pairs,
-            iters, refine, bpm, centroids, seed, force):
+            iters, refine, bpm, tempo, centroids, seed, force):
     """Measure reconstruction, interpolation and prior fit of a model on bars of DATA.
 
     Prints tables: reconstruction (LSD, spectral convergence, onset F) beside Griffin-Lim of
@@ -55,7 +58,7 @@ def command(data, model_ref, as_json, json_out, pairs, max_bars, report_dir, rep
     results = evaluate(model_ref, list(data), pairs=pairs, max_bars=max_bars or None,
                        gl_iters=iters, seed=seed, bpm=bpm, centroids=centroids,
                        report=report_dir, report_pairs=report_pairs, force=force,
-                       progress=True, refine=refine)
+                       progress=True, refine=refine, tempo=tempo)
     emit(results, as_json, [format_table(results)], json_out=json_out, force=force,
          dumps=to_json)
 

@@ -192,10 +192,16 @@ MATCH_LOUDNESS = click.option(
 STEPS = click.option(
     "--steps", type=LimitedType(limits.check_steps, "STEPS"), default=5, show_default=True,
     help=f"Outputs from source (alpha 0) to target (alpha 1), 2-{limits.MAX_STEPS}.")
-TEMPO = click.option(
-    "--tempo", type=TempoType(), default="source", show_default=True,
-    help="Output tempo: the source's, the target's, 'blend' (interpolated along alpha) or a "
-         "BPM number.")
+
+
+def tempo_option(default: str = "source", help: str = "Output tempo: the source's, the "
+                 "target's, 'blend' (interpolated along alpha) or a BPM number.") -> Callable:
+    """--tempo: the steps' tempo of a morph (`TempoType`)."""
+    return click.option("--tempo", type=TempoType(), default=default, show_default=True,
+                        help=help)
+
+
+TEMPO = tempo_option()
 
 
 def seed_option(default: int | None = 0) -> Callable:

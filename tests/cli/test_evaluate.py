@@ -76,8 +76,19 @@ def test_evaluate_json_prints_only_json_on_stdout(model, data, tmp_path):
     assert result.exit_code == 0, result.output
     r = json.loads(result.stdout)  # the whole of stdout is the JSON document
     assert r["settings"]["bars_evaluated"] == 3 and "reconstruction" in r
+    assert r["settings"]["interpolation_tempo"] == "blend"  # each endpoint at its own tempo
     assert "source_GL" not in result.stdout
     assert result.stderr.strip(), "progress goes to stderr"
     # --json is a flag now: a file name after it is not taken as its value.
     stray = CliRunner().invoke(cli, args + [str(tmp_path / "x.json")])
     assert stray.exit_code != 0 and not (tmp_path / "x.json").exists()
+
+
+def test_evaluate_tempo_option(model, data):
+    args = ["evaluate", "--data", data, "--model", model, "--json", "--pairs", "1",
+            "--gl-iters", "1", "--max-bars", "2"]
+    result = CliRunner().invoke(cli, args + ["--tempo", "source"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["settings"]["interpolation_tempo"] == "source"
+    bad = CliRunner().invoke(cli, args + ["--tempo", "fast"])
+    assert bad.exit_code != 0 and "fast" in bad.output
