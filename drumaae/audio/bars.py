@@ -3,12 +3,16 @@
 Rules (docs/audio.md, "Bar cutting"):
 - A loop file (the usual input) is a whole number of bars at its own tempo, starting on a
   downbeat. With `bars` given, ``bpm = bars * beats_per_bar * 60 / duration``; with `bpm`
-  given, ``bars = round(duration / bar_duration)``; with neither, the bar count is chosen
-  among whole numbers whose implied tempo (1) puts a strong onset on every beat of the grid
-  that starts at sample 0, (2) is closest to an autocorrelation tempo estimate allowing for
-  its usual metrical errors (x2, x1/2, x3/2, x2/3) and (3) is plausible (a prior flat on
-  70-180 BPM). The readings that score nearly as well are kept as alternatives
-  (`TempoReading`), for the caller to show.
+  given, ``bars = round(duration / bar_duration)``; with neither, the onsets score each whole
+  bar count by whether its implied tempo (1) puts a strong onset on every beat of the grid
+  that starts at sample 0, (2) is close to an autocorrelation tempo estimate allowing for
+  its usual metrical errors (x2, x1/2, x3/2, x2/3) and (3) is plausible (flat on 70-180 BPM).
+  The onsets pick the grid; the metrical level is picked by the length alone: among the best
+  reading, its octave relatives (half the bars, or twice as many where onsets fall on every
+  beat, at 70-220 BPM) and the readings
+  scoring nearly as well, the tempo nearest `PREFERRED_BPM` (112.2 BPM) wins, so sibling
+  loops of one length read alike. The others are kept as alternatives (`TempoReading`), for
+  the caller to show.
 - A loop shorter than its bars at a given tempo is an error, or repeated to fill them
   (``fill="loop"``); never padded with silence.
 - A long recording (longer than `LOOP_MAX_SECONDS`, or ``loop=False``) is cut on a global
@@ -47,8 +51,12 @@ _HOP = 128  # onset-envelope hop: 5.8 ms at 22.05 kHz
 _LEVELS = {1.0: 0.0, 2.0: 0.15, 0.5: 0.15, 1.5: 0.3, 2.0 / 3.0: 0.3}
 _GRID_GATE = 0.7
 _BETWEEN_WEIGHT = 0.2  # a candidate grid must be this salient relative to the best one
-# Readings whose scores are this close (octave units) to the best are reported as alternatives.
+# Readings whose scores are this close (octave units) to the best are left open by the onsets:
+# the length decides among them (`PREFERRED_BPM`) and the others are reported as alternatives.
 AMBIGUOUS_MARGIN = 0.25
+# The middle (geometric mean) of the plausible range, 112.2 BPM: the tempo preferred among
+# the readings a loop's length allows when its onsets do not clearly pick one.
+PREFERRED_BPM = math.sqrt(PLAUSIBLE_BPM[0] * PLAUSIBLE_BPM[1])
 # A loop may miss its last bar by this share of a bar before it needs --fill (a loop cut a
 # few milliseconds short is still a whole bar).
 _SHORT_TOLERANCE = 0.03
@@ -165,6 +173,18 @@ def _prior_penalty(bpm: float) -> float:
     return 0.0
 
 
+def _octave_relatives(a: int, b: int) -> bool:
+    """True when bar counts `a` and `b` differ by a power of two (one grid, another level)."""
+    big, small = max(a, b), min(a, b)
+    ratio = big // small
+    return big % small == 0 and ratio & (ratio - 1) == 0
+
+
+def _tempo_preference(bpm: float) -> float:
+    """Octaves from `PREFERRED_BPM`: among readings the onsets leave open, the lowest wins."""
+    return abs(math.log2(bpm / PREFERRED_BPM))
+
+
 def _grid_salience(env: np.ndarray, sr: int, duration: float, n_bars: int, beats: int,
                    offset_frames: int, phase: float = 0.0) -> float:
     """Mean onset strength (max within +-15 ms) on the beat grid of `n_bars` bars from 0.
@@ -231,9 +251,16 @@ def read_loop(samples, sr: int, beats_per_bar: int = 4,
     put strong onsets on its beat grid (salience within `_GRID_GATE` of the best candidate);
     among those, each is scored by the distance (octaves) to the tempo estimate read at any
     metrical level, plus that level's penalty, plus the distance outside 70-180 BPM, plus a
-    penalty for strong onsets half-way between its beats; lowest wins. Candidates within
-    `AMBIGUOUS_MARGIN` of the winner are returned as alternatives (best first), and so are
-    the part-of-a-bar readings of a loop whose whole-bar tempo is implausibly fast.
+    penalty for strong onsets half-way between its beats. The open readings are the
+    best-scoring one, its octave relatives (bar counts x2^k with a tempo in 70-220 BPM: the
+    same grid at another level; coarser ones whatever their score, finer ones if they pass
+    the gate) and any candidate within
+    `AMBIGUOUS_MARGIN` of the best; the one whose tempo is nearest `PREFERRED_BPM` is
+    chosen (fewer bars on a tie) and the rest are returned as alternatives (in that order),
+    with the part-of-a-bar readings of a loop whose whole-bar tempo is implausibly fast.
+    The choice thus depends on the loop's length and grid, not on its pattern's density:
+    two loops of 2.66 s both read as 1 bar at 90.2 BPM, with 2 bars at 180.4 as the
+    alternative.
     """
     x = _mono(samples)
     duration = x.size / sr
@@ -266,11 +293,22 @@ def read_loop(samples, sr: int, beats_per_bar: int = 4,
         # Strong onsets half-way between the beats suggest the tempo is twice this one.
         between = _grid_salience(env, sr, duration, n, beats_per_bar, offset, 0.5)
         scores[n] = fit + _prior_penalty(bpm) + _BETWEEN_WEIGHT * min(1.0, between / salience[n])
-    n_bars = min(scores, key=scores.get)
+    # The onsets pick the beat grid (3 bars or 4 in a loop); the metrical level on that grid
+    # (1 bar at 90 BPM or 2 at 180) is a known weakness of onset tempo and varies with the
+    # pattern, so the length decides it: the tempo nearest the middle of the usual range
+    # (`PREFERRED_BPM`), among the best reading, its octave relatives (n x 2^k bars at
+    # 70-220 BPM) and any reading that scores within `AMBIGUOUS_MARGIN` of it. Loops of one
+    # length then read alike whatever their pattern.
+    top = min(scores, key=scores.get)
+    fitting = {n for n in scores if scores[n] <= scores[top] + AMBIGUOUS_MARGIN}
+    # A coarser level's beats are some of the best grid's beats, so it is open whatever its
+    # salience; a finer one must still put onsets on its beats (the gate above).
+    fitting |= {n for n in candidates if _octave_relatives(n, top) and (n < top or n in scores)
+                and PLAUSIBLE_BPM[0] <= n * bar_seconds / duration <= LOOP_MAX_BPM}
+    ranked = sorted(fitting, key=lambda n: (_tempo_preference(n * bar_seconds / duration), n))
+    n_bars = ranked[0]
     bpm = n_bars * bar_seconds / duration
-    others = [Reading(bars=n, bpm=n * bar_seconds / duration)
-              for n in sorted(scores, key=scores.get)
-              if n != n_bars and scores[n] <= scores[n_bars] + AMBIGUOUS_MARGIN]
+    others = [Reading(bars=n, bpm=n * bar_seconds / duration) for n in ranked[1:]]
     if bpm > PLAUSIBLE_BPM[1]:
         others += _shorter_than_a_bar(duration, beats_per_bar)
     return TempoReading(bpm=bpm, bars=n_bars, source="detected", alternatives=tuple(others))
