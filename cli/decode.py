@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from drumaae_cli import options
@@ -27,6 +29,9 @@ def command(codes, out_path, bpm, iters, seed, match_loudness, model_ref, tracki
     Each code becomes one bar (Griffin-Lim phase reconstruction) at --bpm, or at the tempo
     the codes were encoded at, brought to the loudness of the bar it was encoded from.
 
+    The codes file records the sha256 of the model that made it: codes of another model are
+    refused (--force decodes them anyway, with a warning on stderr).
+
     \b
     Example:
       drumaae encode examples/funk_127bpm.wav --out funk.npz
@@ -39,12 +44,18 @@ def command(codes, out_path, bpm, iters, seed, match_loudness, model_ref, tracki
     click.get_current_context().with_resource(fileio.claim(out_path, force=force, inputs=[codes]))
     enc = inference.load_codes(codes)
     backend = make_backend(model_ref, server, model_name, timeout, tracking_uri)
+    warning = inference.check_codes_model(enc, backend.identity, force=force,
+                                          name=os.path.basename(codes), model_ref=backend.ref)
+    if warning:
+        click.echo(f"Warning: {warning}", err=True)
     audio = inference.decode(enc, model=backend, bpm=bpm, iters=iters, seed=seed,
                              match_loudness=match_loudness)
     sr = backend.audio.sample_rate
     inference.save_bars([audio], sr, out_path, force=force, inputs=[codes])
     tempo = enc.bpm if bpm is None else bpm
-    summary = {"codes": codes, "out": out_path, "model": backend.ref, "encoded_with": enc.model,
+    summary = {"codes": codes, "out": out_path, "model": backend.ref,
+               "model_identity": backend.identity, "encoded_with": enc.model,
+               "encoded_with_identity": enc.model_identity,
                "n_bars": int(enc.codes.shape[0]), "bpm": tempo, "sample_rate": sr,
                "samples": int(audio.size), "seconds": round(audio.size / sr, 6)}
     n = int(enc.codes.shape[0])

@@ -36,7 +36,7 @@ def command(out_dir, model_ref, tracking_uri, name, version, iters, force, as_js
       docker run -p 8501:8501 -v $PWD/exports/drums:/models/drums \\
         -e MODEL_NAME=drums tensorflow/serving:2.16.1
     """
-    from drumaae.registry import load_model_ref
+    from drumaae.registry import load_model_ref, model_identity
 
     start = time.monotonic()
     err = click.get_text_stream("stderr")
@@ -46,13 +46,14 @@ def command(out_dir, model_ref, tracking_uri, name, version, iters, force, as_js
 
     progress(f"loading model {model_ref or '(bundled default)'}")
     model = load_model_ref(model_ref, tracking_uri=tracking_uri)
+    source = model_identity(model_ref, tracking_uri=tracking_uri)
     from drumaae.serving.export import export_model, read_export_settings
 
     path = export_model(model, out_dir, name=name, version=version, force=force,
-                        gl_iters=iters, progress=progress)
+                        gl_iters=iters, progress=progress, source=source)
     if as_json:
         settings = read_export_settings(path)
         click.echo(json.dumps({"path": path, **{k: settings[k] for k in (
-            "name", "version", "gl_iters", "latent_dim", "audio")}}, indent=2))
+            "name", "version", "gl_iters", "latent_dim", "audio", "model")}}, indent=2))
     else:
         click.echo(path)

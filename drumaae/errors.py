@@ -20,6 +20,7 @@ __all__ = [
     "UnknownModelError",
     "CorruptModelError",
     "ModelFormatError",
+    "ModelMismatchError",
     "DataError",
     "OutputExistsError",
     "OutputBusyError",
@@ -80,6 +81,10 @@ class CorruptModelError(ModelError):
 
 class ModelFormatError(ModelError):
     """A model file of a format version this drumaae cannot read."""
+
+
+class ModelMismatchError(ModelError):
+    """Codes made by one model given to another."""
 
 
 class DataError(DrumaaeError):

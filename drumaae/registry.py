@@ -44,6 +44,9 @@ __all__ = [
     "check_store",
     "resolve_model_path",
     "load_model_ref",
+    "model_identity",
+    "model_sha256",
+    "BUNDLED_LABEL",
     "clear_cache",
     "cache_dir",
 ]
@@ -56,8 +59,17 @@ DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 
 MLFLOW_SCHEMES = ("models:/", "runs:/")
 
+BUNDLED_LABEL = "bundled default"
+"""What provenance records as the path of the bundled default model."""
+
 _CACHE: dict[tuple, Any] = {}
 _LOCK = threading.Lock()
+# models:/ and runs:/ references resolved in this process: (ref, tracking URI) -> (the local
+# .keras file, {"registry_version", "run_id"}); an alias is resolved once per process, as
+# `load_model_ref` caches its model.
+_RESOLVED: dict[tuple[str, str], tuple[str, dict[str, str]]] = {}
+# sha256 of model files: (absolute path, mtime_ns, size) -> hex digest.
+_HASHES: dict[tuple[str, int, int], str] = {}
 
 
 def is_mlflow_uri(ref: str | os.PathLike | None) -> bool:
@@ -164,7 +176,9 @@ def _describe_registry_problem(ref: str, uri: str, exc: Exception) -> str:
             "or pass --tracking-uri for another store")
 
 
-def _download_mlflow(ref: str, tracking_uri: str | None) -> str:
+def _download_mlflow(ref: str, tracking_uri: str | None, shown: str | None = None) -> str:
+    """The local .keras file of `ref` (downloaded into `cache_dir`); `shown` is how errors
+    name it (the user's reference, when `ref` is the version an alias resolved to)."""
     uri = resolve_tracking_uri(tracking_uri)
     try:
         import mlflow
@@ -172,7 +186,7 @@ def _download_mlflow(ref: str, tracking_uri: str | None) -> str:
     except ImportError as exc:  # pragma: no cover - mlflow is a dependency
         raise UnknownModelError(
             f"{ref} is an MLflow URI but mlflow is not installed: pip install mlflow") from exc
-    check_store(uri, f"model {ref!r}")
+    check_store(uri, f"model {shown or ref!r}")
     fast_fail()
     key = hashlib.sha256(f"{uri}\n{ref}".encode()).hexdigest()[:24]
     target = os.path.join(cache_dir(), key)
@@ -215,6 +229,103 @@ def _download_mlflow(ref: str, tracking_uri: str | None) -> str:
         held.release()
 
 
+def _registry_entry(ref: str, uri: str) -> tuple[str, dict[str, str]]:
+    """What a ``models:/`` or ``runs:/`` reference stands for now: the URI to download (an
+    alias or ``latest`` pinned to the version it resolves to, so the file loaded is the
+    version recorded) and ``{"registry_version", "run_id"}`` (``runs:/``: the run id only)."""
+    if ref.startswith("runs:/"):
+        return ref, {"run_id": ref[len("runs:/"):].split("/", 1)[0]}
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    body = ref[len("models:/"):].strip("/")
+    try:
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        if "@" in body:
+            name, alias = body.split("@", 1)
+            mv = client.get_model_version_by_alias(name, alias)
+        else:
+            name, _, version = body.rpartition("/")
+            if not name:
+                raise MlflowException(f"{ref} names no version: use models:/NAME/VERSION or "
+                                      "models:/NAME@ALIAS")
+            if version.isdigit():
+                mv = client.get_model_version(name, version)
+            else:  # "latest" or a stage
+                stages = None if version.lower() == "latest" else [version]
+                found = client.get_latest_versions(name, stages=stages)
+                if not found:
+                    raise MlflowException(f"no version of {name!r} for {version!r}")
+                mv = max(found, key=lambda v: int(v.version))
+    except MlflowException as exc:
+        raise UnknownModelError(_describe_registry_problem(ref, uri, exc)) from exc
+    except Exception as exc:  # connection errors from requests, etc.
+        raise UnknownModelError(
+            f"cannot look up model {ref!r} in the MLflow store at {redact(uri)}: "
+            f"{type(exc).__name__}: {redact(' '.join(str(exc).split())[:200])}; is the "
+            "tracking server running?") from exc
+    return (f"models:/{name}/{mv.version}",
+            {"registry_version": str(mv.version), "run_id": str(mv.run_id or "")})
+
+
+def _resolve_mlflow(ref: str, tracking_uri: str | None) -> tuple[str, dict[str, str]]:
+    """The local file of an MLflow reference and its registry version / run id (once per
+    process for each reference and store)."""
+    uri = resolve_tracking_uri(tracking_uri)
+    key = (ref, uri)
+    with _LOCK:
+        if key in _RESOLVED:
+            return _RESOLVED[key]
+    check_store(uri, f"model {ref!r}")
+    fast_fail()
+    pinned, info = _registry_entry(ref, uri)
+    path = _download_mlflow(pinned, tracking_uri, shown=ref)
+    with _LOCK:
+        _RESOLVED[key] = (path, info)
+    return path, info
+
+
+def model_sha256(path: str | os.PathLike) -> str:
+    """sha256 (hex) of a model file, computed once per file version in a process (the cache
+    key is the absolute path, modification time and size)."""
+    path = os.path.abspath(os.fspath(path))
+    st = os.stat(path)
+    key = (path, st.st_mtime_ns, st.st_size)
+    with _LOCK:
+        if key in _HASHES:
+            return _HASHES[key]
+    with open(path, "rb") as f:
+        digest = hashlib.file_digest(f, "sha256").hexdigest()
+    with _LOCK:
+        _HASHES[key] = digest
+    return digest
+
+
+def model_identity(ref: str | os.PathLike | None, *,
+                   tracking_uri: str | None = None) -> dict[str, str]:
+    """Provenance of the model a reference names, as every manifest, codes file and export
+    sidecar records it.
+
+    Returns:
+        ``{"ref", "sha256"}`` plus, for ``models:/`` references, ``"registry_version"`` and
+        ``"run_id"`` (what the name or alias resolved to in this process); for ``runs:/``,
+        ``"run_id"``; otherwise ``"path"``: the resolved absolute file, or ``"bundled
+        default"``. ``ref`` is the reference as given (``"default"`` for None).
+
+    Raises:
+        UnknownModelError: see `resolve_model_path`.
+    """
+    if ref is None or (isinstance(ref, str) and ref.strip() == ""):
+        path = resolve_model_path(None)
+        return {"ref": "default", "path": BUNDLED_LABEL, "sha256": model_sha256(path)}
+    if is_mlflow_uri(ref):
+        path, info = _resolve_mlflow(str(ref), tracking_uri)
+        return {"ref": str(ref), **info, "sha256": model_sha256(path)}
+    path = resolve_model_path(ref)
+    return {"ref": os.fspath(ref), "path": os.path.abspath(path),
+            "sha256": model_sha256(path)}
+
+
 def resolve_model_path(ref: str | os.PathLike | None, *,
                        tracking_uri: str | None = None) -> str:
     """The local ``.keras`` file a reference names (downloading MLflow models).
@@ -237,7 +348,7 @@ def resolve_model_path(ref: str | os.PathLike | None, *,
                 "with 'drumaae train'")
         return BUNDLED_MODEL
     if is_mlflow_uri(ref):
-        return _download_mlflow(str(ref), tracking_uri)
+        return _resolve_mlflow(str(ref), tracking_uri)[0]
     path = os.path.expanduser(os.fspath(ref))
     if isinstance(ref, str) and re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:/", ref):
         raise UnknownModelError(
@@ -286,3 +397,4 @@ def clear_cache() -> None:
     """Forget the models loaded by `load_model_ref` in this process."""
     with _LOCK:
         _CACHE.clear()
+        _RESOLVED.clear()

@@ -25,6 +25,10 @@ class Backend(Protocol):
     Attributes:
         ref: the model's display name, recorded in manifests and printed: the reference it
             was loaded from (a path, an MLflow URI, ``default``) or a served model's URL.
+        identity: the model's provenance (`drumaae.registry.model_identity`: ``ref``,
+            ``sha256`` and the registry version / run id or the file path), recorded in
+            manifests and codes files; None when unknown (an in-memory model, a served
+            model exported without it).
         audio: the model's AudioConfig (sample rate, bar frames...).
         latent_dim: the code size d.
         num_components: components K of the model's Gaussian-mixture prior, or None when the
@@ -32,6 +36,7 @@ class Backend(Protocol):
     """
 
     ref: str
+    identity: dict[str, str] | None
     audio: AudioConfig
     latent_dim: int
     num_components: int | None
@@ -60,13 +65,16 @@ class LocalBackend:
         model: a loaded `DrumAAE`.
         ref: how the model was named (a path or URI), recorded in manifests; default
             ``<in-memory NAME>``.
+        identity: its provenance (`drumaae.registry.model_identity`), or None.
     """
 
-    def __init__(self, model: Any, ref: str | None = None):
+    def __init__(self, model: Any, ref: str | None = None,
+                 identity: dict[str, str] | None = None):
         from drumaae.models import model_audio
 
         self.model = model
         self.ref = ref if ref is not None else f"<in-memory {getattr(model, 'name', 'model')}>"
+        self.identity = identity
         self.audio = model_audio(model)
 
     @property
@@ -106,14 +114,14 @@ def load_backend(model: Any = None, *, tracking_uri: str | None = None) -> Backe
     (path or MLflow URI, resolved in the MLflow store `tracking_uri`) or None (the bundled
     default). References are loaded once per process and reused."""
     if model is None or isinstance(model, (str, os.PathLike)):
-        from drumaae.registry import load_model_ref
+        from drumaae.registry import load_model_ref, model_identity
 
         ref = None if model is None else os.fspath(model)
         key = (ref, _mtime(ref), tracking_uri)
         if key not in _CACHE:
-            _CACHE[key] = LocalBackend(load_model_ref(ref, tracking_uri=tracking_uri,
-                                                      compile=False),
-                                       ref=ref if ref is not None else "default")
+            net = load_model_ref(ref, tracking_uri=tracking_uri, compile=False)
+            _CACHE[key] = LocalBackend(net, ref=ref if ref is not None else "default",
+                                       identity=model_identity(ref, tracking_uri=tracking_uri))
         return _CACHE[key]
     from drumaae.models import DrumAAE
 

@@ -145,7 +145,7 @@ def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
                    sample_rate=backend.audio.sample_rate, bars=chosen,
                    starts=[int(cut.starts[i]) for i in chosen], n_bars=cut.n_bars,
                    source=source, model=backend.ref, waveforms=waves, lufs=lufs,
-                   tempo=cut.tempo)
+                   tempo=cut.tempo, model_identity=backend.identity)
 
 
 def decode(codes: Any, *, model: Any = None, bpm: float | None = None,
@@ -306,7 +306,8 @@ def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any 
     waves, levels = _level_bars(waves, backend.audio.sample_rate, targets, match_loudness)
     return Interpolation(alphas=alphas, codes=codes, bars=waves, bpms=bpms, tempo=tempo,
                          source=a, target=b, sample_rate=backend.audio.sample_rate,
-                         model=backend.ref, iters=iters, seed=int(seed), loudness=levels)
+                         model=backend.ref, iters=iters, seed=int(seed), loudness=levels,
+                         model_identity=backend.identity)
 
 
 def _label(audio: AudioInput, role: str) -> str | None:
@@ -361,4 +362,5 @@ def sample(n: int, *, component: int | None = None, bpm: float = 128.0,
                                [None] * len(codes), match=False)
     return Sampled(bars=np.stack(waves), codes=codes, bpm=bpm,
                    sample_rate=backend.audio.sample_rate, component=component,
-                   model=backend.ref, seed=seed, loudness=levels)
+                   model=backend.ref, seed=seed, loudness=levels,
+                   model_identity=backend.identity)

@@ -33,6 +33,7 @@ __all__ = [
     "save_bars",
     "save_samples",
     "build_manifest",
+    "check_codes_model",
     "INTERPOLATION_KIND",
     "SAMPLE_KIND",
     "step_file_name",
@@ -69,6 +70,8 @@ class Encoded:
         n_bars: bars in the whole recording.
         source: where the audio came from (None for codes read back from a file).
         model: the model reference.
+        model_identity: the model's provenance (`drumaae.registry.model_identity`: ``ref``,
+            ``sha256``, registry version / run id or path), or None when unknown.
         waveforms: float32 `(n_bars, audio.grid_samples(bpm))`: the encoded bars
             themselves, as cut on the model's frame grid.
         lufs: each encoded bar's loudness (ITU-R BS.1770, LUFS; -inf or None: silent or
@@ -89,9 +92,11 @@ class Encoded:
     waveforms: np.ndarray | None = field(default=None, repr=False)
     lufs: list[float | None] | None = None
     tempo: Any = field(default=None, repr=False)
+    model_identity: dict[str, str] | None = None
 
     def summary(self) -> dict[str, Any]:
-        return {"model": self.model, "bpm": round(self.bpm, 4), "bar_length": self.bar_length,
+        return {"model": self.model, "model_identity": self.model_identity,
+                "bpm": round(self.bpm, 4), "bar_length": self.bar_length,
                 "sample_rate": self.sample_rate, "bars": list(self.bars),
                 "n_bars": self.n_bars, "latent_dim": int(self.codes.shape[-1]),
                 "source": self.source.to_dict() if self.source else None}
@@ -111,6 +116,7 @@ class Interpolation:
         sample_rate: rate of `bars` in Hz.
         model: the model reference.
         iters, seed: Griffin-Lim iterations and phase seed.
+        model_identity: the model's provenance (see `Encoded`).
         loudness: per step, what loudness matching measured and did
             (`drumaae.audio.loudness.Leveled.summary`).
     """
@@ -127,6 +133,7 @@ class Interpolation:
     iters: int
     seed: int
     loudness: list[dict] = field(default_factory=list)
+    model_identity: dict[str, str] | None = None
 
     @property
     def steps(self) -> int:
@@ -148,7 +155,8 @@ class Reconstruction:
 
 @dataclass
 class Sampled:
-    """Bars decoded from prior samples: `bars` float32 `(n, bar_length)`, `codes` `(n, d)`."""
+    """Bars decoded from prior samples: `bars` float32 `(n, bar_length)`, `codes` `(n, d)`;
+    `model_identity` as in `Encoded`."""
 
     bars: np.ndarray
     codes: np.ndarray
@@ -158,6 +166,7 @@ class Sampled:
     model: str
     seed: int | None
     loudness: list[dict] = field(default_factory=list)
+    model_identity: dict[str, str] | None = None
 
 
 INTERPOLATION_KIND = "drumaae.interpolation"
@@ -177,8 +186,9 @@ def _source_paths(*encoded: Encoded | None) -> list[str]:
 
 
 def save_codes(encoded: Encoded, path: str | os.PathLike, *, force: bool = False) -> str:
-    """Write codes as ``.npz`` (codes, bpm, bar_length, sample_rate, bars, model) or as
-    ``.json`` (the same keys, codes as lists), chosen by the extension."""
+    """Write codes as ``.npz`` (codes, bpm, bar_length, sample_rate, bars, model and, in
+    ``meta``, the model's identity with its sha256) or as ``.json`` (the same keys, codes as
+    lists), chosen by the extension."""
     path = os.fspath(path)
     ext = os.path.splitext(path)[1].lower()
     if ext not in (".npz", ".json"):
@@ -186,7 +196,8 @@ def save_codes(encoded: Encoded, path: str | os.PathLike, *, force: bool = False
                            f"rename {path}")
     meta = {"bpm": float(encoded.bpm), "bar_length": int(encoded.bar_length),
             "sample_rate": int(encoded.sample_rate), "bars": [int(b) for b in encoded.bars],
-            "model": encoded.model, "drumaae_version": __version__,
+            "model": encoded.model, "model_identity": encoded.model_identity,
+            "drumaae_version": __version__,
             "source": encoded.source.to_dict() if encoded.source else None,
             "lufs": _json_lufs(encoded.lufs)}
     if ext == ".json":
@@ -253,7 +264,65 @@ def load_codes(path: str | os.PathLike) -> Encoded:
     return Encoded(codes=codes, bpm=bpm, bar_length=int(meta.get("bar_length", 0)),
                    sample_rate=int(meta.get("sample_rate", 0)),
                    bars=[int(b) for b in meta.get("bars", range(len(codes)))],
-                   model=str(meta.get("model", "")), lufs=_stored_lufs(meta, len(codes)))
+                   model=str(meta.get("model", "")), lufs=_stored_lufs(meta, len(codes)),
+                   model_identity=_stored_identity(meta))
+
+
+def _stored_identity(meta: dict[str, Any]) -> dict[str, str] | None:
+    """The model identity `save_codes` stored (None for codes written before it was, or a
+    malformed one)."""
+    identity = meta.get("model_identity")
+    if not isinstance(identity, dict) or not isinstance(identity.get("sha256"), str):
+        return None
+    return {str(k): str(v) for k, v in identity.items()}
+
+
+def _describe_model(identity: dict[str, str] | None, fallback: str) -> str:
+    if not identity:
+        return fallback or "an unknown model"
+    return f"{identity.get('ref') or fallback} (sha256 {identity['sha256'][:12]})"
+
+
+def check_codes_model(encoded: Encoded, identity: dict[str, str] | None, *,
+                      force: bool = False, name: str = "the codes",
+                      model_ref: str = "") -> str | None:
+    """Check that codes are decoded by the model that made them (same model file sha256).
+
+    Args:
+        encoded: codes read back with `load_codes` (their `model_identity`).
+        identity: the decoding model's identity (`Backend.identity`), or None if unknown.
+        force: decode codes of another model anyway (a warning instead of an error).
+        name: what to call the codes in messages (the file name).
+        model_ref: the decoding model's reference, for messages when `identity` is None.
+
+    Returns:
+        None when the models match, else a one-line warning to show (codes without a
+        recorded model, a model whose identity is unknown, or a mismatch with `force`).
+
+    Raises:
+        ModelMismatchError: the codes were made by another model and `force` is False.
+    """
+    from drumaae.errors import ModelMismatchError
+
+    made = encoded.model_identity
+    if made is None:
+        return (f"{name} does not record which model encoded it (written by an older "
+                f"drumaae): decoding with {_describe_model(identity, model_ref)} unchecked")
+    if identity is None or "sha256" not in identity:
+        return (f"cannot check that {name} was encoded by {_describe_model(identity, model_ref)}"
+                f" (its file hash is unknown); it was encoded by "
+                f"{_describe_model(made, encoded.model)}")
+    if made["sha256"] == identity["sha256"]:
+        return None
+    theirs = _describe_model(made, encoded.model)
+    ours = _describe_model(identity, model_ref)
+    if not force:
+        raise ModelMismatchError(
+            f"{name} was encoded by model {theirs}, not by {ours}: decode it with --model "
+            f"{made.get('ref') or encoded.model}, or pass --force to decode it with this "
+            "model anyway")
+    return (f"{name} was encoded by model {theirs}; decoding it with {ours} anyway "
+            "(--force): expect a different sound")
 
 
 def _stored_lufs(meta: dict[str, Any], n: int) -> list[float | None] | None:
@@ -347,6 +416,7 @@ def interpolation_manifest(result: Interpolation, files: list[dict], figure: str
     return build_manifest(
         INTERPOLATION_KIND,
         model=model_ref if model_ref is not None else result.model,
+        model_identity=result.model_identity,
         inputs=[inp("source", result.source), inp("target", result.target)],
         steps=result.steps,
         alphas=[round(float(a), 6) for a in result.alphas],
@@ -414,7 +484,8 @@ def save_samples(result: Sampled, out: str | os.PathLike, *, force: bool = False
     to_file = out.lower().endswith(".wav")
     names = [] if to_file else [f"{i:02d}.wav" for i in range(len(result.bars))]
     manifest = build_manifest(
-        SAMPLE_KIND, model=result.model, n=int(len(result.bars)), component=result.component,
+        SAMPLE_KIND, model=result.model, model_identity=result.model_identity,
+        n=int(len(result.bars)), component=result.component,
         bpm=result.bpm, seed=result.seed, sample_rate=result.sample_rate,
         bar_length=int(result.bars.shape[1]),
         files=[{"file": n} for n in names], codes=np.asarray(result.codes, float).tolist())

@@ -300,6 +300,17 @@ class RestBackend:
         return self._settings
 
     @property
+    def identity(self) -> dict[str, str] | None:
+        """Provenance of the served model: its URL as ``ref`` and what the export recorded of
+        the model it was made from (``exported_from``: that model's reference, and its
+        ``sha256``, registry version / run id or path); None for an export without it."""
+        source = self.settings.get("model")
+        if not isinstance(source, dict) or "sha256" not in source:
+            return None
+        extra = {k: str(v) for k, v in source.items() if k != "ref"}
+        return {"ref": self.model_url, "exported_from": str(source.get("ref", "")), **extra}
+
+    @property
     def audio(self) -> AudioConfig:
         s = self.settings
         known = {f.name for f in dataclasses.fields(AudioConfig)}

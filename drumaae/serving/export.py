@@ -176,7 +176,7 @@ def _specs(latent_dim: int) -> dict[str, list[tf.TensorSpec]]:
 
 
 def _settings(model, audio: AudioConfig, name: str, version: int, gl_iters: int,
-              seed: int) -> dict:
+              seed: int, source: dict | None = None) -> dict:
     return {
         "format": "drumaae-serving",
         "format_version": SERVING_FORMAT_VERSION,
@@ -193,13 +193,15 @@ def _settings(model, audio: AudioConfig, name: str, version: int, gl_iters: int,
                        for k, v in SIGNATURES.items()},
         "serving_default": SERVING_DEFAULT,
         "recipe": getattr(model, "recipe", {}),
+        "model": dict(source) if source else None,
     }
 
 
 def export_model(model, out_dir: str | os.PathLike, *, name: str = "drumaae",
                  version: int | None = None, force: bool = False,
                  gl_iters: int | None = None, seed: int = 0,
-                 progress: Callable[[str], None] | None = None) -> str:
+                 progress: Callable[[str], None] | None = None,
+                 source: dict | None = None) -> str:
     """Write `model` as a TF-Serving SavedModel in ``out_dir/name/version/``.
 
     Args:
@@ -213,6 +215,9 @@ def export_model(model, out_dir: str | os.PathLike, *, name: str = "drumaae",
             ``audio.griffin_lim_iters``).
         seed: seed of Griffin-Lim's initial phases (fixed in the graph).
         progress: called with a short message before each step.
+        source: the exported model's provenance (`drumaae.registry.model_identity`:
+            reference as given, sha256, registry version / run id or path), recorded as the
+            sidecar's ``model``; None records ``null`` (an in-memory model).
 
     Returns:
         The version folder written.
@@ -242,15 +247,16 @@ def export_model(model, out_dir: str | os.PathLike, *, name: str = "drumaae",
             raise OutputExistsError(
                 f"{final} already exists; pass --force to replace it or omit --version for "
                 f"the next free one ({next_version(model_dir)})")
-        _write_version(model, audio, name, version, final, gl_iters, seed, say)
+        _write_version(model, audio, name, version, final, gl_iters, seed, say, source)
     say(f"exported {final}")
     return final
 
 
 def _write_version(model, audio: AudioConfig, name: str, version: int, final: str,
-                   gl_iters: int, seed: int, say: Callable[[str], None]) -> None:
+                   gl_iters: int, seed: int, say: Callable[[str], None],
+                   source: dict | None = None) -> None:
     """Trace the signatures, write the SavedModel beside `final` and swap it in."""
-    settings = _settings(model, audio, name, version, gl_iters, seed)
+    settings = _settings(model, audio, name, version, gl_iters, seed, source)
     fns = _Signatures(model, audio, gl_iters, seed, settings)
     specs = _specs(fns.latent_dim)
     archive = keras.export.ExportArchive()

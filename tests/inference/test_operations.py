@@ -193,6 +193,7 @@ class FakeBackend:
     def __init__(self, audio):
         self.audio = audio
         self.ref = "fake"
+        self.identity = None
         self.calls = []
 
     def encode_bars(self, bars, refine=0):

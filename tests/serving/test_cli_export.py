@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -22,6 +23,14 @@ def test_export_command_writes_next_version(exported, tmp_path):
     assert info["path"] == str(out / "drums" / "2")
     assert info["version"] == 2 and info["gl_iters"] == 2
     assert info["audio"]["sample_rate"] == exported.audio.sample_rate
+    # The sidecar records the source model: the reference as given, its file and sha256.
+    keras_path = str(exported.keras_path)
+    with open(keras_path, "rb") as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    source = {"ref": keras_path, "path": os.path.abspath(keras_path), "sha256": digest}
+    assert info["model"] == source
+    with open(out / "drums" / "2" / "assets.extra" / "drumaae.json") as f:
+        assert json.load(f)["model"] == source
     assert sorted(os.listdir(out / "drums")) == ["1", "2"]
     assert "writing the SavedModel" in result.stderr  # progress goes to stderr
 

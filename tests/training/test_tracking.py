@@ -90,6 +90,19 @@ def test_load_back_by_uri(tracked, ref):
     assert registry.resolve_model_path(ref, tracking_uri=uri).endswith(".keras")
 
 
+def test_model_identity_names_the_registry_version_and_run(tracked):
+    uri, result, _ = tracked
+    registry.clear_cache()
+    ident = registry.model_identity("models:/drums@champion", tracking_uri=uri)
+    path = registry.resolve_model_path("models:/drums@champion", tracking_uri=uri)
+    assert ident == {"ref": "models:/drums@champion", "registry_version": "1",
+                     "run_id": result.run_id, "sha256": registry.model_sha256(path)}
+    assert registry.model_identity("models:/drums/1", tracking_uri=uri) == {
+        **ident, "ref": "models:/drums/1"}
+    runs = registry.model_identity(f"runs:/{result.run_id}/model", tracking_uri=uri)
+    assert runs["run_id"] == result.run_id and "registry_version" not in runs
+
+
 @pytest.mark.parametrize("ref", ["models:/drums/9", "models:/drums@nobody", "models:/nobody/1",
                                  "runs:/0123456789abcdef/model"])
 def test_unknown_references_name_the_store(tracked, ref):
