@@ -6,11 +6,14 @@ using only `tf.signal` and core ops.
 Framing convention: that of `drumaae.audio.stft` (centred frames, reflect padding, Hann
 window, ``(batch, frames, bins)`` arrays).
 
-Speed: each iteration is one inverse FFT, one overlap-add, one gather and one forward FFT.
-The window, its squared-sum envelope and the re-analysis indices (crop, reflect pad and
-framing of the overlap-added signal in one gather) are computed once before the loop, so a
-traced graph holds few ops (fast to trace) and the loop runs few kernels (`drumaae bench`
-times it against librosa.griffinlim).
+Speed: each iteration is one inverse FFT, one overlap-add, the re-analysis framing and one
+forward FFT; the window, its squared-sum envelope and the framing indices are computed once
+before the loop, so a traced graph holds few ops (fast to trace) and the loop runs few
+kernels (`drumaae bench` times it against librosa.griffinlim). The re-analysis frames are
+gathered as whole hop-long blocks (``ceil(n_fft / hop)`` contiguous rows per frame), not
+sample by sample: a per-sample gather of ``frames x n_fft`` indices cost more than both FFTs
+together. The phase update carries the spectrum itself, ``mag * update / |update|``, with
+real-valued divisions only (a complex division is several times a complex product).
 
 References:
     Griffin and Lim, "Signal estimation from modified short-time Fourier transform", IEEE
@@ -31,14 +34,32 @@ _EPS = 1e-8
 
 def _reanalysis_index(n_fft: int, hop, frames):
     """Indices `(frames, n_fft)` into an overlap-added signal that give the centred frames of
-    its cropped, reflect-padded middle: what `centred_stft(centred_istft(...))` reads, as one
-    gather (one op per iteration instead of crop, pad and frame)."""
+    its cropped, reflect-padded middle: what `centred_stft(centred_istft(...))` reads. Used
+    once per call, for the analysis weights of each gathered sample (`_reanalysis_blocks`
+    frames the signal itself, the same samples in the same order)."""
     half = n_fft // 2
     inner = frames * hop  # samples of the cropped signal (the istft's `length`)
     j = (tf.range(frames)[:, tf.newaxis] * hop + tf.range(n_fft)[tf.newaxis]) - half
     j = tf.abs(j)  # reflect at the start (edge sample not repeated, as mode="REFLECT")
     j = tf.where(j >= inner, 2 * (inner - 1) - j, j)  # and at the end
     return j + half  # the overlap-added signal still holds the centring pad
+
+
+def _reanalysis_blocks(wave, n_fft: int, hop, frames, blocks, index):
+    """The centred frames `(batch, frames, n_fft)` of the cropped, reflect-padded middle of an
+    overlap-added `wave` `(batch, >= n_fft // 2 + frames * hop)`.
+
+    The padded signal is cut into hop-long rows; frame ``k`` is rows ``k .. k + blocks - 1``
+    laid end to end (`index` = ``k + range(blocks)``, `blocks` = ``ceil(n_fft / hop)``), of
+    which the first `n_fft` samples are kept: a gather of whole rows (contiguous copies)
+    instead of one index per sample."""
+    half = n_fft // 2
+    inner = frames * hop
+    padded = tf.pad(wave[:, half:half + inner], [[0, 0], [half, half]], mode="REFLECT")
+    padded = tf.pad(padded, [[0, 0], [0, blocks * hop - n_fft]])  # (frames + blocks) rows
+    rows = tf.reshape(padded, [tf.shape(wave)[0], frames + blocks, hop])
+    framed = tf.gather(rows, index, axis=1)  # (batch, frames, blocks, hop)
+    return tf.reshape(framed, [tf.shape(wave)[0], frames, blocks * hop])[:, :, :n_fft]
 
 
 def griffin_lim(magnitude: tf.Tensor, n_fft: int, hop, *, iters=64, momentum=0.99,
@@ -94,29 +115,31 @@ def griffin_lim(magnitude: tf.Tensor, n_fft: int, hop, *, iters=64, momentum=0.9
     envelope = window_envelope(n_fft, hop_t, frames)
     ola_len = tf.shape(envelope)[0]
     extra = tf.maximum(0, n_fft // 2 + inner_len - ola_len)
-    index = _reanalysis_index(n_fft, hop_t, frames)  # (frames, n_fft)
     envelope = tf.pad(envelope, [[0, extra]], constant_values=1.0)
-    # Analysis window over the synthesis envelope at each gathered sample.
-    reweight = window[tf.newaxis] / tf.gather(envelope, index)
+    # Analysis window over the synthesis envelope at each re-analysed sample.
+    reweight = window[tf.newaxis] / tf.gather(envelope, _reanalysis_index(n_fft, hop_t, frames))
+    blocks = (n_fft + hop_t - 1) // hop_t
+    rows = tf.range(frames)[:, tf.newaxis] + tf.range(blocks)[tf.newaxis]  # (frames, blocks)
 
-    def body(i, angles, previous):
+    def body(i, spec, previous):
         wave = tf.signal.overlap_and_add(
-            tf.signal.irfft(mag_c * angles, fft_length=[n_fft]) * window, hop_t)
+            tf.signal.irfft(spec, fft_length=[n_fft]) * window, hop_t)
         wave = tf.pad(wave, [[0, 0], [0, extra]])
-        rebuilt = tf.signal.rfft(tf.gather(wave, index, axis=1) * reweight,
-                                 fft_length=[n_fft])
+        framed = _reanalysis_blocks(wave, n_fft, hop_t, frames, blocks, rows)
+        rebuilt = tf.signal.rfft(framed * reweight, fft_length=[n_fft])
         rebuilt.set_shape(mag_c.shape)
         update = rebuilt - factor * previous
-        norm = tf.cast(tf.abs(update), tf.complex64) + _EPS
-        return i + 1, update / norm, rebuilt
+        # mag * update / (|update| + eps): the next spectrum, real divisions only
+        scale = magnitude / (tf.abs(update) + _EPS)
+        return i + 1, update * tf.cast(scale, tf.complex64), rebuilt
 
-    _, angles, _ = tf.while_loop(
+    _, spec, _ = tf.while_loop(
         lambda i, *_: i < iters_t, body,
-        (tf.constant(0), angles, tf.zeros_like(angles)),
+        (tf.constant(0), mag_c * angles, tf.zeros_like(angles)),
         shape_invariants=(tf.TensorShape([]), angles.shape, angles.shape),
     )
     out_len = inner_len if length is None else length
-    out = centred_istft(mag_c * angles, n_fft, hop, out_len)
+    out = centred_istft(spec, n_fft, hop, out_len)
     if isinstance(out_len, int):
         out.set_shape([magnitude.shape[0], out_len])
     return out[0] if unbatched else out
