@@ -11,6 +11,7 @@ import functools
 import json
 import os
 import sys
+import time
 import traceback
 from typing import Any, Callable
 
@@ -133,6 +134,40 @@ def emit(result: dict[str, Any], as_json: bool, lines: list[str], *,
             click.echo(line)
         if json_out is not None:
             click.echo(f"json: {json_out}")
+
+
+PROGRESS_DELAY_S = 1.0
+"""Seconds of work before the first progress line: a command that ends sooner says nothing."""
+PROGRESS_INTERVAL_S = 0.5
+"""Least seconds between two progress lines (at most two a second)."""
+
+
+class Progress:
+    """The library's progress callback, ``progress(what, done, total)``, as short lines on
+    stderr: ``reconstruct: bar 12/40``. Throttled (the first after `PROGRESS_DELAY_S`, then
+    at most one per `PROGRESS_INTERVAL_S`, and the last of a stage once any was shown);
+    silent with --quiet; never on stdout, so --json output stays clean."""
+
+    def __init__(self, command: str, quiet: bool = False):
+        self.command = command
+        self.quiet = quiet
+        self._start = time.monotonic()
+        self._last = None  # time of the last line shown
+        self._shown: set[str] = set()
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        if self.quiet:
+            return
+        now = time.monotonic()
+        final = done >= total and what in self._shown
+        if not final:
+            if now - self._start < PROGRESS_DELAY_S:
+                return
+            if self._last is not None and now - self._last < PROGRESS_INTERVAL_S:
+                return
+        self._last = now
+        self._shown.add(what)
+        click.echo(f"{self.command}: {what} {done}/{total}", err=True)
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:

@@ -7,7 +7,7 @@ import os
 import click
 
 from drumaae_cli import options
-from drumaae_cli.common import emit, make_backend, pass_errors, plural
+from drumaae_cli.common import Progress, emit, make_backend, pass_errors, plural
 
 
 @click.command("decode")
@@ -21,9 +21,10 @@ from drumaae_cli.common import emit, make_backend, pass_errors, plural
 @options.BACKEND
 @options.FORCE
 @options.JSON
+@options.QUIET
 @pass_errors
 def command(codes, out_path, bpm, iters, seed, match_loudness, model_ref, tracking_uri, server,
-            model_name, timeout, force, as_json):
+            model_name, timeout, force, as_json, quiet):
     """Decode CODES (.npz or .json from 'drumaae encode') to a WAV file.
 
     Each code becomes one bar (Griffin-Lim phase reconstruction) at --bpm, or at the tempo
@@ -49,7 +50,7 @@ def command(codes, out_path, bpm, iters, seed, match_loudness, model_ref, tracki
     if warning:
         click.echo(f"Warning: {warning}", err=True)
     audio = inference.decode(enc, model=backend, bpm=bpm, iters=iters, seed=seed,
-                             match_loudness=match_loudness)
+                             match_loudness=match_loudness, progress=Progress("decode", quiet))
     sr = backend.audio.sample_rate
     inference.save_bars([audio], sr, out_path, force=force, inputs=[codes])
     tempo = enc.bpm if bpm is None else bpm

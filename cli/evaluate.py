@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from drumaae_cli import options
-from drumaae_cli.common import claim_json_out, emit, pass_errors
+from drumaae_cli.common import Progress, claim_json_out, emit, pass_errors
 
 
 @click.command("evaluate")
@@ -33,9 +33,10 @@ from drumaae_cli.common import claim_json_out, emit, pass_errors
                    "rhythm_centroids.npy beside the model file, else k-means of the bars].")
 @options.seed_option()
 @options.FORCE
+@options.QUIET
 @pass_errors
 def command(data, model_ref, as_json, json_out, pairs, max_bars, report_dir, report_pairs,
-            iters, refine, bpm, tempo, centroids, seed, force):
+            iters, refine, bpm, tempo, centroids, seed, force, quiet):
     """Measure reconstruction, interpolation and prior fit of a model on bars of DATA.
 
     Prints tables: reconstruction (LSD, spectral convergence, onset F) beside Griffin-Lim of
@@ -58,7 +59,7 @@ def command(data, model_ref, as_json, json_out, pairs, max_bars, report_dir, rep
     results = evaluate(model_ref, list(data), pairs=pairs, max_bars=max_bars or None,
                        gl_iters=iters, seed=seed, bpm=bpm, centroids=centroids,
                        report=report_dir, report_pairs=report_pairs, force=force,
-                       progress=True, refine=refine, tempo=tempo)
+                       progress=Progress("evaluate", quiet), refine=refine, tempo=tempo)
     emit(results, as_json, [format_table(results)], json_out=json_out, force=force,
          dumps=to_json)
 

@@ -7,7 +7,7 @@ import os
 import click
 
 from drumaae_cli import options
-from drumaae_cli.common import check_inputs, emit, make_backend, pass_errors
+from drumaae_cli.common import Progress, check_inputs, emit, make_backend, pass_errors
 
 
 def _stem(path: str) -> str:
@@ -99,11 +99,12 @@ def _out_dirs(pairs: list[tuple[str, str]], out_dir: str | None) -> list[str]:
 @options.BACKEND
 @options.FORCE
 @options.JSON
+@options.QUIET
 @pass_errors
 def command(src, tgt, listing, steps, out_dir, tempo, bar, src_bar, tgt_bar, bpm, src_bpm,
             tgt_bpm, bars, src_bars, tgt_bars, fill, repeat, match_loudness, no_figure, iters,
             refine, seed, model_ref, tracking_uri, server, model_name, timeout, force,
-            as_json):
+            as_json, quiet):
     """Morph a bar of SRC into a bar of TGT in STEPS steps.
 
     Writes to --out one WAV per step named by index and alpha (00_alpha0.00.wav ...
@@ -144,7 +145,8 @@ def command(src, tgt, listing, steps, out_dir, tempo, bar, src_bar, tgt_bar, bpm
                                            kind=inference.INTERPOLATION_KIND, inputs=[a, b]))
     backend = make_backend(model_ref, server, model_name, timeout, tracking_uri)
     manifests, lines = [], []
-    for (a, b), out in zip(pairs, outs):
+    progress = Progress("interpolate", quiet)
+    for number, ((a, b), out) in enumerate(zip(pairs, outs), 1):
         result = inference.interpolate(
             a, b, steps=steps, model=backend, tempo=tempo,
             src_bar=bar if src_bar is None else src_bar,
@@ -153,7 +155,8 @@ def command(src, tgt, listing, steps, out_dir, tempo, bar, src_bar, tgt_bar, bpm
             tgt_bpm=bpm if tgt_bpm is None else tgt_bpm,
             src_bars=bars if src_bars is None else src_bars,
             tgt_bars=bars if tgt_bars is None else tgt_bars,
-            iters=iters, seed=seed, refine=refine, fill=fill, match_loudness=match_loudness)
+            iters=iters, seed=seed, refine=refine, fill=fill, match_loudness=match_loudness,
+            progress=progress if len(pairs) == 1 else None)
         for enc, role in ((result.source, "src"), (result.target, "tgt")):
             name = enc.source.name if enc.source else role
             echo_tempo_note(name, enc.tempo, f"--{role}-bars", f"--{role}-bpm")
@@ -162,6 +165,8 @@ def command(src, tgt, listing, steps, out_dir, tempo, bar, src_bar, tgt_bar, bpm
                                                 repeat=repeat)
         manifests.append(manifest)
         lines += _summary(manifest)
+        if len(pairs) > 1:
+            progress("pair", number, len(pairs))
     emit(manifests[0] if len(manifests) == 1 else {"pairs": manifests}, as_json, lines)
 
 

@@ -20,8 +20,8 @@ from drumaae import limits
 __all__ = [
     "LimitedType", "BPM_TYPE", "BAR_TYPE", "BARS_TYPE", "COUNT_TYPE", "TempoType",
     "MODEL", "TRACKING_URI", "SERVER", "MODEL_NAME", "TIMEOUT", "BACKEND", "MODEL_FILE",
-    "DATA", "FORCE", "JSON", "JSON_OUT", "GL_ITERS", "STEPS", "TEMPO", "REFINE", "FILL",
-    "BAR_LIST", "BARS", "bar_option", "bars_option", "bpm_option", "seed_option",
+    "DATA", "FORCE", "JSON", "JSON_OUT", "QUIET", "GL_ITERS", "STEPS", "TEMPO", "REFINE",
+    "FILL", "BAR_LIST", "BARS", "bar_option", "bars_option", "bpm_option", "seed_option",
     "recipe_option",
 ]
 
@@ -222,6 +222,9 @@ JSON = click.option(
     "--json", "as_json", is_flag=True,
     help="Print the result as JSON on stdout instead of text (progress and notes stay on "
          "stderr).")
+QUIET = click.option(
+    "--quiet", "-q", "quiet", is_flag=True,
+    help="No progress lines on stderr (errors and warnings still go there).")
 JSON_OUT = click.option(
     "--json-out", "json_out", type=click.Path(dir_okay=False), default=None, metavar="FILE",
     help="Also write the result as JSON to FILE (atomic; an existing FILE needs --force).")

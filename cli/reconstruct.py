@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from drumaae_cli import options
-from drumaae_cli.common import check_inputs, emit, make_backend, pass_errors, plural
+from drumaae_cli.common import Progress, check_inputs, emit, make_backend, pass_errors, plural
 
 
 @click.command("reconstruct")
@@ -22,9 +22,10 @@ from drumaae_cli.common import check_inputs, emit, make_backend, pass_errors, pl
 @options.BACKEND
 @options.FORCE
 @options.JSON
+@options.QUIET
 @pass_errors
 def command(audio, out_path, bar_list, bpm, bars, iters, refine, seed, match_loudness, model_ref,
-            tracking_uri, server, model_name, timeout, force, as_json):
+            tracking_uri, server, model_name, timeout, force, as_json, quiet):
     """Pass AUDIO through the model bar by bar and write the result as one WAV; each bar
     is brought to its input bar's loudness (ITU-R BS.1770) and never clips.
 
@@ -42,8 +43,8 @@ def command(audio, out_path, bar_list, bpm, bars, iters, refine, seed, match_lou
     backend = make_backend(model_ref, server, model_name, timeout, tracking_uri)
     rec = inference.reconstruct(audio, model=backend, bpm=bpm, bars=bars,
                                 bar=list(bar_list) or None, iters=iters, seed=seed,
-                                match_loudness=match_loudness,
-                                refine=refine)
+                                match_loudness=match_loudness, refine=refine,
+                                progress=Progress("reconstruct", quiet))
     inference.save_bars([rec.audio], rec.sample_rate, out_path, force=force, inputs=[audio])
     enc = rec.encoded
     summary = {**enc.summary(), "model": backend.ref, "out": out_path,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from drumaae_cli import options
-from drumaae_cli.common import emit, pass_errors, plural
+from drumaae_cli.common import Progress, emit, pass_errors, plural
 
 
 @click.command("sample")
@@ -23,9 +23,10 @@ from drumaae_cli.common import emit, pass_errors, plural
 @options.TRACKING_URI
 @options.FORCE
 @options.JSON
+@options.QUIET
 @pass_errors
 def command(n, out_path, component, bpm, seed, iters, model_ref, tracking_uri, force,
-            as_json):
+            as_json, quiet):
     """Draw N codes from the prior and decode each to one bar at --bpm.
 
     \b
@@ -40,7 +41,7 @@ def command(n, out_path, component, bpm, seed, iters, model_ref, tracking_uri, f
         folder=not out_path.lower().endswith(".wav")))
     backend = inference.load_backend(model_ref, tracking_uri=tracking_uri)
     res = inference.sample(n, component=component, bpm=bpm, seed=seed, model=backend,
-                           iters=iters)
+                           iters=iters, progress=Progress("sample", quiet))
     manifest = inference.save_samples(res, out_path, force=force)
     emit({**manifest, "out": out_path}, as_json,
          [f"drew {plural(n, 'bar')} at {bpm:.1f} BPM"

@@ -25,7 +25,7 @@ import dataclasses
 import os
 import sys
 import time
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -61,9 +61,22 @@ class EvalData:
         return len(self.waves)
 
 
-def _log(progress: bool, text: str) -> None:
-    if progress:
+def _log(progress: Any, text: str) -> None:
+    if progress is True:  # a callable gets counts instead (`_counter`)
         print(text, file=sys.stderr, flush=True)
+
+
+def _counter(progress: Any, what: str, total: int) -> Callable[[int], None] | None:
+    """For a callable `progress(what, done, total)`: a function adding `k` done items."""
+    if not callable(progress):
+        return None
+    done = [0]
+
+    def tick(k: int) -> None:
+        done[0] += k
+        progress(what, done[0], total)
+
+    return tick
 
 
 def _corpus_manifests(paths: Sequence[str]):
@@ -145,7 +158,7 @@ def _chunks(items: Sequence[int], size: int):
 
 
 def _render(features: np.ndarray, lengths: Sequence[int], audio, iters: int, seed: int,
-            batch: int = 16) -> list[np.ndarray]:
+            batch: int = 16, tick: Callable[[int], None] | None = None) -> list[np.ndarray]:
     """Griffin-Lim of feature bars, each at its own length (batched by length)."""
     from drumaae.audio.render import render
 
@@ -158,6 +171,8 @@ def _render(features: np.ndarray, lengths: Sequence[int], audio, iters: int, see
             y = render(features[chunk], audio, length, iters=iters, seed=seed)
             for i, w in zip(chunk, y):
                 out[i] = w
+            if tick is not None:
+                tick(len(chunk))
     return out  # type: ignore[return-value]
 
 
@@ -248,7 +263,8 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
              max_bars: int | None = 200, gl_iters: int | None = None, seed: int = 0,
              alphas: Sequence[float] = DEFAULT_ALPHAS, bpm: float | None = None,
              centroids: Any = None, report: str | os.PathLike | None = None,
-             report_pairs: int = 4, force: bool = False, progress: bool = False,
+             report_pairs: int = 4, force: bool = False,
+             progress: bool | Callable[[str, int, int], None] = False,
              eval_data: EvalData | None = None, refine: int = 0,
              tempo: str | float = "blend") -> dict[str, Any]:
     """Evaluate a model on bars of `data`; everything measured is in the returned dict.
@@ -269,7 +285,9 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
         report: write an HTML report to this folder (see `drumaae.evaluation.report`).
         report_pairs: interpolation pairs shown in the report.
         force: replace an existing report folder.
-        progress: print stages to stderr.
+        progress: True prints stages to stderr; a callable ``progress(what, done, total)``
+            is called with counts instead (``"reconstruction"``: bars rendered, model and
+            source_GL, of 2 x bars; ``"interpolation"``: pairs).
         eval_data: bars already loaded with `load_eval_data` (then `data` is only recorded).
         refine: gradient steps of code refinement after the encoder (`DrumAAE.refine`);
             0 = the encoder's codes.
@@ -302,7 +320,8 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
 
     _log(progress, f"reconstructing {len(d)} bars ({iters} Griffin-Lim iterations) ...")
     t0 = time.perf_counter()
-    recon = _reconstruction_step(net, d, audio, iters, seed, refine)
+    recon = _reconstruction_step(net, d, audio, iters, seed, refine,
+                                 tick=_counter(progress, "reconstruction", 2 * len(d)))
     families = _corpus_families([data] if isinstance(data, (str, os.PathLike))
                                 else list(data or []))
     if families:
@@ -312,8 +331,11 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
     chosen = _pick_pairs(d, pairs, seed)
     _log(progress, f"interpolating {len(chosen)} pairs ...")
     t0 = time.perf_counter()
+    tick = _counter(progress, "interpolation", len(chosen))
     interpolation, examples = _interpolation_step(net, d, recon.codes, chosen, audio, iters,
-                                                  seed, alphas, report_pairs, tempo)
+                                                  seed, alphas, report_pairs, tempo, tick=tick)
+    if tick is not None and chosen:
+        tick(1)
     timing["interpolation"] = time.perf_counter() - t0
 
     _log(progress, "prior fit ...")
@@ -362,8 +384,8 @@ class _Reconstruction:
     gl_waves: list[np.ndarray]
 
 
-def _reconstruction_step(net, d: EvalData, audio, iters: int, seed: int, refine: int = 0
-                         ) -> _Reconstruction:
+def _reconstruction_step(net, d: EvalData, audio, iters: int, seed: int, refine: int = 0,
+                         tick: Callable[[int], None] | None = None) -> _Reconstruction:
     """Encode (and refine) and decode every bar, render it and the source_GL ceiling, score
     both."""
     t0 = time.perf_counter()
@@ -376,8 +398,8 @@ def _reconstruction_step(net, d: EvalData, audio, iters: int, seed: int, refine:
     recon_feats = np.concatenate([np.asarray(net.decode(codes[c]), np.float32)
                                   for c in _chunks(range(len(d)), 64)])
     lengths = [w.shape[-1] for w in d.waves]
-    model_waves = _render(recon_feats, lengths, audio, iters, seed)
-    gl_waves = _render(d.features, lengths, audio, iters, seed)
+    model_waves = _render(recon_feats, lengths, audio, iters, seed, tick=tick)
+    gl_waves = _render(d.features, lengths, audio, iters, seed, tick=tick)
     per_bar = []
     for i in range(len(d)):
         ref_mag = _magnitude(d.waves[i], audio)
@@ -404,7 +426,7 @@ def _reconstruction_step(net, d: EvalData, audio, iters: int, seed: int, refine:
 
 def _interpolation_step(net, d: EvalData, codes: np.ndarray, chosen: list[tuple[int, int]],
                         audio, iters: int, seed: int, alphas: list[float], report_pairs: int,
-                        tempo: str | float = "blend"
+                        tempo: str | float = "blend", tick: Callable[[int], None] | None = None
                         ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Morph each chosen pair (model) beside a spectrogram crossfade, both rendered at
     `step_tempos(tempo)`; the first `report_pairs` pairs' renders come back as report
@@ -423,6 +445,8 @@ def _interpolation_step(net, d: EvalData, codes: np.ndarray, chosen: list[tuple[
     pair_rows, examples = [], []
     a = np.asarray(alphas, np.float32)[:, None, None]
     for p, (i, j) in enumerate(chosen):
+        if tick is not None and p:
+            tick(1)  # pairs done so far
         lengths = [audio.grid_samples(b) for b in step_tempos(alphas, tempo, d.bpms[i],
                                                                  d.bpms[j])]
         z = net.interpolate(codes[i], codes[j], alphas)

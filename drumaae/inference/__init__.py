@@ -23,6 +23,7 @@ from drumaae.inference.backend import Backend, LocalBackend, load_backend
 from drumaae.inference.operations import (
     TEMPO_MODES,
     AudioInput,
+    ProgressFn,
     decode,
     encode,
     interpolate,
@@ -55,6 +56,7 @@ __all__ = [
     "LocalBackend",
     "load_backend",
     "AudioInput",
+    "ProgressFn",
     "Source",
     "Encoded",
     "Interpolation",

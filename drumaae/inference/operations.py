@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import Any, Sequence, Union
+from typing import Any, Callable, Sequence, Union
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from drumaae.latent import latent_path
 
 __all__ = [
     "AudioInput",
+    "ProgressFn",
     "TEMPO_MODES",
     "encode",
     "decode",
@@ -36,6 +37,30 @@ AudioInput = Union[str, os.PathLike, tuple]
 """A file path, or an ``(samples, sample_rate)`` pair of a float array and its rate in Hz."""
 
 TEMPO_MODES = ("source", "target", "blend")
+
+ProgressFn = Callable[[str, int, int], None]
+"""``progress(what, done, total)``: called after each rendered chunk (``"bar", 8, 40``); the
+library never prints, the CLI turns these calls into stderr lines."""
+
+RENDER_CHUNK = 8
+"""Bars per render call: long inputs render in chunks (progress after each), the same
+chunks whether progress is reported or not, so outputs never depend on it."""
+
+
+def _render_bars(backend: Backend, codes: np.ndarray, bar_length: int, iters: int, seed: int,
+                 progress: ProgressFn | None = None, what: str = "bar", done: int = 0,
+                 total: int | None = None) -> np.ndarray:
+    """`backend.decode_codes` in chunks of `RENDER_CHUNK` bars, reporting `progress(what,
+    done + bars so far, total)` after each; float32 `(n, bar_length)`."""
+    total = len(codes) + done if total is None else total
+    out = []
+    for start in range(0, len(codes), RENDER_CHUNK):
+        chunk = codes[start: start + RENDER_CHUNK]
+        out.append(np.asarray(backend.decode_codes(chunk, bar_length, iters=iters, seed=seed),
+                              np.float32))
+        if progress is not None:
+            progress(what, done + start + len(chunk), total)
+    return np.concatenate(out)
 
 
 def _sha256_file(path: str) -> str:
@@ -150,7 +175,7 @@ def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
 
 def decode(codes: Any, *, model: Any = None, bpm: float | None = None,
            iters: int | None = None, seed: int = 0,
-           match_loudness: bool = True) -> np.ndarray:
+           match_loudness: bool = True, progress: ProgressFn | None = None) -> np.ndarray:
     """Decode codes to audio: one bar per code at `bpm`, concatenated.
 
     Args:
@@ -163,6 +188,7 @@ def decode(codes: Any, *, model: Any = None, bpm: float | None = None,
         match_loudness: bring each bar to the loudness of the bar it was encoded from (an
             `Encoded` that knows it, e.g. read from a codes file); bars are true-peak
             limited either way.
+        progress: called as ``progress("bar", done, n)`` as bars are rendered.
 
     Returns:
         float32 `(n * bar_length,)` at the model's sample rate.
@@ -176,8 +202,7 @@ def decode(codes: Any, *, model: Any = None, bpm: float | None = None,
     z = _codes_array(codes, backend)
     bpm = limits.check_bpm(backend.audio.reference_bpm if bpm is None else bpm)
     bar_length = backend.audio.bar_samples(bpm)
-    out = np.asarray(backend.decode_codes(z, bar_length, iters=_iters(backend, iters),
-                                          seed=int(seed)), np.float32)
+    out = _render_bars(backend, z, bar_length, _iters(backend, iters), int(seed), progress)
     targets = lufs if lufs is not None and len(lufs) == len(out) else [None] * len(out)
     bars, _ = _level_bars(out, backend.audio.sample_rate, targets, match_loudness)
     return np.concatenate(bars)
@@ -244,14 +269,16 @@ def step_tempos(alphas: np.ndarray, tempo: str | float, src_bpm: float, tgt_bpm:
 
 
 def _decode_steps(backend: Backend, codes: np.ndarray, bpms: list[float], iters: int,
-                  seed: int) -> list[np.ndarray]:
+                  seed: int, progress: ProgressFn | None = None) -> list[np.ndarray]:
     """Decode each code at its own tempo, batching the steps that share a bar length."""
     lengths = [backend.audio.bar_samples(b) for b in bpms]
     out: list[np.ndarray | None] = [None] * len(lengths)
+    done = 0
     for length in sorted(set(lengths)):
         idx = [i for i, n in enumerate(lengths) if n == length]
-        waves = np.asarray(backend.decode_codes(codes[idx], length, iters=iters, seed=seed),
-                           np.float32)
+        waves = _render_bars(backend, codes[idx], length, iters, seed, progress, "step", done,
+                             len(lengths))
+        done += len(idx)
         for row, i in enumerate(idx):
             out[i] = waves[row]
     return out  # type: ignore[return-value]
@@ -263,7 +290,7 @@ def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any 
                 src_bars: int | None = None, tgt_bars: int | None = None,
                 iters: int | None = None, seed: int = 0,
                 match_loudness: bool = True, refine: int = 0,
-                fill: str = "error") -> Interpolation:
+                fill: str = "error", progress: ProgressFn | None = None) -> Interpolation:
     """Morph one bar of `src` into one bar of `tgt` through the latent space.
 
     z(a) = (1 - a) z_src + a z_tgt for a = linspace(0, 1, steps); a = 0 decodes the source's
@@ -284,6 +311,7 @@ def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any 
             loudness (ITU-R BS.1770); steps are true-peak limited either way.
         refine: gradient steps of code refinement for both endpoints (see `encode`).
         fill: what to do with an input loop shorter than its bars (see `encode`).
+        progress: called as ``progress("step", done, steps)`` as steps are rendered.
 
     Returns:
         An `Interpolation`.
@@ -299,7 +327,7 @@ def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any 
                "target"), refine=refine, fill=fill)
     codes = latent_path(a.codes[0], b.codes[0], alphas).astype(np.float32)
     bpms = step_tempos(alphas, tempo, a.bpm, b.bpm)
-    waves = _decode_steps(backend, codes, bpms, iters, int(seed))
+    waves = _decode_steps(backend, codes, bpms, iters, int(seed), progress)
     from drumaae.audio.loudness import target_loudness
 
     targets = [target_loudness(a.lufs[0], b.lufs[0], float(al)) for al in alphas]
@@ -317,10 +345,11 @@ def _label(audio: AudioInput, role: str) -> str | None:
 def reconstruct(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
                 bars: int | None = None, bar: int | Sequence[int] | None = None,
                 iters: int | None = None, seed: int = 0,
-                match_loudness: bool = True, refine: int = 0) -> Reconstruction:
+                match_loudness: bool = True, refine: int = 0,
+                progress: ProgressFn | None = None) -> Reconstruction:
     """Encode and decode a recording bar by bar (what the model keeps of it); each output
     bar is brought to its input bar's loudness unless `match_loudness` is False, and
-    true-peak limited.
+    true-peak limited; `progress("bar", done, n)` is called as bars are rendered.
 
     Returns:
         `Reconstruction`: `audio` float32, the chosen bars concatenated at their tempo.
@@ -328,7 +357,7 @@ def reconstruct(audio: AudioInput, *, model: Any = None, bpm: float | None = Non
     backend = load_backend(model)
     enc = encode(audio, model=backend, bpm=bpm, bars=bars, bar=bar, refine=refine)
     iters = _iters(backend, iters)
-    waves = backend.decode_codes(enc.codes, enc.bar_length, iters=iters, seed=int(seed))
+    waves = _render_bars(backend, enc.codes, enc.bar_length, iters, int(seed), progress)
     waves, levels = _level_bars(np.asarray(waves, np.float32), enc.sample_rate, enc.lufs,
                                match_loudness)
     return Reconstruction(audio=np.concatenate(waves), encoded=enc,
@@ -337,7 +366,8 @@ def reconstruct(audio: AudioInput, *, model: Any = None, bpm: float | None = Non
 
 
 def sample(n: int, *, component: int | None = None, bpm: float = 128.0,
-           seed: int | None = None, model: Any = None, iters: int | None = None) -> Sampled:
+           seed: int | None = None, model: Any = None, iters: int | None = None,
+           progress: ProgressFn | None = None) -> Sampled:
     """Decode `n` bars from codes drawn from the model's Gaussian-mixture prior.
 
     Args:
@@ -345,6 +375,7 @@ def sample(n: int, *, component: int | None = None, bpm: float = 128.0,
         component: draw from this mixture component (0..K-1), or from the whole mixture.
         bpm: tempo of the rendered bars.
         seed: seed of the prior draw and of Griffin-Lim's phases.
+        progress: called as ``progress("bar", done, n)`` as bars are rendered.
     """
     n = limits.check_bars(n, "n (bars to draw)")
     bpm = limits.check_bpm(bpm)
@@ -355,8 +386,8 @@ def sample(n: int, *, component: int | None = None, bpm: float = 128.0,
                            f"got {component}")
     codes = np.asarray(backend.sample_codes(int(n), component, seed), np.float32)
     length = backend.audio.bar_samples(bpm)
-    waves = backend.decode_codes(codes, length, iters=_iters(backend, iters),
-                                 seed=int(seed or 0))
+    waves = _render_bars(backend, codes, length, _iters(backend, iters), int(seed or 0),
+                         progress)
     # No input to match: the model's own level, true-peak limited.
     waves, levels = _level_bars(np.asarray(waves, np.float32), backend.audio.sample_rate,
                                [None] * len(codes), match=False)

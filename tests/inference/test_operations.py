@@ -234,6 +234,22 @@ class EchoBackend(FakeBackend):
         return np.tile(bar, (len(codes), 1)).astype(np.float32)
 
 
+def test_progress_is_reported_per_chunk_and_never_changes_the_output(tiny_recipe, make_loop):
+    fake = FakeBackend(tiny_recipe.audio)
+    sr = tiny_recipe.audio.sample_rate
+    loop = (np.tile(make_loop(sr, 120.0, 1), 11), sr)  # 11 bars: chunks of 8 and 3
+    calls = []
+    with_progress = inference.reconstruct(loop, model=fake, bpm=120.0, iters=1,
+                                          progress=lambda *a: calls.append(a))
+    assert calls == [("bar", 8, 11), ("bar", 11, 11)]
+    quiet = inference.reconstruct(loop, model=fake, bpm=120.0, iters=1)
+    np.testing.assert_array_equal(with_progress.audio, quiet.audio)
+    steps = []
+    inference.interpolate(loop, loop, steps=10, model=fake, src_bpm=120.0, tgt_bpm=120.0,
+                          iters=1, progress=lambda *a: steps.append(a))
+    assert steps == [("step", 8, 10), ("step", 10, 10)]
+
+
 def test_matching_reaches_each_steps_target(loops, tiny_recipe):
     from drumaae.audio.loudness import TRUE_PEAK_CEILING_DB, integrated_loudness
 
