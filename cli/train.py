@@ -39,7 +39,7 @@ from drumaae_cli.common import pass_errors, plural
               "recipe): computed once per corpus and settings, reused by every epoch, "
               "--resume and later run. Default: kept in memory after the first epoch.")
 @click.option("--no-mlflow", is_flag=True, help="Do not track the run in MLflow.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@options.QUIET
 @pass_errors
 def command(recipe_ref, data, epochs, out_dir, resume, register_as, alias, tracking_uri,
             experiment, strategy, precision, cache_dir, no_mlflow, quiet):
