@@ -10,6 +10,12 @@ report's examples and the training run's examples all look the same:
   one on every bar line), else in seconds;
 - one shared dB colour scale (dB re full scale) with its colour bar, the top 80 dB shown;
 - panels wrapped into rows of at most six.
+
+Cheap to draw, as it is written at the end of every `drumaae interpolate`: the spectrogram is
+NumPy's FFT (no librosa, whose import loads scipy.signal and numba, several times the
+drawing), each panel is one mesh of `_ROWS` log-spaced frequency bands (the loudest bin of
+each band) instead of every FFT bin, and the layout is computed from fixed margins in inches
+instead of matplotlib's constrained layout, which measured every tick label several times.
 """
 
 from __future__ import annotations
@@ -26,29 +32,42 @@ COLUMNS = 6
 DYNAMIC_RANGE_DB = 80.0
 _LOW_HZ = 30.0
 _FREQ_TICKS = (50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000)
+#: Log-spaced frequency bands per panel (a panel is about 200 pixels high).
+_ROWS = 256
+# Fixed layout, inches: left of the first panel (Hz labels), right of the last (colour bar),
+# below a row (beat labels), above a row (its titles), between panels, the colour bar.
+_LEFT, _RIGHT, _BOTTOM, _TOP, _GAP, _BAR = 0.55, 0.75, 0.4, 0.3, 0.12, 0.12
 
 
 def log_spectrogram_db(wave: np.ndarray, sample_rate: int) -> tuple[np.ndarray, int, int]:
     """Magnitude spectrogram in dB re full scale, `(bins, frames)`, with its n_fft and hop
-    (librosa STFT, Hann frames of about 93 ms for low-frequency detail, hop a quarter of a
-    frame); a full-scale sinusoid reads about 0 dB."""
-    import librosa
-
+    (centred, zero-padded periodic-Hann frames of about 93 ms for low-frequency detail, hop a
+    quarter of a frame, as librosa.stft frames them); a full-scale sinusoid reads about 0 dB."""
     n_fft = 2048 if sample_rate >= 16000 else 1024
     hop = n_fft // 4
     x = np.asarray(wave, np.float32).reshape(-1)
-    if x.size < n_fft:
-        x = np.pad(x, (0, n_fft - x.size))
-    mag = np.abs(librosa.stft(x, n_fft=n_fft, hop_length=hop))
-    mag /= np.hanning(n_fft).sum() / 2.0
-    return librosa.amplitude_to_db(mag, ref=1.0, amin=1e-6, top_db=None), n_fft, hop
+    x = np.pad(x, (n_fft // 2, n_fft // 2 + max(0, n_fft - x.size)))
+    frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[::hop]
+    window = (0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
+    mag = np.abs(np.fft.rfft(frames * window, axis=1)).T / (window.sum() / 2.0)
+    return 20.0 * np.log10(np.maximum(mag, 1e-6)), n_fft, hop
+
+
+def _log_bands(spec: np.ndarray, sample_rate: int, n_fft: int) -> tuple[np.ndarray, np.ndarray]:
+    """`spec` `(bins, frames)` on `_ROWS` log-spaced bands from `_LOW_HZ` to Nyquist: each band
+    holds its loudest bin (the nearest bin where a band is narrower than a bin). Returns the
+    bands `(_ROWS, frames)` and their `_ROWS + 1` edges in Hz."""
+    edges = np.geomspace(_LOW_HZ, sample_rate / 2.0, _ROWS + 1)
+    first = np.clip(np.round(edges[:-1] * n_fft / sample_rate).astype(int), 0,
+                    spec.shape[0] - 1)
+    return np.maximum.reduceat(spec, first, axis=0), edges
 
 
 def _figure(width: float, height: float):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    fig = Figure(figsize=(width, height), dpi=100)
     FigureCanvasAgg(fig)
     return fig
 
@@ -77,16 +96,20 @@ def bars_figure(waves: Sequence[np.ndarray], sample_rate: int, path: str | os.Pa
         raise ValueError("bars_figure needs at least one waveform")
     if len(labels) != len(waves):
         raise ValueError(f"{len(waves)} waveforms but {len(labels)} labels")
-    import librosa
-    import librosa.display
     from matplotlib.ticker import FixedLocator, MaxNLocator, NullLocator
 
     specs = [log_spectrogram_db(w, sample_rate) for w in waves]
     k = len(specs)
     cols = max(1, min(k, int(columns)))
     rows = math.ceil(k / cols)
-    fig = _figure(1.2 + 2.3 * cols, 0.5 + 2.2 * rows + (0.3 if title else 0.0))
-    axes = fig.subplots(rows, cols, squeeze=False, sharey=True)
+    top = _TOP + (0.3 if title else 0.0)
+    width, height = 1.2 + 2.3 * cols, 0.5 + 2.2 * rows + (0.3 if title else 0.0)
+    fig = _figure(width, height)
+    panel_w = (width - _LEFT - _RIGHT - _GAP * (cols - 1)) / cols
+    panel_h = (height - top - (_BOTTOM + _TOP) * rows + _TOP) / rows
+    axes = fig.subplots(rows, cols, squeeze=False, sharey=True, gridspec_kw=dict(
+        left=_LEFT / width, right=1.0 - _RIGHT / width, bottom=_BOTTOM / height,
+        top=1.0 - top / height, wspace=_GAP / panel_w, hspace=(_BOTTOM + _TOP) / panel_h))
     vmax = max(float(np.max(s)) for s, _, _ in specs)
     vmin = vmax - DYNAMIC_RANGE_DB
     image = None
@@ -98,11 +121,12 @@ def bars_figure(waves: Sequence[np.ndarray], sample_rate: int, path: str | os.Pa
         bpm = bpms[i] if bpms is not None else None
         scale = bpm / 60.0 if bpm else 1.0  # seconds -> beats
         span = wave.size / float(sample_rate) * scale
-        centres = librosa.frames_to_time(np.arange(spec.shape[1]), sr=sample_rate,
-                                         hop_length=hop) * scale  # centred frames
-        image = librosa.display.specshow(spec, sr=sample_rate, hop_length=hop, n_fft=n_fft,
-                                         x_coords=centres, y_axis="log", ax=ax, cmap="magma",
-                                         vmin=vmin, vmax=vmax, shading="nearest")
+        bands, freq_edges = _log_bands(spec, sample_rate, n_fft)
+        # centred frames: frame j covers (j -/+ 1/2) * hop
+        time_edges = (np.arange(spec.shape[1] + 1) - 0.5) * hop / sample_rate * scale
+        image = ax.pcolormesh(time_edges, freq_edges, bands, cmap="magma", vmin=vmin,
+                              vmax=vmax, shading="flat")
+        ax.set_yscale("log")
         ax.set_ylim(_LOW_HZ, sample_rate / 2.0)
         ax.set_xlim(0.0, span)
         if bpm:
@@ -125,7 +149,9 @@ def bars_figure(waves: Sequence[np.ndarray], sample_rate: int, path: str | os.Pa
         ax.set_title(labels[i], fontsize=8)
         ax.tick_params(labelsize=6, length=2)
         ax.set_ylabel("Hz (log scale)" if i % cols == 0 else "", fontsize=7)
-    bar = fig.colorbar(image, ax=axes, fraction=0.03, pad=0.01)
+    cax = fig.add_axes([1.0 - (_RIGHT - 0.1) / width, _BOTTOM / height, _BAR / width,
+                        1.0 - (_BOTTOM + top) / height])
+    bar = fig.colorbar(image, cax=cax)
     bar.set_label("dB re full scale", fontsize=7)
     bar.ax.tick_params(labelsize=6)
     if title:

@@ -63,3 +63,27 @@ def test_bad_arguments():
         plotting.bars_figure([], SR, "x.png", labels=[])
     with pytest.raises(ValueError, match="labels"):
         plotting.bars_figure([np.zeros(SR)], SR, "x.png", labels=["a", "b"])
+
+
+def test_spectrogram_equals_librosa_and_figure_needs_neither_librosa_nor_scipy(make_loop,
+                                                                               tmp_path):
+    import subprocess
+    import sys
+
+    import librosa
+
+    x = make_loop(SR, 100.0, 1, seed=0)
+    ours, n_fft, hop = plotting.log_spectrogram_db(x, SR)
+    mag = np.abs(librosa.stft(x, n_fft=n_fft, hop_length=hop)) / (n_fft / 4.0)
+    theirs = librosa.amplitude_to_db(mag, ref=1.0, amin=1e-6, top_db=None)
+    assert ours.shape == theirs.shape
+    loud = theirs > -80.0
+    np.testing.assert_allclose(ours[loud], theirs[loud], atol=0.01)
+    # drawn at the end of every interpolate: must not pay librosa's or scipy's import
+    code = ("import sys, numpy as np; from drumaae import plotting; "
+            f"plotting.bars_figure([np.sin(np.arange({SR}) * 0.3)], {SR}, sys.argv[1], "
+            "labels=['a'], bpms=[120.0]); "
+            "print(sorted(m for m in ('librosa', 'scipy', 'numba') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "f.png")],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
