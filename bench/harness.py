@@ -12,9 +12,9 @@ One run measures every row on the same machine, so its ratios compare like with 
 - training steps/s and bars/s of a recipe on the CPU at several batch sizes (float32 vs
   mixed_float16 on a GPU when TensorFlow sees one) (`bench.training`);
 - `drumaae interpolate` cold, end to end, against a bare ``import tensorflow`` in a child
-  process, with a row per phase (imports, model load, tempo, encode, render, writing); many
-  pairs in one process (``--pairs``): the cost per pair; in-process: the warm library call and
-  the model alone (`bench.interpolate`);
+  process, with a row per phase (imports, model load, tempo, encode, render, writing,
+  figure); many pairs in one process (``--pairs``): the cost per pair; in-process: the warm
+  library call and the model alone (`bench.interpolate`);
 - SavedModel latency per bar (`bench.serving`);
 - peak resident memory (``ru_maxrss`` of a child process) of interpolate and of training.
 

@@ -5,7 +5,8 @@ one process, peak memory.
 The phases child (``python -m drumaae_bench.interpolate SRC TGT MODEL OUT STEPS``) runs the
 command's steps one by one through the public API and prints their seconds as JSON: imports,
 model load, decode + tempo, encode, render (the first Griffin-Lim call, tracing included),
-writing.
+writing (WAVs, loudness, manifest) and the figure (the spectrogram PNG, drawn as
+`save_interpolation` draws it; its first call pays matplotlib's drawing code).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from .harness import BenchConfig, Row, measure_process, timed
 
 __all__ = ["bench_interpolate", "bench_cold_start", "model_file", "write_inputs"]
 
-PHASES = ("imports", "model load", "decode + tempo", "encode", "render", "writing")
+PHASES = ("imports", "model load", "decode + tempo", "encode", "render", "writing",
+          "figure")
 
 
 def write_inputs(tmp: str, sr: int) -> tuple[str, str]:
@@ -196,7 +198,17 @@ def main(argv: list[str] | None = None) -> None:
     phase("render", lambda: backend.decode_codes(z, audio.bar_samples(cuts[0].bpm),
                                                  iters=audio.griffin_lim_iters, seed=0))
     result = inference.interpolate(src, tgt, steps=int(steps), model=backend)  # warm: untimed
-    phase("writing", lambda: inference.save_interpolation(result, out, force=True))
+    phase("writing", lambda: inference.save_interpolation(result, out, force=True,
+                                                         figure=False))
+
+    def figure():
+        from drumaae.plotting import interpolation_figure
+
+        return interpolation_figure(result.bars, [float(a) for a in result.alphas],
+                                    os.path.join(out, "interpolation.png"), bpms=result.bpms,
+                                    sample_rate=audio.sample_rate, title="source -> target")
+
+    phase("figure", figure)
     print(json.dumps(times))
 
 

@@ -13,8 +13,9 @@ import click
 from drumaae.version import __version__
 from drumaae_cli.common import DrumaaeGroup
 
-# Each module defines one click command (or group) named `command`; they are attached here.
-# Imported when the group is built, so `drumaae --help` lists them all.
+# Each module defines one click command (or group) named `command`, named as its module. A
+# module is imported when its command runs (or when `drumaae --help` lists them all), so one
+# command does not pay the imports of the others (`corpus` alone loads the corpus builder).
 COMMAND_MODULES = [
     "corpus",
     "train",
@@ -31,7 +32,19 @@ COMMAND_MODULES = [
 ]
 
 
-@click.group(cls=DrumaaeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(DrumaaeGroup):
+    """The root group: its commands are the modules of `COMMAND_MODULES`, imported on use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in COMMAND_MODULES:
+            self.add_command(importlib.import_module(f"drumaae_cli.{name}").command)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="drumaae")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 @click.pass_context
@@ -44,10 +57,6 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
-
-
-for _name in COMMAND_MODULES:
-    cli.add_command(importlib.import_module(f"drumaae_cli.{_name}").command)
 
 
 def _quiet_libraries(debug: bool) -> None:
