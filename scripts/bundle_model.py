@@ -8,9 +8,10 @@ rhythm centroids, and the model card with the measured figures.
         --json-out eval_v1.json
     drumaae evaluate ... --model runs/v2/model.keras --refine 50 --pairs 0 \
         --json-out eval_refine.json
-    python scripts/bundle_model.py --run runs/v2 --model runs/v2/model.keras \
-        --eval eval_v2.json --baseline eval_v1.json --refine-eval eval_refine.json \
-        --corpus-manifest corpus/manifest.json --wall-minutes 105 --out drumaae/assets
+    python scripts/bundle_model.py --run runs/v2 --model runs/v2/model.keras --name v2.1 \
+        --eval eval_v2.json --baseline "v1 (previous default)=eval_v1.json" \
+        --refine-eval eval_refine.json --corpus-manifest corpus/manifest.json \
+        --wall-minutes 132 --out drumaae/assets
 
 The card's numbers come only from the files given (the run's history.json and recipe, the
 `drumaae evaluate --json` outputs, the corpus manifest): nothing is typed in by hand except
@@ -40,35 +41,39 @@ def _row(name: str, q: dict | None) -> str:
             f"{_fmt(q.get('env_corr'))} | {_fmt(q.get('sc'))} |")
 
 
-def _recon_table(ev: dict, baseline: dict | None, refined: dict | None) -> list[str]:
+def _recon_table(name: str, ev: dict, baselines: list[tuple[str, dict]],
+                 refined: dict | None) -> list[str]:
     rec = ev["reconstruction"]
     lines = ["| reconstruction | LSD (dB) | onset F | envelope corr | spectral conv. |",
              "|---|---:|---:|---:|---:|",
-             _row("**v2 (this model), all held-out bars**", rec["model"])]
+             _row(f"**{name} (this model), all held-out bars**", rec["model"])]
     if refined:
-        lines.append(_row(f"v2 with --refine {refined['reconstruction'].get('refine_steps')}",
+        lines.append(_row(f"{name} with --refine {refined['reconstruction'].get('refine_steps')}",
                           refined["reconstruction"]["model"]))
-    if baseline:
-        lines.append(_row("v1 (previous default)", baseline["reconstruction"]["model"]))
+    for label, base in baselines:
+        lines.append(_row(label, base["reconstruction"]["model"]))
     lines.append(_row("Griffin-Lim of the true magnitude (ceiling)", rec["source_gl"]))
     fams = rec.get("per_family") or {}
     for fam in [f for f in FAMILIES if f in fams] + [f for f in fams if f not in FAMILIES]:
         g = fams[fam]
-        lines.append(_row(f"v2, {fam} ({g['bars']} bars)", g["model"]))
+        lines.append(_row(f"{name}, {fam} ({g['bars']} bars)", g["model"]))
         if refined and fam in (refined["reconstruction"].get("per_family") or {}):
-            lines.append(_row(f"v2 --refine, {fam}",
+            lines.append(_row(f"{name} --refine, {fam}",
                               refined["reconstruction"]["per_family"][fam]["model"]))
-        if baseline and fam in (baseline["reconstruction"].get("per_family") or {}):
-            lines.append(_row(f"v1, {fam}", baseline["reconstruction"]["per_family"][fam]["model"]))
+        for label, base in baselines:
+            if fam in (base["reconstruction"].get("per_family") or {}):
+                lines.append(_row(f"{label.split(' (')[0]}, {fam}",
+                                  base["reconstruction"]["per_family"][fam]["model"]))
         lines.append(_row(f"ceiling, {fam}", g["source_gl"]))
     return lines
 
 
-def _interp_table(ev: dict, baseline: dict | None) -> list[str]:
+def _interp_table(name: str, ev: dict, baselines: list[tuple[str, dict]]) -> list[str]:
     it = ev["interpolation"]
-    cols = [("v2", it.get("model") or {}), ("crossfade", it.get("crossfade") or {})]
-    if baseline:
-        cols.insert(1, ("v1", baseline["interpolation"].get("model") or {}))
+    cols = ([(name, it.get("model") or {})]
+            + [(label.split(" (")[0], base["interpolation"].get("model") or {})
+               for label, base in baselines]
+            + [("crossfade", it.get("crossfade") or {})])
     lines = ["| interpolation | " + " | ".join(c for c, _ in cols) + " |",
              "|---|" + "---:|" * len(cols)]
     for key, label in (("endpoint_f_source", "onset F, alpha=0 vs source"),
@@ -84,7 +89,7 @@ def _interp_table(ev: dict, baseline: dict | None) -> list[str]:
     return lines
 
 
-def _prior_lines(ev: dict, baseline: dict | None) -> list[str]:
+def _prior_lines(name: str, ev: dict, baselines: list[tuple[str, dict]]) -> list[str]:
     def one(name, p):
         return (f"| {name} | {_fmt(p.get('d_real_share_codes'), 2)} "
                 f"(prior samples {_fmt(p.get('d_real_share_prior'), 2)}) | "
@@ -95,9 +100,9 @@ def _prior_lines(ev: dict, baseline: dict | None) -> list[str]:
     lines = ["| codes on the prior | called real by D | median log p codes | "
              "median log p prior samples | median lowest log p on code-to-code paths | "
              "MMD^2 | components used (effective) |", "|---|---:|---:|---:|---:|---:|---:|",
-             one("v2", ev["prior"])]
-    if baseline:
-        lines.append(one("v1", baseline["prior"]))
+             one(name, ev["prior"])]
+    for label, base in baselines:
+        lines.append(one(label.split(" (")[0], base["prior"]))
     return lines
 
 
@@ -125,7 +130,10 @@ def main() -> None:
                    help="model file [default: RUN/model.keras; a stopped run: "
                         "RUN/checkpoints/last.keras]")
     p.add_argument("--eval", required=True, help="drumaae evaluate --json of the model")
-    p.add_argument("--baseline", default=None, help="... of the previous default (v1)")
+    p.add_argument("--name", default="v2", help="the model's version name in the card")
+    p.add_argument("--baseline", action="append", default=[], metavar="LABEL=FILE",
+                   help="drumaae evaluate --json of an earlier model, shown beside it "
+                        "(repeatable; e.g. 'v1 (previous default)=eval_v1.json')")
     p.add_argument("--refine-eval", default=None, help="... of the model with --refine N")
     p.add_argument("--corpus-manifest", required=True)
     p.add_argument("--wall-minutes", type=float, required=True,
@@ -140,7 +148,8 @@ def main() -> None:
     np.save(os.path.join(args.out, "rhythm_centroids.npy"), _centroids(args.run))
     history = _history(args.run)
     ev = json.load(open(args.eval))
-    base = json.load(open(args.baseline)) if args.baseline else None
+    baselines = [(b.split("=", 1)[0], json.load(open(b.split("=", 1)[1])))
+                 for b in args.baseline]
     refined = json.load(open(args.refine_eval)) if args.refine_eval else None
     manifest = json.load(open(args.corpus_manifest))
     recipe = model_recipe(model)
@@ -151,7 +160,7 @@ def main() -> None:
     bars_per_s = steps * recipe.training.batch_size / (args.wall_minutes * 60.0)
     s = ev["settings"]
     lines = [
-        "# drumaae default model (v2)",
+        f"# drumaae default model ({args.name})",
         "",
         f"`drumaae/assets/default.keras` ({os.path.getsize(path) / 2**20:.1f} MB, "
         f"{model.count_params():,} parameters), the model every command uses when `--model` "
@@ -207,13 +216,17 @@ def main() -> None:
         "in every family.",
         "",
     ]
-    lines += _recon_table(ev, base, refined)
+    lines += _recon_table(args.name, ev, baselines, refined)
     if refined:
         lines += ["", f"Refinement cost: {_fmt(refined['reconstruction'].get('encode_seconds_per_bar'), 3)}"
                   f" s per bar to encode with {refined['reconstruction'].get('refine_steps')} "
                   f"steps vs {_fmt(ev['reconstruction'].get('encode_seconds_per_bar'), 3)} s "
                   "without (batches of up to 64 bars, same loaded machine)."]
-    lines += [""] + _interp_table(ev, base) + [""] + _prior_lines(ev, base)
+    lines += ["", f"Interpolation: {s.get('pairs')} pairs, steps rendered at "
+              f"{s.get('interpolation_tempo', 'the source')!s} tempo (docs/evaluation.md: each "
+              "endpoint at its own bar's tempo under blend)."]
+    lines += [""] + _interp_table(args.name, ev, baselines) + [""]
+    lines += _prior_lines(args.name, ev, baselines)
     lines += ["", "## Resolved recipe", "", "```yaml", recipe.to_yaml().rstrip(), "```", ""]
     with open(os.path.join(args.out, "MODEL_CARD.md"), "w") as f:
         f.write("\n".join(lines))
