@@ -277,11 +277,16 @@ def check_samples(samples: np.ndarray, sample_rate: int, name: str,
 
 
 def decode_audio(path: str | os.PathLike, sample_rate: int | None = None, *,
-                 min_seconds: float = 0.0) -> DecodedAudio:
+                 min_seconds: float = 0.0, prefer_soundfile: bool = False) -> DecodedAudio:
     """Decode, check, mix to mono and resample one file; say which decoder was used.
 
     `load_audio` is the usual entry point; this also returns what the tf.data pipeline needs
     to decode the same file again inside its graph.
+
+    With `prefer_soundfile`, soundfile reads the lossless encodings tensorflow-io decodes
+    (PCM and float WAV, FLAC), which gives the same samples ~15x faster than an eager
+    tensorflow-io call, and `decoder`/`tfio_dtype` still name tensorflow-io, the decoder the
+    tf.data pipeline will use (for indexing a corpus). Lossy files are decoded as without it.
     """
     path = os.fspath(path)
     name = _name(path)
@@ -294,7 +299,14 @@ def decode_audio(path: str | os.PathLike, sample_rate: int | None = None, *,
 
     data, rate, decoder, tfio_dtype = None, None, "soundfile", None
     plan = _TFIO_ENCODINGS.get(encoding) if encoding else None
-    if plan is not None:
+    lossless = encoding is not None and encoding[0] in ("WAV", "FLAC")
+    if plan is not None and prefer_soundfile and lossless:
+        try:
+            data, rate = _decode_soundfile(path)
+            decoder, tfio_dtype = "tfio", plan[0]
+        except Exception:
+            data = None
+    if data is None and plan is not None:
         try:
             data, rate = _decode_tfio(path, plan[0], info.samplerate)
             decoder, tfio_dtype = "tfio", plan[0]

@@ -91,6 +91,23 @@ def test_index_has_one_record_per_bar(index, tiny_recipe):
     assert index.skipped == ()
 
 
+def test_index_reads_files_as_the_eager_decode_does(index, tiny_recipe):
+    """build_index reads lossless files with soundfile (prefer_soundfile): the same samples,
+    decoder, dtype, rate, channels and length as an eager tensorflow-io decode, for every
+    encoding of the corpus (PCM_16 WAV, resampled PCM_24 FLAC, Vorbis, PCM_32 WAV)."""
+    from drumaae.audio.io import decode_audio
+
+    rate = tiny_recipe.audio.sample_rate
+    for entry in index.files:
+        eager = decode_audio(entry.path, rate)
+        fast = decode_audio(entry.path, rate, prefer_soundfile=True)
+        assert (entry.decoder, entry.tfio_dtype, entry.source_rate, entry.channels,
+                entry.samples) == (eager.decoder, eager.tfio_dtype, eager.source_rate,
+                                   eager.channels, len(eager.samples))
+        assert (fast.decoder, fast.tfio_dtype) == (eager.decoder, eager.tfio_dtype)
+        assert fast.samples.tobytes() == eager.samples.tobytes()
+
+
 def test_index_saves_loads_and_hashes(index, tmp_path):
     from drumaae.data.dataset import BarIndex
 
