@@ -317,10 +317,12 @@ def check_codes_model(encoded: Encoded, identity: dict[str, str] | None, *,
     theirs = _describe_model(made, encoded.model)
     ours = _describe_model(identity, model_ref)
     if not force:
+        ref = made.get("ref") or encoded.model
+        use = ("without --model (the bundled default)" if ref == "default"
+               else f"with --model {ref}")
         raise ModelMismatchError(
-            f"{name} was encoded by model {theirs}, not by {ours}: decode it with --model "
-            f"{made.get('ref') or encoded.model}, or pass --force to decode it with this "
-            "model anyway")
+            f"{name} was encoded by model {theirs}, not by {ours}: decode it {use}, or pass "
+            "--force to decode it with this model anyway")
     return (f"{name} was encoded by model {theirs}; decoding it with {ours} anyway "
             "(--force): expect a different sound")
 
