@@ -20,7 +20,7 @@ from drumaae.models import model_audio
 
 
 def main(model: str | None, data: str) -> None:
-    net, _ = ev._load_model(model)
+    net, _, _ = ev._load_model(model)
     audio = model_audio(net)
     d = ev.load_eval_data(data, audio, max_bars=240, seed=0, progress=False)
     codes = np.asarray(net.encode(d.features), np.float32)

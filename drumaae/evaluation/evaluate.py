@@ -251,12 +251,13 @@ def _centroids_for(model_ref: str | None, centroids: Any) -> tuple[np.ndarray | 
     return None, None
 
 
-def _load_model(model: Any) -> tuple[Any, str]:
-    """The DrumAAE and its display name, as every inference output names it (`Backend.ref`)."""
+def _load_model(model: Any) -> tuple[Any, str, dict[str, str] | None]:
+    """The DrumAAE, its display name as every inference output names it (`Backend.ref`) and
+    its provenance (`Backend.identity`; None for a model object)."""
     from drumaae.inference import load_backend  # lazily: MLflow is slow to import
 
     backend = load_backend(model)
-    return backend.model, backend.ref
+    return backend.model, backend.ref, backend.identity
 
 
 def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
@@ -295,8 +296,8 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
             or a BPM (`drumaae.inference.operations.step_tempos`).
 
     Returns:
-        ``{"model", "data", "settings", "reconstruction", "interpolation", "prior",
-        "timing_s"[, "report"]}``; docs/evaluation.md describes every key.
+        ``{"model", "model_identity", "data", "settings", "reconstruction", "interpolation",
+        "prior", "timing_s"[, "report"]}``; docs/evaluation.md describes every key.
     """
     from drumaae.models import model_audio
 
@@ -305,7 +306,7 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
         from drumaae.evaluation.report import check_report_dir
 
         check_report_dir(report, force)
-    net, ref = _load_model(model)
+    net, ref, identity = _load_model(model)
     audio = model_audio(net)
     iters = int(gl_iters if gl_iters is not None else audio.griffin_lim_iters)
     alphas = [float(a) for a in alphas]
@@ -347,6 +348,7 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
 
     results: dict[str, Any] = {
         "model": ref,
+        "model_identity": identity,
         "data": [os.fspath(p) for p in ([data] if isinstance(data, (str, os.PathLike))
                                         else list(data or []))],
         "settings": {"bars_total": d.total, "bars_evaluated": len(d),

@@ -47,6 +47,7 @@ def test_results_structure(eval_results):
         assert 0 <= p[key] <= 1
     assert math.isfinite(p["log_prob_codes_median"])
     assert p["code_spread"] >= 0 and rec["feature_l1_mean_bar"] > 0
+    assert len(r["model_identity"]["sha256"]) == 64  # which model file, exactly
     json.loads(to_json(r))  # everything serialises
     text = format_table(r)
     assert "source_GL" in text and "crossfade" in text and "MMD" in text
