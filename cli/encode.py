@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from drumaae_cli import options
-from drumaae_cli.common import check_inputs, emit, make_backend, pass_errors, plural
+from drumaae_cli.common import (Progress, check_inputs, emit, make_backend, pass_errors,
+                                plural)
 
 
 @click.command("encode")
@@ -19,9 +20,10 @@ from drumaae_cli.common import check_inputs, emit, make_backend, pass_errors, pl
 @options.BACKEND
 @options.FORCE
 @options.JSON
+@options.QUIET
 @pass_errors
 def command(audio, out_path, bar_list, bpm, bars, refine, model_ref, tracking_uri, server, model_name,
-            timeout, force, as_json):
+            timeout, force, as_json, quiet):
     """Encode the bars of AUDIO to latent codes (one per bar).
 
     The file holds codes (n_bars x latent_dim), bpm, bar_length, sample_rate, the bar
@@ -41,7 +43,8 @@ def command(audio, out_path, bar_list, bpm, bars, refine, model_ref, tracking_ur
     click.get_current_context().with_resource(fileio.claim(out_path, force=force, inputs=[audio]))
     backend = make_backend(model_ref, server, model_name, timeout, tracking_uri)
     enc = inference.encode(audio, model=backend, bpm=bpm, bars=bars,
-                           bar=list(bar_list) or None, refine=refine)
+                           bar=list(bar_list) or None, refine=refine,
+                           progress=Progress("encode", quiet))
     inference.save_codes(enc, out_path, force=force)
     summary = {**enc.summary(), "out": out_path}
     emit(summary, as_json, [

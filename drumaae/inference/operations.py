@@ -123,7 +123,8 @@ def _select(n_bars: int, bar: int | Sequence[int] | None, name: str) -> list[int
 def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
            bars: int | None = None, bar: int | Sequence[int] | None = None,
            sample_rate: int | None = None, name: str | None = None,
-           refine: int = 0, fill: str = "error") -> Encoded:
+           refine: int = 0, fill: str = "error",
+           progress: ProgressFn | None = None) -> Encoded:
     """Encode the bars of a recording.
 
     Args:
@@ -140,6 +141,8 @@ def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
             measured gain and cost are in docs/model.md); 0 = off.
         fill: a loop shorter than its bars at `bpm`: ``"error"`` (a `TooShortError` that
             says so) or ``"loop"`` (repeated to fill them); never padded with silence.
+        progress: called as ``progress("encoded bar", done, n)`` after each chunk of
+            `RENDER_CHUNK` bars (refinement makes encoding long).
 
     Returns:
         `Encoded` with codes `(n, latent_dim)`; its `tempo` says how the tempo was decided
@@ -160,7 +163,13 @@ def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
                    fill=fill)
     chosen = _select(cut.n_bars, bar, label)
     waves = cut.bars[chosen]
-    codes = np.asarray(backend.encode_bars(waves, refine=refine), np.float32)
+    chunks = []
+    for start in range(0, len(waves), RENDER_CHUNK):  # each code is fitted on its own bar
+        chunk = waves[start: start + RENDER_CHUNK]
+        chunks.append(np.asarray(backend.encode_bars(chunk, refine=refine), np.float32))
+        if progress is not None:
+            progress("encoded bar", start + len(chunk), len(waves))
+    codes = np.concatenate(chunks) if chunks else np.zeros((0, backend.latent_dim), np.float32)
     from drumaae.audio.loudness import integrated_loudness
 
     lufs = [integrated_loudness(w, backend.audio.sample_rate) for w in waves]
@@ -355,7 +364,8 @@ def reconstruct(audio: AudioInput, *, model: Any = None, bpm: float | None = Non
         `Reconstruction`: `audio` float32, the chosen bars concatenated at their tempo.
     """
     backend = load_backend(model)
-    enc = encode(audio, model=backend, bpm=bpm, bars=bars, bar=bar, refine=refine)
+    enc = encode(audio, model=backend, bpm=bpm, bars=bars, bar=bar, refine=refine,
+                 progress=progress if refine else None)
     iters = _iters(backend, iters)
     waves = _render_bars(backend, enc.codes, enc.bar_length, iters, int(seed), progress)
     waves, levels = _level_bars(np.asarray(waves, np.float32), enc.sample_rate, enc.lufs,

@@ -60,3 +60,15 @@ def test_json_stays_clean_on_stdout_while_stderr_has_progress(model, loops, tmp_
     assert json.loads(result.stdout)["out"] == str(out)  # stdout is the JSON, nothing else
     lines = [l for l in result.stderr.splitlines() if l.startswith("reconstruct:")]
     assert lines == ([] if quiet else ["reconstruct: bar 2/2"])
+
+
+def test_encode_with_refinement_reports_its_bars(model, loops, tmp_path, monkeypatch):
+    monkeypatch.setattr(common, "PROGRESS_DELAY_S", 0.0)
+    out = tmp_path / "codes.npz"
+    args = ["encode", loops["src"], "--bpm", str(SRC_BPM), "--model", model, "--refine", "2",
+            "--out", str(out), "--json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["out"] == str(out)
+    assert [l for l in result.stderr.splitlines() if l.startswith("encode:")] == [
+        "encode: encoded bar 2/2"]
