@@ -6,9 +6,9 @@ One run measures every row on the same machine, so its ratios compare like with 
 - Griffin-Lim, ours (`drumaae.audio.griffinlim`, tf) vs `librosa.griffinlim`, equal
   iterations and momentum, with the spectral convergence each reaches (`bench.audio`);
 - tempo reading of a loop (`drumaae.audio.bars.cut_bars`) vs librosa's tempo estimator;
-- the feature pipeline (decode a file, cut bars, bar features) in three forms: the current one
-  (`tf.data.Dataset.from_generator` + `bar_features` per file), the bucketed XLA one
-  (`drumaae.data.bucketed.BucketedFeatures`), and a librosa loop;
+- the training input pipeline (`drumaae.data.dataset.make_dataset`: decode, cut, bar
+  features) vs a librosa loop, on 4-bar loops (`bench.audio`) and, with the feature cache,
+  on one-bar files at many tempi (`bench.training`);
 - training steps/s and bars/s of a recipe on the CPU at several batch sizes (float32 vs
   mixed_float16 on a GPU when TensorFlow sees one) (`bench.training`);
 - `drumaae interpolate` cold, end to end, against a bare ``import tensorflow`` in a child
