@@ -109,34 +109,57 @@ def bench_interpolate(cfg: BenchConfig, model_path: str, tmp: str) -> list[Row]:
 
 def bench_cold_start(cfg: BenchConfig, model_path: str, tmp: str) -> list[Row]:
     """Cold child processes: bare TensorFlow import (the baseline), the whole command, its
-    phases, and `--pairs` with one and with `cfg.pairs` pairs (the cost per extra pair)."""
+    phases, and `--pairs` with one and with `cfg.pairs` pairs (the cost per extra pair).
+
+    The baseline, the command and the phases child run in turn, `cfg.repeats` times: on a
+    shared machine the load moves within minutes, so the ratio is the median of each round's
+    ratio (a baseline and a command measured next to each other), beside the medians."""
+    import statistics
+
     from drumaae.config import load_recipe
 
     sr = load_recipe(cfg.recipe).audio.sample_rate
     src, tgt = write_inputs(tmp, sr)
     rows: list[Row] = []
-    base = measure_process([sys.executable, "-c", "import tensorflow"])["wall_s"]
-    rows.append(Row("cold start", "bare `python -c \"import tensorflow\"`", base, None, "s",
-                    None, "the baseline of the cold-start target (whole command <= 1.5x)"))
-    for steps in cfg.e2e_steps:
-        out = os.path.join(tmp, f"morph{steps}")
-        res = measure_process(_drumaae_exe() + ["interpolate", src, tgt, "--steps", str(steps),
-                                                "--out", out, "--model", model_path, "--force"])
-        rows.append(Row("cold start", f"`drumaae interpolate --steps {steps}`, cold process",
-                        res["wall_s"], base, "s", base / res["wall_s"],
-                        f"{res['wall_s'] / base:.2f}x a bare TensorFlow import (target <= "
-                        f"1.5x); peak RSS {res['maxrss_kb'] / 1024:.0f} MiB"))
-        rows.append(Row("memory", f"peak RSS, drumaae interpolate --steps {steps}",
-                        res["maxrss_kb"] / 1024.0, None, "MiB"))
     steps = cfg.e2e_steps[0]
-    res = measure_process([sys.executable, "-m", f"{__package__}.interpolate", src, tgt,
-                           model_path, os.path.join(tmp, "phases"), str(steps)])
-    phases = json.loads(res["stdout"].strip().splitlines()[-1])
+    bases, ratios, runs = [], [], []
+    walls: dict = {n: [] for n in cfg.e2e_steps}
+    rss: dict = {n: [] for n in cfg.e2e_steps}
+    for _ in range(max(1, cfg.repeats)):
+        base = measure_process([sys.executable, "-c", "import tensorflow"])["wall_s"]
+        bases.append(base)
+        for n in cfg.e2e_steps:
+            res = measure_process(_drumaae_exe() + [
+                "interpolate", src, tgt, "--steps", str(n), "--out",
+                os.path.join(tmp, f"morph{n}"), "--model", model_path, "--force"])
+            walls[n].append(res["wall_s"])
+            rss[n].append(res["maxrss_kb"] / 1024.0)
+            if n == steps:
+                ratios.append(res["wall_s"] / base)
+        res = measure_process([sys.executable, "-m", f"{__package__}.interpolate", src, tgt,
+                               model_path, os.path.join(tmp, "phases"), str(steps)])
+        runs.append(json.loads(res["stdout"].strip().splitlines()[-1]))
+    base = statistics.median(bases)
+    rows.append(Row("cold start", "bare `python -c \"import tensorflow\"`", base, None, "s",
+                    None, f"the baseline of the cold-start target (whole command <= 1.5x); "
+                          f"median of {len(bases)}: {', '.join(f'{b:.2f}' for b in bases)}"))
+    for n in cfg.e2e_steps:
+        wall = statistics.median(walls[n])
+        note = (f"**{statistics.median(ratios):.2f}x** a bare TensorFlow import, median of "
+                f"the rounds' ratios {', '.join(f'{r:.2f}' for r in ratios)} (target <= "
+                f"1.5x)" if n == steps else f"{wall / base:.2f}x the median bare import")
+        rows.append(Row("cold start", f"`drumaae interpolate --steps {n}`, cold process",
+                        wall, base, "s", base / wall,
+                        f"{note}; peak RSS {max(rss[n]):.0f} MiB"))
+        rows.append(Row("memory", f"peak RSS, drumaae interpolate --steps {n}", max(rss[n]),
+                        None, "MiB"))
+    phases = {name: statistics.median(r[name] for r in runs) for name in PHASES}
     total = sum(phases.values())
     for name in PHASES:
         rows.append(Row("cold start", f"phase: {name} ({steps} steps)", phases[name], None, "s",
                         None, f"{phases[name] / total:.0%} of the phases' {total:.2f} s; "
-                              f"{phases[name] / base:.2f}x a bare TensorFlow import"))
+                              f"{phases[name] / base:.2f}x a bare TensorFlow import (medians "
+                              f"of {len(runs)})"))
     try:
         rows += _bench_pairs(cfg, model_path, tmp, src, tgt, steps)
     except Exception as exc:  # a benchmark row must not end the run
