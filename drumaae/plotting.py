@@ -136,7 +136,8 @@ def bars_figure(waves: Sequence[np.ndarray], sample_rate: int, path: str | os.Pa
                 ax.axvline(b, color="cyan", alpha=0.9 if strong else 0.6,
                            linewidth=1.4 if strong else 0.8)
             step = 1 if span <= 2 * beats_per_bar else beats_per_bar
-            ax.set_xticks([t + 0.5 for t in range(0, max(1, beats), step)])
+            # as in a DAW: beat n's label sits where beat n starts (the downbeat at the left)
+            ax.set_xticks([float(t) for t in range(0, max(1, beats), step)])
             ax.set_xticklabels([str(t + 1) for t in range(0, max(1, beats), step)])
             ax.set_xlabel(f"beat ({bpm:.1f} BPM)", fontsize=7)
         else:

@@ -50,6 +50,7 @@ def test_axes_speak_beats_hertz_and_decibels(make_loop, tmp_path, monkeypatch):
     beats, seconds, colour_bar = axes[0], axes[1], axes[2]
     assert beats.get_yscale() in ("log", "symlog")
     assert [t.get_text() for t in beats.get_xticklabels()] == ["1", "2", "3", "4"]
+    assert list(beats.get_xticks()) == [0.0, 1.0, 2.0, 3.0]  # each label where its beat starts
     assert "BPM" in beats.get_xlabel() and seconds.get_xlabel() == "seconds"
     grid = [line.get_xdata()[0] for line in beats.get_lines()]
     assert grid == [1, 2, 3]  # a line on every beat inside the bar
