@@ -73,6 +73,7 @@ def test_evaluate_json_prints_only_json_on_stdout(model, data, tmp_path, monkeyp
     from drumaae_cli import common
 
     monkeypatch.setattr(common, "PROGRESS_DELAY_S", 0.0)
+    monkeypatch.setattr(common, "PROGRESS_INTERVAL_S", 0.0)  # every line, however fast
     args = ["evaluate", "--data", data, "--model", model, "--json", "--pairs", "1",
             "--gl-iters", "1"]
     result = CliRunner().invoke(cli, args)

@@ -30,7 +30,7 @@ def stub_writer(monkeypatch):
     in as the real one is."""
     written = []
 
-    def write(model, audio, name, version, final, gl_iters, seed, say):
+    def write(model, audio, name, version, final, gl_iters, seed, say, source=None):
         stage = os.path.join(os.path.dirname(final), fileio.partial_name(str(version)))
         os.mkdir(stage)
         with open(os.path.join(stage, "saved_model.pb"), "w") as f:
