@@ -216,10 +216,7 @@ def _download_mlflow(ref: str, tracking_uri: str | None, shown: str | None = Non
         except OSError as exc:
             raise UnknownModelError(_describe_registry_problem(ref, uri, exc)) from exc
         except Exception as exc:  # connection errors from requests, etc.
-            raise UnknownModelError(
-                f"cannot download model {ref!r} from the MLflow store at {redact(uri)}: "
-                f"{type(exc).__name__}: {redact(' '.join(str(exc).split())[:200])}; is the "
-                "tracking server running?") from exc
+            raise _unreachable(f"download model {ref!r} from", uri, exc) from exc
         path = _find_keras_file(tmp, f"model {ref!r} at {redact(uri)}")
         fileio.replace_folder(tmp, target)
         return os.path.join(target, os.path.relpath(path, tmp))
@@ -227,6 +224,14 @@ def _download_mlflow(ref: str, tracking_uri: str | None, shown: str | None = Non
         if os.path.isdir(tmp):
             shutil.rmtree(tmp, ignore_errors=True)
         held.release()
+
+
+def _unreachable(action: str, uri: str, exc: Exception) -> UnknownModelError:
+    """The one-line error for a store that did not answer (connection errors and the like):
+    ``cannot <action> the MLflow store at <uri>: <error>; is the tracking server running?``"""
+    return UnknownModelError(
+        f"cannot {action} the MLflow store at {redact(uri)}: {type(exc).__name__}: "
+        f"{redact(' '.join(str(exc).split())[:200])}; is the tracking server running?")
 
 
 def _registry_entry(ref: str, uri: str) -> tuple[str, dict[str, str]]:
@@ -260,10 +265,7 @@ def _registry_entry(ref: str, uri: str) -> tuple[str, dict[str, str]]:
     except MlflowException as exc:
         raise UnknownModelError(_describe_registry_problem(ref, uri, exc)) from exc
     except Exception as exc:  # connection errors from requests, etc.
-        raise UnknownModelError(
-            f"cannot look up model {ref!r} in the MLflow store at {redact(uri)}: "
-            f"{type(exc).__name__}: {redact(' '.join(str(exc).split())[:200])}; is the "
-            "tracking server running?") from exc
+        raise _unreachable(f"look up model {ref!r} in", uri, exc) from exc
     return (f"models:/{name}/{mv.version}",
             {"registry_version": str(mv.version), "run_id": str(mv.run_id or "")})
 
