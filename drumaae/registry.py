@@ -176,25 +176,19 @@ def _describe_registry_problem(ref: str, uri: str, exc: Exception) -> str:
             "or pass --tracking-uri for another store")
 
 
-def _download_mlflow(ref: str, tracking_uri: str | None, shown: str | None = None) -> str:
-    """The local .keras file of `ref` (downloaded into `cache_dir`); `shown` is how errors
-    name it (the user's reference, when `ref` is the version an alias resolved to)."""
-    uri = resolve_tracking_uri(tracking_uri)
+def _download_mlflow(ref: str, uri: str) -> str:
+    """The local .keras file of `ref` from the store at `uri` (downloaded into `cache_dir`).
+    `ref` is pinned (``models:/NAME/VERSION`` or ``runs:/``: `_registry_entry` resolved any
+    alias), so a cached download is reused; the store was checked by `_resolve_mlflow`."""
     try:
         import mlflow
         from mlflow.exceptions import MlflowException
     except ImportError as exc:  # pragma: no cover - mlflow is a dependency
         raise UnknownModelError(
             f"{ref} is an MLflow URI but mlflow is not installed: pip install mlflow") from exc
-    check_store(uri, f"model {shown or ref!r}")
-    fast_fail()
     key = hashlib.sha256(f"{uri}\n{ref}".encode()).hexdigest()[:24]
     target = os.path.join(cache_dir(), key)
-    # `models:/NAME@ALIAS` and `models:/NAME/latest` may move: always re-resolve those.
-    pinned = ref.startswith("runs:/") or (
-        ref.startswith("models:/") and "@" not in ref
-        and ref.rstrip("/").rsplit("/", 1)[-1].isdigit())
-    if pinned and os.path.isdir(target):
+    if os.path.isdir(target):
         try:
             return _find_keras_file(target, ref)
         except UnknownModelError:
@@ -281,7 +275,7 @@ def _resolve_mlflow(ref: str, tracking_uri: str | None) -> tuple[str, dict[str, 
     check_store(uri, f"model {ref!r}")
     fast_fail()
     pinned, info = _registry_entry(ref, uri)
-    path = _download_mlflow(pinned, tracking_uri, shown=ref)
+    path = _download_mlflow(pinned, uri)
     with _LOCK:
         _RESOLVED[key] = (path, info)
     return path, info
