@@ -47,20 +47,30 @@ RENDER_CHUNK = 8
 chunks whether progress is reported or not, so outputs never depend on it."""
 
 
-def _render_bars(backend: Backend, codes: np.ndarray, bar_length: int, iters: int, seed: int,
-                 progress: ProgressFn | None = None, what: str = "bar", done: int = 0,
-                 total: int | None = None) -> np.ndarray:
-    """`backend.decode_codes` in chunks of `RENDER_CHUNK` bars, reporting `progress(what,
-    done + bars so far, total)` after each; float32 `(n, bar_length)`."""
-    total = len(codes) + done if total is None else total
+def _in_chunks(fn: Callable[[np.ndarray], Any], items: np.ndarray,
+               progress: ProgressFn | None = None, what: str = "bar", done: int = 0,
+               total: int | None = None) -> np.ndarray:
+    """`fn` (a batch of rows -> an array of rows) over `items` in chunks of `RENDER_CHUNK`,
+    reporting `progress(what, done + rows so far, total)` after each; float32 rows. No
+    items: one call of `fn` on the empty batch."""
+    total = len(items) + done if total is None else total
+    if not len(items):
+        return np.asarray(fn(items), np.float32)
     out = []
-    for start in range(0, len(codes), RENDER_CHUNK):
-        chunk = codes[start: start + RENDER_CHUNK]
-        out.append(np.asarray(backend.decode_codes(chunk, bar_length, iters=iters, seed=seed),
-                              np.float32))
+    for start in range(0, len(items), RENDER_CHUNK):
+        chunk = items[start: start + RENDER_CHUNK]
+        out.append(np.asarray(fn(chunk), np.float32))
         if progress is not None:
             progress(what, done + start + len(chunk), total)
     return np.concatenate(out)
+
+
+def _render_bars(backend: Backend, codes: np.ndarray, bar_length: int, iters: int, seed: int,
+                 progress: ProgressFn | None = None, what: str = "bar", done: int = 0,
+                 total: int | None = None) -> np.ndarray:
+    """`backend.decode_codes` in chunks (`_in_chunks`); float32 `(n, bar_length)`."""
+    return _in_chunks(lambda c: backend.decode_codes(c, bar_length, iters=iters, seed=seed),
+                      codes, progress, what, done, total)
 
 
 def _sha256_file(path: str) -> str:
@@ -163,13 +173,9 @@ def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
                    fill=fill)
     chosen = _select(cut.n_bars, bar, label)
     waves = cut.bars[chosen]
-    chunks = []
-    for start in range(0, len(waves), RENDER_CHUNK):  # each code is fitted on its own bar
-        chunk = waves[start: start + RENDER_CHUNK]
-        chunks.append(np.asarray(backend.encode_bars(chunk, refine=refine), np.float32))
-        if progress is not None:
-            progress("encoded bar", start + len(chunk), len(waves))
-    codes = np.concatenate(chunks) if chunks else np.zeros((0, backend.latent_dim), np.float32)
+    # each code is fitted on its own bar: chunks change nothing but the progress lines
+    codes = _in_chunks(lambda c: backend.encode_bars(c, refine=refine), waves, progress,
+                       "encoded bar")
     from drumaae.audio.loudness import integrated_loudness
 
     lufs = [integrated_loudness(w, backend.audio.sample_rate) for w in waves]
