@@ -33,6 +33,7 @@ __all__ = [
     "check_gl_iters",
     "check_bars",
     "check_refine",
+    "check_repeat",
     "check_deadline",
     "figure_panels",
 ]
@@ -100,6 +101,13 @@ def check_steps(value: Any) -> int:
 def check_gl_iters(value: Any, what: str = "Griffin-Lim iterations") -> int:
     """Griffin-Lim iterations: a whole number in [1, MAX_GL_ITERS]."""
     return _whole(value, what, 1, MAX_GL_ITERS)
+
+
+def check_repeat(value: Any, steps: int, file: str = "morph.wav") -> int:
+    """Times each of `steps` bars repeats in one joined file: a whole number from 1 to
+    ``MAX_BARS // steps`` (at most `MAX_BARS` bars in `file`)."""
+    return _whole(value, "repeat", 1, max(1, MAX_BARS // int(steps)),
+                  f" ({MAX_BARS} bars in {file} at most)")
 
 
 def check_refine(value: Any) -> int:

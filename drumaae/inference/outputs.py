@@ -342,7 +342,6 @@ def step_file_name(index: int, alpha: float) -> str:
 
 
 MORPH_FILE = "morph.wav"
-MAX_JOINED_BARS = 512
 
 
 def save_interpolation(result: Interpolation, out_dir: str | os.PathLike, *,
@@ -358,14 +357,10 @@ def save_interpolation(result: Interpolation, out_dir: str | os.PathLike, *,
     replaced whole (its listed files go, the folder's other files stay). Returns the
     manifest.
     """
+    from drumaae import limits
     from drumaae.audio.io import save_wav
 
-    if isinstance(repeat, bool) or int(repeat) != repeat or not (
-            1 <= repeat and repeat * result.steps <= MAX_JOINED_BARS):
-        raise DrumaaeError(f"repeat must be a whole number from 1 to "
-                           f"{max(1, MAX_JOINED_BARS // result.steps)} ({MAX_JOINED_BARS} bars "
-                           f"in {MORPH_FILE} at most), got {repeat!r}")
-    repeat = int(repeat)
+    repeat = limits.check_repeat(repeat, result.steps, MORPH_FILE)
     out_dir = os.fspath(out_dir)
     sr = result.sample_rate
     files = []
