@@ -332,11 +332,9 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
     chosen = _pick_pairs(d, pairs, seed)
     _log(progress, f"interpolating {len(chosen)} pairs ...")
     t0 = time.perf_counter()
-    tick = _counter(progress, "interpolation", len(chosen))
-    interpolation, examples = _interpolation_step(net, d, recon.codes, chosen, audio, iters,
-                                                  seed, alphas, report_pairs, tempo, tick=tick)
-    if tick is not None and chosen:
-        tick(1)
+    interpolation, examples = _interpolation_step(
+        net, d, recon.codes, chosen, audio, iters, seed, alphas, report_pairs, tempo,
+        tick=_counter(progress, "interpolation", len(chosen)))
     timing["interpolation"] = time.perf_counter() - t0
 
     _log(progress, "prior fit ...")
@@ -447,8 +445,6 @@ def _interpolation_step(net, d: EvalData, codes: np.ndarray, chosen: list[tuple[
     pair_rows, examples = [], []
     a = np.asarray(alphas, np.float32)[:, None, None]
     for p, (i, j) in enumerate(chosen):
-        if tick is not None and p:
-            tick(1)  # pairs done so far
         lengths = [audio.grid_samples(b) for b in step_tempos(alphas, tempo, d.bpms[i],
                                                                  d.bpms[j])]
         z = net.interpolate(codes[i], codes[j], alphas)
@@ -475,6 +471,8 @@ def _interpolation_step(net, d: EvalData, codes: np.ndarray, chosen: list[tuple[
                 **_midpoint(waves, alphas, audio),
             }
         pair_rows.append(row)
+        if tick is not None:
+            tick(1)
         if p < report_pairs:
             examples.append({"source": i, "target": j, "model": renders[: len(a)],
                              "crossfade": renders[len(a):]})
