@@ -54,7 +54,8 @@ def main(argv=None) -> None:
     for name, extra in VARIANTS:
         overrides = _merge(overrides, extra)
         recipe = load_recipe("default", overrides)
-        per_step = _train_rate(recipe, args.batch, args.steps, args.repeats, "float32")[0]
+        per_step = _train_rate(recipe, args.batch, args.steps, args.repeats, "float32",
+                               count_flops=False)[0]
         rate = args.batch / per_step
         base = rate if base is None else base
         from drumaae.models import build_model

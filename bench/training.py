@@ -56,10 +56,11 @@ def train_step_flops(model, batch: int) -> float:
     return float(model_analyzer.profile(graph, options=opts).total_float_ops)
 
 
-def _train_rate(recipe, batch: int, steps: int, repeats: int, precision: str | None = None
-                ) -> tuple[float, float, float]:
-    """(seconds per step, first-step seconds, FLOP per step) for `steps` train steps at
-    `batch`."""
+def _train_rate(recipe, batch: int, steps: int, repeats: int, precision: str | None = None,
+                count_flops: bool = True) -> tuple[float, float, float | None]:
+    """(seconds per step, first-step seconds, FLOP per step or None) for `steps` train steps
+    at `batch`, on a batch already in the device's memory (as a prefetching input pipeline
+    delivers it). FLOP are counted by TensorFlow's graph profiler (`count_flops`)."""
     import keras
 
     from drumaae.models import build_model, compile_model
@@ -71,8 +72,10 @@ def _train_rate(recipe, batch: int, steps: int, repeats: int, precision: str | N
         model = compile_model(build_model(recipe), recipe)
         a = recipe.audio
         rng = np.random.default_rng(0)
-        x = rng.random((batch, a.bar_frames, a.n_bins), dtype=np.float32)
-        y = rng.integers(0, recipe.model.num_components, batch).astype(np.int32)
+        x = keras.ops.convert_to_tensor(
+            rng.random((batch, a.bar_frames, a.n_bins), dtype=np.float32))
+        y = keras.ops.convert_to_tensor(
+            rng.integers(0, recipe.model.num_components, batch).astype(np.int32))
         t0 = time.perf_counter()
         model.train_on_batch(x, y)
         first = time.perf_counter() - t0
@@ -82,7 +85,7 @@ def _train_rate(recipe, batch: int, steps: int, repeats: int, precision: str | N
                 model.train_on_batch(x, y)
 
         total, _ = timed(run, repeats)
-        return total / steps, first, train_step_flops(model, batch)
+        return total / steps, first, train_step_flops(model, batch) if count_flops else None
     finally:
         keras.config.set_dtype_policy(old)
 
@@ -118,8 +121,9 @@ def bench_training(recipe_name: str, batches: Sequence[int], steps: int, repeats
                     f"{recipe.training.batch_size}"))
     if tf.config.list_physical_devices("GPU"):
         b = max(batches)
-        f32, _, _ = _train_rate(recipe, b, steps, repeats, "float32")
-        f16, _, _ = _train_rate(recipe, b, steps, repeats, "mixed_float16")
+        f32, _, _ = _train_rate(recipe, b, steps, repeats, "float32", count_flops=False)
+        f16, _, _ = _train_rate(recipe, b, steps, repeats, "mixed_float16",
+                                count_flops=False)
         rows.append(Row("training (GPU)", f"mixed_float16 vs float32, batch {b}", 1.0 / f16,
                         1.0 / f32, "steps/s", f32 / f16, f"{b / f16:.1f} vs {b / f32:.1f} bars/s"))
     else:

@@ -1,7 +1,10 @@
 """DrumAAE: the adversarial autoencoder with a Gaussian-mixture prior (AAE-GM).
 
-TensorFlow-specific only in `train_step`/`test_step` (GradientTape and the distribution
-strategy's replica count); the parts are backend-portable Keras layers.
+drumaae runs on Keras's TensorFlow backend. The parts are backend-portable Keras layers, and
+`train_step` also runs on the torch backend (its gradients come from `_minimize`), so the
+training step can be measured on a GPU machine that has PyTorch but no TensorFlow
+(`bench/gpu_training.py`). What stays TensorFlow-only: `refine`, and the distribution
+strategies of `drumaae.training`.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from typing import Any, Sequence
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
 from drumaae.config import TrainingConfig
@@ -24,6 +26,13 @@ FORMAT_VERSION = 1
 """Bumped whenever a saved model's structure changes incompatibly."""
 
 METRIC_NAMES = ("recon/loss", "adv/d_loss", "adv/e_loss", "adv/d_acc")
+
+_BACKEND = keras.backend.backend()
+if _BACKEND == "tensorflow":
+    import tensorflow as tf
+elif _BACKEND != "torch":
+    raise ImportError(f"drumaae's models run on Keras's tensorflow or torch backend, not "
+                      f"{_BACKEND!r} (KERAS_BACKEND)")
 
 _TRAINING = TrainingConfig()
 """The defaults of `DrumAAE.compile`: TrainingConfig is their one source."""
@@ -294,47 +303,44 @@ class DrumAAE(keras.Model):
                                 ops.cast(fake_logits < 0, "float32")], axis=0)
         return ops.mean(hits)
 
-    @staticmethod
-    def _step(optimizer, tape, scaled_loss, variables):
-        """Apply one player's update; `scaled_loss` is `optimizer.scale_loss(loss)` computed
-        inside `tape` (a LossScaleOptimizer unscales the gradients in `apply`)."""
-        optimizer.apply(tape.gradient(scaled_loss, variables), variables)
-
     def train_step(self, data):
         x, labels = self._unpack(data)
         # Gradients are summed over replicas: divide so the update uses the global mean.
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        replicas = _replicas()
         # 0 during the warm-up (reconstruction alone), then 1; read before any update.
         adv_on = ops.cast(self.ae_optimizer.iterations >= self.adv_warmup_steps, "float32")
 
-        ae_vars = self.encoder.trainable_variables + self.generator.trainable_variables
-        with tf.GradientTape() as tape:
+        def ae_loss():
             z, _, _ = self.encoder(x, training=True)
             gen_labels = (self._train_label_weights(z, labels) if self.generator.num_labels
                           else None)
             x_hat = self._generate(z, gen_labels, training=True)
             recon = self._reconstruction(x, x_hat)
-            loss = self.ae_optimizer.scale_loss(self.recon_weight * recon / replicas)
-        self._step(self.ae_optimizer, tape, loss, ae_vars)
+            return self.recon_weight * recon / replicas, (z, recon)
+
+        z, recon = _minimize(self.ae_optimizer, ae_loss,
+                             self.encoder.trainable_variables
+                             + self.generator.trainable_variables)
 
         # The discriminator sees this batch's codes (from before the update above).
         z_fake = ops.stop_gradient(z)
         z_real = self.prior.sample_for_labels(labels)
-        d_vars = self.discriminator.trainable_variables
-        with tf.GradientTape() as tape:
+
+        def d_loss_fn():
             real_logits = self.discriminator(z_real, labels, training=True)
             fake_logits = self.discriminator(z_fake, labels, training=True)
             d_loss = self._bce(1.0, real_logits) + self._bce(0.0, fake_logits)
-            loss = self.d_optimizer.scale_loss(adv_on * d_loss / replicas)
-        self._step(self.d_optimizer, tape, loss, d_vars)
+            return adv_on * d_loss / replicas, (d_loss, real_logits, fake_logits)
 
-        e_vars = self.encoder.trainable_variables
-        with tf.GradientTape() as tape:
+        d_loss, real_logits, fake_logits = _minimize(
+            self.d_optimizer, d_loss_fn, self.discriminator.trainable_variables)
+
+        def e_loss_fn():
             z, _, _ = self.encoder(x, training=True)
             e_loss = self._bce(1.0, self.discriminator(z, labels, training=False))
-            loss = self.e_optimizer.scale_loss(adv_on * self.adv_weight * e_loss / replicas)
-        self._step(self.e_optimizer, tape, loss, e_vars)
+            return adv_on * self.adv_weight * e_loss / replicas, e_loss
 
+        e_loss = _minimize(self.e_optimizer, e_loss_fn, self.encoder.trainable_variables)
         return self._update_trackers(recon, d_loss, e_loss,
                                      self._d_accuracy(real_logits, fake_logits))
 
@@ -353,6 +359,8 @@ class DrumAAE(keras.Model):
         for name, value in zip(METRIC_NAMES, (recon, d_loss, e_loss, d_acc)):
             self.trackers[name].update_state(value)
         results = {name: tracker.result() for name, tracker in self.trackers.items()}
+        if _BACKEND != "tensorflow":
+            return results
         strategy = tf.distribute.get_strategy()
         # Keras 3.15 averages a step's outputs over workers with `strategy.reduce("MEAN", v,
         # axis=0)` under MultiWorkerMirroredStrategy, which rejects scalars ("Invalid
@@ -399,7 +407,14 @@ class DrumAAE(keras.Model):
 
         Returns:
             `(batch, latent_dim)` float32 NumPy codes.
+
+        Raises:
+            NotImplementedError: on a backend other than TensorFlow (the loop is a traced
+                `tf.while_loop`).
         """
+        if _BACKEND != "tensorflow":
+            raise NotImplementedError(f"refine runs on Keras's tensorflow backend, not "
+                                      f"{_BACKEND!r}")
         x = tf.convert_to_tensor(features, tf.float32)
         if z is None:
             z = self.encode(x)
@@ -516,7 +531,40 @@ def spectral_convergence(x, x_hat, audio: dict):
     return ops.mean(num / den)
 
 
-@tf.function(reduce_retracing=True)
+def _replicas() -> int:
+    """Replicas whose gradients are summed per step (TensorFlow's distribution strategy;
+    1 on another backend)."""
+    if _BACKEND == "tensorflow":
+        return tf.distribute.get_strategy().num_replicas_in_sync
+    return 1
+
+
+def _minimize(optimizer, loss_fn, variables):
+    """One player's update: the gradients of ``loss_fn()[0]`` with respect to `variables`,
+    applied by `optimizer`; returns ``loss_fn()[1]`` (values the caller keeps).
+
+    The loss goes through ``optimizer.scale_loss`` (a LossScaleOptimizer, under
+    mixed_float16, unscales the gradients in ``apply``). Gradients come from a GradientTape
+    on TensorFlow and from autograd on torch.
+    """
+    if _BACKEND == "torch":
+        import torch
+
+        for v in variables:
+            v.value.grad = None
+        loss, kept = loss_fn()
+        optimizer.scale_loss(loss).backward()
+        grads = [v.value.grad for v in variables]
+        with torch.no_grad():
+            optimizer.apply(grads, variables)
+        return kept
+    with tf.GradientTape() as tape:
+        loss, kept = loss_fn()
+        scaled = optimizer.scale_loss(loss)
+    optimizer.apply(tape.gradient(scaled, variables), variables)
+    return kept
+
+
 def _refine_codes(model, x, z, steps, learning_rate, prior_weight):
     """Adam on the codes (see `DrumAAE.refine`), as one traced loop."""
     beta_1, beta_2, eps = 0.9, 0.999, 1e-8
@@ -541,6 +589,10 @@ def _refine_codes(model, x, z, steps, learning_rate, prior_weight):
     _, z, _, _ = tf.while_loop(lambda i, *_: i < steps, body,
                                (tf.constant(0), z, zeros, zeros))
     return z
+
+
+if _BACKEND == "tensorflow":
+    _refine_codes = tf.function(_refine_codes, reduce_retracing=True)
 
 
 class AdversarialWarmupEnd(keras.callbacks.Callback):
