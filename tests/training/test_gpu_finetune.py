@@ -71,3 +71,31 @@ def test_pack_train_assemble(ft, tmp_path, tiny_recipe):
                                                          after.encoder.get_weights())]
     assert any(changed)
     assert after.trained_steps == (before.trained_steps or 0) + 7
+
+
+def test_train_from_a_recipe_resets_the_adversaries_after_the_warm_up(ft, tmp_path, monkeypatch):
+    from drumaae.config import load_recipe
+    from drumaae.models import DrumAAE
+
+    recipe = load_recipe("tiny", {"training": {"adv_warmup_steps": 3}})
+    path = tmp_path / "tiny.yaml"
+    path.write_text(recipe.to_yaml())
+    a = recipe.audio
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    rng = np.random.default_rng(0)
+    for name, n in (("train0", 6), ("val", 2)):
+        ft._write_shard(str(shards / f"{name}.npy.bz2"),
+                        rng.random((n, a.bar_frames, a.n_bins), dtype=np.float32),
+                        np.zeros(n, np.int32))
+    resets = []
+    original = DrumAAE.reset_adversarial_optimizers
+    monkeypatch.setattr(DrumAAE, "reset_adversarial_optimizers",
+                        lambda self: (resets.append(self.train_iterations), original(self)))
+    out = tmp_path / "out"
+    out.mkdir()
+    assert ft.main(["train", "--recipe", str(path), "--data", str(shards), "--out", str(out),
+                    "--steps", "5", "--batch", "2", "--probe", "2", "--snapshots", "1",
+                    "--decay-share", "0.5"]) == 0
+    assert resets == [3]  # once, at the step the warm-up ends
+    assert (out / "snap1.npz").exists()
