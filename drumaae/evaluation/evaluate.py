@@ -100,19 +100,6 @@ def _corpus_manifests(paths: Sequence[str]):
             break
 
 
-def _corpus_bpms(paths: Sequence[str]) -> dict[str, float]:
-    """Tempi from a rendered corpus's manifest for a corpus folder or one of its splits."""
-    from drumaae.data.corpus import bpm_lookup
-
-    lookup: dict[str, float] = {}
-    for root, manifest in _corpus_manifests(paths):
-        try:
-            lookup.update(bpm_lookup(manifest, root))
-        except (KeyError, TypeError, ValueError):
-            continue
-    return lookup
-
-
 def load_eval_data(data: str | os.PathLike | Sequence[str | os.PathLike], audio, *,
                    max_bars: int | None = None, seed: int = 0, bpm: float | None = None,
                    progress: bool = False) -> EvalData:
@@ -122,8 +109,7 @@ def load_eval_data(data: str | os.PathLike | Sequence[str | os.PathLike], audio,
     from drumaae.data.dataset import build_index
 
     paths = [data] if isinstance(data, (str, os.PathLike)) else list(data)
-    index = build_index(paths, audio, bpm=bpm, bpm_lookup=_corpus_bpms(paths),
-                        progress=progress)
+    index = build_index(paths, audio, bpm=bpm, progress=progress)
     records = list(index.records)
     total = len(records)
     if max_bars and total > max_bars:

@@ -306,3 +306,25 @@ def test_two_passes_give_bit_identical_features(many_files, tiny_recipe):
         bars.append(np.pad(x, (0, record.length - len(x))))
     np.testing.assert_allclose(passes[0], bar_features(np.stack(bars), audio).numpy(),
                                atol=1e-5)
+
+
+def test_a_corpus_split_folder_takes_its_tempi_from_the_corpus_manifest(tmp_path, tiny_recipe):
+    """`build_index(corpus/train)`: the corpus's manifest one folder up names the file as
+    ``train/NAME``; its tempo wins over estimation (here twice the loop's, which estimation would not give)."""
+    import soundfile as sf
+
+    from drumaae.data.dataset import build_index
+    from drumaae.testing import synthetic_loop
+
+    a = tiny_recipe.audio
+    (tmp_path / "train").mkdir()
+    sf.write(tmp_path / "train" / "a.wav", synthetic_loop(a.sample_rate, 120.0, bars=1, seed=0),
+             a.sample_rate, subtype="PCM_16")
+    (tmp_path / "manifest.json").write_text(json.dumps(
+        {"files": [{"path": "train/a.wav", "bpm": 240.0}]}))
+    index = build_index(str(tmp_path / "train"), a)
+    assert [f.bpm for f in index.files] == [240.0] and len(index.records) == 2
+    # Someone else's broken manifest.json above a folder is not an error, just not a source.
+    (tmp_path / "manifest.json").write_text("{oops")
+    index = build_index(str(tmp_path / "train"), a)
+    assert index.files[0].bpm != 240.0 and len(index.records) == 1
