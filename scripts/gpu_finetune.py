@@ -6,7 +6,8 @@ So the model is trained there on Keras's torch backend (`DrumAAE.train_step` run
 backends), on a random subset of the training run's own cached features, packed here as
 6-bit, bz2-compressed shards with the run's rhythm labels:
 
-    # here (TensorFlow side): shards of the run's training bars, plus a few validation bars
+    # here (TensorFlow side): shards of the run's training bars, plus a few of its validation
+    # bars (for a run trained on a corpus folder: the corpus's held-out kits)
     python scripts/gpu_finetune.py pack --cache fcache_v2 --labels runs/v2/rhythm_labels.npz \\
         --out .ft --shards 5 --bars-per-shard 1700 --val-bars 256
     # there (one shard per call; the machine keeps them while warm), then:
