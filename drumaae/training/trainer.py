@@ -178,17 +178,17 @@ def _is_chief() -> bool:
 
 # --- data -----------------------------------------------------------------------------------
 
-def _corpus_split(folder: str) -> tuple[str, str, dict[str, float]] | None:
-    """``(train_dir, val_dir, bpm lookup)`` for a rendered corpus folder with both parts."""
-    from drumaae.data.corpus import MANIFEST_NAME, bpm_lookup, read_manifest
+def _corpus_split(folder: str) -> tuple[str, str] | None:
+    """``(train_dir, val_dir)`` for a rendered corpus folder with both parts (their files'
+    tempi come from the corpus manifest, which `build_index` reads one folder up)."""
+    from drumaae.data.corpus import MANIFEST_NAME, read_manifest
 
     if not os.path.isfile(os.path.join(folder, MANIFEST_NAME)):
         return None
-    manifest = read_manifest(folder)
+    read_manifest(folder)  # a corpus manifest that does not check out is an error here
     train_dir, val_dir = os.path.join(folder, "train"), os.path.join(folder, "val")
-    lookup = bpm_lookup(manifest, folder)
     if os.path.isdir(train_dir) and os.path.isdir(val_dir):
-        return train_dir, val_dir, lookup
+        return train_dir, val_dir
     return None
 
 
@@ -214,7 +214,6 @@ def prepare_data(recipe: Recipe, data: Sequence[str | os.PathLike], *, progress:
             raise DataError(f"{p} does not exist: give audio files or folders with --data")
     train_paths: list[str] = []
     val_paths: list[str] = []
-    lookup: dict[str, float] = {}
     rest: list[str] = []
     for p in paths:
         split = _corpus_split(p) if os.path.isdir(p) else None
@@ -223,14 +222,13 @@ def prepare_data(recipe: Recipe, data: Sequence[str | os.PathLike], *, progress:
             continue
         train_paths.append(split[0])
         val_paths.append(split[1])
-        lookup.update(split[2])
     a = recipe.audio
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         if train_paths:
-            train_index = build_index(train_paths + rest, a, bpm_lookup=lookup, progress=progress)
+            train_index = build_index(train_paths + rest, a, progress=progress)
             try:
-                val_index = build_index(val_paths, a, bpm_lookup=lookup, progress=progress)
+                val_index = build_index(val_paths, a, progress=progress)
             except DataError:
                 val_index = BarIndex(sample_rate=a.sample_rate, files=(), records=())
             how = "the corpus's train/ and val/ folders (held-out kits)"
