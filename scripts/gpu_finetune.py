@@ -135,7 +135,7 @@ def train(args) -> int:
 
     from drumaae.config import load_recipe
     from drumaae.models import build_model, compile_model, load_model, model_recipe
-    from drumaae.training.callbacks import decay_scale
+    from drumaae.training.callbacks import decay_scale, recipe_rates, set_rates
 
     if args.precision != "float32":
         keras.config.set_dtype_policy(args.precision)
@@ -160,9 +160,7 @@ def train(args) -> int:
         t = recipe.training
         model = build_model(recipe)
     compile_model(model, recipe)
-    rates = {"ae_optimizer": t.ae_learning_rate * args.lr_scale,
-             "d_optimizer": t.d_learning_rate * args.lr_scale,
-             "e_optimizer": t.e_learning_rate * args.lr_scale}
+    rates = {name: rate * args.lr_scale for name, rate in recipe_rates(t).items()}
 
     X = keras.ops.convert_to_tensor(xs)  # uint8 on the device
     Y = keras.ops.convert_to_tensor(ys.astype(np.int32))
@@ -175,10 +173,6 @@ def train(args) -> int:
         x = keras.ops.cast(keras.ops.take(X, idx, axis=0), "float32") / float(LEVELS)
         return x, keras.ops.take(Y, idx, axis=0)
 
-    def set_rates(scale):
-        for name, rate in rates.items():
-            getattr(model, name).learning_rate.assign(rate * scale)
-
     def validate():
         out = [model.test_on_batch(VX[i:i + 128], VY[i:i + 128], return_dict=True)
                for i in range(0, len(vx), 128)]
@@ -190,7 +184,7 @@ def train(args) -> int:
     history["before"] = start_val
 
     # Speed first: `probe` steps at the peak rate, then the step count that fits.
-    set_rates(1.0)
+    set_rates(model, rates, 1.0)
     t0 = time.perf_counter()
     for _ in range(args.probe):
         model.train_on_batch(*batch())
@@ -205,7 +199,7 @@ def train(args) -> int:
     warm = t.adv_warmup_steps > 0  # read the step counter only until the warm-up is over
     for step in range(1, total + 1):
         scale = decay_scale(step - 1, total, decay, args.floor)
-        set_rates(scale)
+        set_rates(model, rates, scale)
         if warm and model.train_iterations >= t.adv_warmup_steps:
             model.reset_adversarial_optimizers()
             warm = False

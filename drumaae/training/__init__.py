@@ -7,7 +7,7 @@ script uses it on the torch backend)."""
 __all__ = ["train", "TrainResult", "make_strategy", "resolve_precision", "STRATEGIES",
            "Tracker"]
 
-_TRAINER = {"train", "TrainResult", "make_strategy", "resolve_precision", "STRATEGIES"}
+_TRAINER = set(__all__) - {"Tracker"}  # the names drumaae.training.trainer defines
 
 
 def __getattr__(name):

@@ -25,7 +25,8 @@ import numpy as np
 from drumaae.errors import TrainingError
 from drumaae.fileio import clean_stale, write_json
 
-__all__ = ["EpochCheckpoint", "StopOnNaN", "EpochHook", "LearningRateDecay", "read_state",
+__all__ = ["EpochCheckpoint", "StopOnNaN", "EpochHook", "LearningRateDecay", "decay_scale",
+           "recipe_rates", "set_rates", "read_state",
            "CHECKPOINT_MODEL", "CHECKPOINT_STATE"]
 
 CHECKPOINT_MODEL = "last.keras"
@@ -145,6 +146,19 @@ def decay_scale(epoch: int, total_epochs: int, decay_epochs: int, floor: float) 
     return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * k / decay_epochs))
 
 
+def recipe_rates(training) -> dict[str, float]:
+    """The recipe's learning rate of each of a `DrumAAE`'s three optimizers, by attribute."""
+    return {"ae_optimizer": training.ae_learning_rate,
+            "d_optimizer": training.d_learning_rate,
+            "e_optimizer": training.e_learning_rate}
+
+
+def set_rates(model, rates: dict[str, float], scale: float) -> None:
+    """Set each optimizer of `model` named in `rates` to its rate times `scale`."""
+    for name, rate in rates.items():
+        getattr(model, name).learning_rate.assign(rate * scale)
+
+
 class LearningRateDecay(keras.callbacks.Callback):
     """Set the three optimizers' rates of a `DrumAAE` at each epoch's start to the recipe's
     rates times `decay_scale` (the same for a resumed run, whose saved optimizers carry the
@@ -157,9 +171,7 @@ class LearningRateDecay(keras.callbacks.Callback):
 
     def __init__(self, training, total_epochs: int):
         super().__init__()
-        self.rates = {"ae_optimizer": training.ae_learning_rate,
-                      "d_optimizer": training.d_learning_rate,
-                      "e_optimizer": training.e_learning_rate}
+        self.rates = recipe_rates(training)
         self.total_epochs = int(total_epochs)
         self.decay_epochs = int(training.lr_decay_epochs)
         self.floor = float(training.lr_decay_floor)
@@ -167,8 +179,7 @@ class LearningRateDecay(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         self.scale = decay_scale(epoch, self.total_epochs, self.decay_epochs, self.floor)
-        for name, rate in self.rates.items():
-            getattr(self.model, name).learning_rate.assign(rate * self.scale)
+        set_rates(self.model, self.rates, self.scale)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if logs is not None:
