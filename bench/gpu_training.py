@@ -26,7 +26,7 @@ import sys
 import time
 from typing import Any, Sequence
 
-from .harness import Row, _num
+from .harness import Row, rows_table
 from .training import _train_rate
 
 __all__ = ["main", "bench_gpu_training", "device_info"]
@@ -43,13 +43,15 @@ def device_info() -> dict[str, Any]:
         import torch
 
         info["framework"] = f"torch {torch.__version__}"
-        info["device"] = (torch.cuda.get_device_name(0) if torch.cuda.is_available()
+        info["gpu"] = torch.cuda.is_available()
+        info["device"] = (torch.cuda.get_device_name(0) if info["gpu"]
                           else "no GPU (torch sees none)")
     else:
         import tensorflow as tf
 
         info["framework"] = f"tensorflow {tf.__version__}"
         gpus = tf.config.list_physical_devices("GPU")
+        info["gpu"] = bool(gpus)
         info["device"] = ", ".join(g.name for g in gpus) if gpus else "no GPU (TF sees none)"
     return info
 
@@ -133,17 +135,10 @@ def bench_gpu_training(recipe_name: str, batches: Sequence[int], steps: int, rep
 
 
 def format_table(info: dict[str, Any], rows: list[Row], header: str) -> str:
-    lines = [f"device: {info['device']}; {info['framework']}, Keras {info['keras']} "
-             f"({info['backend']} backend), Python {info['python']}, {info['cores']} CPU cores",
-             header, "",
-             "| group | measurement | ours | baseline | unit | ours vs baseline | note |",
-             "|---|---|---:|---:|---|---:|---|"]
-    for r in rows:
-        ratio = f"{r.ratio:.2f}x" if r.ratio is not None else ""
-        base = _num(r.baseline) if r.baseline is not None else ""
-        lines.append(f"| {r.group} | {r.task} | {_num(r.ours)} | {base} | {r.unit} | {ratio} "
-                     f"| {r.note} |")
-    return "\n".join(lines)
+    return "\n".join([f"device: {info['device']}; {info['framework']}, Keras {info['keras']} "
+                      f"({info['backend']} backend), Python {info['python']}, "
+                      f"{info['cores']} CPU cores", header, "",
+                      rows_table([vars(r) for r in rows])])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -163,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     info = device_info()
     t0 = time.perf_counter()
-    group = "training (CPU)" if info["device"].startswith("no GPU") else "training (GPU)"
+    group = "training (GPU)" if info["gpu"] else "training (CPU)"
     rows = bench_gpu_training(args.recipe, args.batches, args.steps, args.repeats,
                               args.precisions, group=group, log=lambda m: print(m, file=sys.stderr,
                                                                   flush=True))

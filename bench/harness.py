@@ -44,8 +44,8 @@ from typing import Any, Callable, Sequence
 GROUPS = ("griffin-lim", "tempo", "features", "training", "interpolate", "cold start",
           "serving", "memory")
 
-__all__ = ["GROUPS", "Row", "BenchConfig", "run_bench", "format_rows", "timed", "measure_process",
-           "machine", "load_average"]
+__all__ = ["GROUPS", "Row", "BenchConfig", "run_bench", "format_rows", "rows_table", "timed",
+           "measure_process", "machine", "load_average"]
 
 
 @dataclasses.dataclass
@@ -241,10 +241,16 @@ def format_rows(result: dict[str, Any]) -> str:
         f"after {result['load_after']}; recipe {result['config']['recipe']}; model "
         f"{result['model']}; {result['seconds']:.0f} s",
         "",
-        "| group | measurement | ours | baseline | unit | ours vs baseline | note |",
-        "|---|---|---:|---:|---|---:|---|",
+        rows_table(result["rows"]),
     ]
-    for r in result["rows"]:
+    return "\n".join(lines)
+
+
+def rows_table(rows: Sequence[dict[str, Any]]) -> str:
+    """Rows (`Row` as dicts) as a Markdown table."""
+    lines = ["| group | measurement | ours | baseline | unit | ours vs baseline | note |",
+             "|---|---|---:|---:|---|---:|---|"]
+    for r in rows:
         ratio = f"{r['ratio']:.2f}x" if r["ratio"] is not None else ""
         lines.append(f"| {r['group']} | {r['task']} | {_num(r['ours'])} | "
                      f"{_num(r['baseline']) if r['baseline'] is not None else ''} | {r['unit']} "
