@@ -177,10 +177,12 @@ GL_ITERS = click.option(
     "--gl-iters", "iters", type=LimitedType(limits.check_gl_iters, "ITERS"), default=None,
     help=f"Griffin-Lim iterations, 1-{limits.MAX_GL_ITERS}  [default: the model's recipe].")
 REFINE = click.option(
-    "--refine", type=LimitedType(limits.check_refine, "N"), default=0, show_default=True,
+    "--refine", type=LimitedType(limits.check_refine, "N"), default=None,
     help=f"Gradient steps fitting each code to its bar after the encoder (0-"
-         f"{limits.MAX_REFINE}; closer reconstructions of sounds unlike the training data; "
-         "a local model only). Measured gain and cost: docs/model.md.")
+         f"{limits.MAX_REFINE}; 0 = the encoder's codes; closer reconstructions of sounds "
+         "unlike the training data; a local model only). Measured gain and cost: "
+         f"docs/model.md.  [default: {limits.DEFAULT_REFINE} with a local model, 0 with "
+         "--server]")
 FILL = click.option(
     "--fill", type=click.Choice(["error", "loop"]), default="error", show_default=True,
     help="A loop shorter than its bars at the given tempo (e.g. two beats with --bpm): "

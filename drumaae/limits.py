@@ -27,12 +27,14 @@ __all__ = [
     "MAX_REST_DEADLINE_S",
     "REST_MAX_RESPONSE_BYTES",
     "MAX_REFINE",
+    "DEFAULT_REFINE",
     "MIN_FREE_BYTES",
     "check_bpm",
     "check_steps",
     "check_gl_iters",
     "check_bars",
     "check_refine",
+    "resolve_refine",
     "check_repeat",
     "check_deadline",
     "figure_panels",
@@ -58,6 +60,9 @@ REST_MAX_RESPONSE_BYTES = 256 * 2**20
 """Largest TF Serving answer read into memory; requests also bound it by what they expect."""
 MAX_REFINE = 500
 """Most code-refinement steps (`DrumAAE.refine`) one call may ask for."""
+DEFAULT_REFINE = 20
+"""Code-refinement steps a local model takes when the caller names none (a served model takes
+none: it has no gradients). Its measured gain and cost: docs/model.md."""
 MIN_FREE_BYTES = 16 * 2**20
 """Free space an output's file system must have before any compute (a full disk is refused
 up front; a disk that fills up during the write is still caught, atomically)."""
@@ -113,6 +118,15 @@ def check_repeat(value: Any, steps: int, file: str = "morph.wav") -> int:
 def check_refine(value: Any) -> int:
     """Code-refinement steps: a whole number in [0, MAX_REFINE] (0 = the encoder's codes)."""
     return _whole(value, "refine steps", 0, MAX_REFINE)
+
+
+def resolve_refine(value: Any, can_refine: bool) -> int:
+    """Refinement steps for one call: `value` checked (`check_refine`), or for None the
+    default, `DEFAULT_REFINE` where the model can refine and 0 where it cannot (a served
+    model, a backend other than TensorFlow)."""
+    if value is None:
+        return DEFAULT_REFINE if can_refine else 0
+    return check_refine(value)
 
 
 def check_bars(value: Any, what: str = "bars") -> int:

@@ -29,6 +29,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from drumaae import limits
 from drumaae.evaluation import latent, metrics
 
 __all__ = ["DEFAULT_ALPHAS", "EvalData", "evaluate", "load_eval_data"]
@@ -252,7 +253,7 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
              centroids: Any = None, report: str | os.PathLike | None = None,
              report_pairs: int = 4, force: bool = False,
              progress: bool | Callable[[str, int, int], None] = False,
-             eval_data: EvalData | None = None, refine: int = 0,
+             eval_data: EvalData | None = None, refine: int | None = None,
              tempo: str | float = "blend") -> dict[str, Any]:
     """Evaluate a model on bars of `data`; everything measured is in the returned dict.
 
@@ -277,7 +278,9 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
             source_GL, of 2 x bars; ``"interpolation"``: pairs).
         eval_data: bars already loaded with `load_eval_data` (then `data` is only recorded).
         refine: gradient steps of code refinement after the encoder (`DrumAAE.refine`);
-            0 = the encoder's codes.
+            0 = the encoder's codes; None = the default of `drumaae.inference.encode`
+            (`limits.DEFAULT_REFINE` on Keras's TensorFlow backend), so that the figures are
+            those of what users get.
         tempo: the interpolation steps' tempo: ``blend`` (default), ``source``, ``target``
             or a BPM (`drumaae.inference.operations.step_tempos`).
 
@@ -293,6 +296,7 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
 
         check_report_dir(report, force)
     net, ref, identity = _load_model(model)
+    refine = limits.resolve_refine(refine, net.can_refine)
     audio = model_audio(net)
     iters = int(gl_iters if gl_iters is not None else audio.griffin_lim_iters)
     alphas = [float(a) for a in alphas]

@@ -33,6 +33,9 @@ class Backend(Protocol):
         latent_dim: the code size d.
         num_components: components K of the model's Gaussian-mixture prior, or None when the
             backend does not know its prior (a served model).
+
+    Optional: ``can_refine``, True when `encode_bars` can refine codes (it has the model's
+    gradients); a backend without it is not refined by default (`drumaae.inference.encode`).
     """
 
     ref: str
@@ -84,6 +87,10 @@ class LocalBackend:
     @property
     def num_components(self) -> int:
         return int(self.model.prior.num_components)
+
+    @property
+    def can_refine(self) -> bool:
+        return bool(self.model.can_refine)
 
     def encode_bars(self, bars: np.ndarray, refine: int = 0) -> np.ndarray:
         from drumaae.audio.features import bar_features

@@ -65,6 +65,12 @@ def _in_chunks(fn: Callable[[np.ndarray], Any], items: np.ndarray,
     return np.concatenate(out)
 
 
+def _refine_steps(backend: Backend, refine: int | None) -> int:
+    """The refinement steps of one call on `backend` (`limits.resolve_refine`; a backend
+    without ``can_refine`` cannot refine)."""
+    return limits.resolve_refine(refine, bool(getattr(backend, "can_refine", False)))
+
+
 def _render_bars(backend: Backend, codes: np.ndarray, bar_length: int, iters: int, seed: int,
                  progress: ProgressFn | None = None, what: str = "bar", done: int = 0,
                  total: int | None = None) -> np.ndarray:
@@ -133,7 +139,7 @@ def _select(n_bars: int, bar: int | Sequence[int] | None, name: str) -> list[int
 def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
            bars: int | None = None, bar: int | Sequence[int] | None = None,
            sample_rate: int | None = None, name: str | None = None,
-           refine: int = 0, fill: str = "error",
+           refine: int | None = None, fill: str = "error",
            progress: ProgressFn | None = None) -> Encoded:
     """Encode the bars of a recording.
 
@@ -148,7 +154,9 @@ def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
         name: what to call an array input in messages.
         refine: gradient steps fitting each code to its bar after the encoder
             (`DrumAAE.refine`: closer reconstructions of bars unlike the training data; its
-            measured gain and cost are in docs/model.md); 0 = off.
+            measured gain and cost are in docs/model.md); 0 = off; None = the default,
+            `limits.DEFAULT_REFINE` steps where the backend can refine (a local model on
+            TensorFlow), else 0 (a served model).
         fill: a loop shorter than its bars at `bpm`: ``"error"`` (a `TooShortError` that
             says so) or ``"loop"`` (repeated to fill them); never padded with silence.
         progress: called as ``progress("encoded bar", done, n)`` after each chunk of
@@ -160,8 +168,10 @@ def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
     """
     from drumaae.audio.bars import cut_bars
 
-    refine = limits.check_refine(refine)
+    if refine is not None:
+        refine = limits.check_refine(refine)
     backend = load_backend(model)
+    refine = _refine_steps(backend, refine)
     if sample_rate is not None and not isinstance(audio, tuple):
         audio = (audio, sample_rate)
     label = name or (os.path.basename(os.fspath(audio)) if isinstance(audio, (str, os.PathLike))
@@ -185,7 +195,7 @@ def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
                    sample_rate=backend.audio.sample_rate, bars=chosen,
                    starts=[int(cut.starts[i]) for i in chosen], n_bars=cut.n_bars,
                    source=source, model=backend.ref, waveforms=waves, lufs=lufs,
-                   tempo=cut.tempo, model_identity=backend.identity)
+                   tempo=cut.tempo, model_identity=backend.identity, refine=refine)
 
 
 def decode(codes: Any, *, model: Any = None, bpm: float | None = None,
@@ -304,7 +314,7 @@ def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any 
                 src_bpm: float | None = None, tgt_bpm: float | None = None,
                 src_bars: int | None = None, tgt_bars: int | None = None,
                 iters: int | None = None, seed: int = 0,
-                match_loudness: bool = True, refine: int = 0,
+                match_loudness: bool = True, refine: int | None = None,
                 fill: str = "error", progress: ProgressFn | None = None) -> Interpolation:
     """Morph one bar of `src` into one bar of `tgt` through the latent space.
 
@@ -324,7 +334,8 @@ def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any 
         seed: Griffin-Lim phase seed.
         match_loudness: bring step a to (1 - a) L_src + a L_tgt LUFS, the inputs' bars'
             loudness (ITU-R BS.1770); steps are true-peak limited either way.
-        refine: gradient steps of code refinement for both endpoints (see `encode`).
+        refine: gradient steps of code refinement for both endpoints (see `encode`; None:
+            the default).
         fill: what to do with an input loop shorter than its bars (see `encode`).
         progress: called as ``progress("step", done, steps)`` as steps are rendered.
 
@@ -360,7 +371,7 @@ def _label(audio: AudioInput, role: str) -> str | None:
 def reconstruct(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
                 bars: int | None = None, bar: int | Sequence[int] | None = None,
                 iters: int | None = None, seed: int = 0,
-                match_loudness: bool = True, refine: int = 0,
+                match_loudness: bool = True, refine: int | None = None,
                 progress: ProgressFn | None = None) -> Reconstruction:
     """Encode and decode a recording bar by bar (what the model keeps of it); each output
     bar is brought to its input bar's loudness unless `match_loudness` is False, and
@@ -370,6 +381,7 @@ def reconstruct(audio: AudioInput, *, model: Any = None, bpm: float | None = Non
         `Reconstruction`: `audio` float32, the chosen bars concatenated at their tempo.
     """
     backend = load_backend(model)
+    refine = _refine_steps(backend, refine)
     enc = encode(audio, model=backend, bpm=bpm, bars=bars, bar=bar, refine=refine,
                  progress=progress if refine else None)
     iters = _iters(backend, iters)

@@ -78,6 +78,8 @@ class Encoded:
             unknown): what decoding brings the bar back to.
         tempo: how the tempo and bar count were decided
             (`drumaae.audio.bars.TempoReading`: source, alternatives), or None.
+        refine: code-refinement steps taken after the encoder (`DrumAAE.refine`), or None
+            when unknown (codes read back from a file that does not say).
     """
 
     codes: np.ndarray
@@ -93,12 +95,14 @@ class Encoded:
     lufs: list[float | None] | None = None
     tempo: Any = field(default=None, repr=False)
     model_identity: dict[str, str] | None = None
+    refine: int | None = None
 
     def summary(self) -> dict[str, Any]:
         return {"model": self.model, "model_identity": self.model_identity,
                 "bpm": round(self.bpm, 4), "bar_length": self.bar_length,
                 "sample_rate": self.sample_rate, "bars": list(self.bars),
                 "n_bars": self.n_bars, "latent_dim": int(self.codes.shape[-1]),
+                "refine": self.refine,
                 "source": self.source.to_dict() if self.source else None}
 
 
@@ -199,7 +203,7 @@ def save_codes(encoded: Encoded, path: str | os.PathLike, *, force: bool = False
             "model": encoded.model, "model_identity": encoded.model_identity,
             "drumaae_version": __version__,
             "source": encoded.source.to_dict() if encoded.source else None,
-            "lufs": _json_lufs(encoded.lufs)}
+            "lufs": _json_lufs(encoded.lufs), "refine": encoded.refine}
     if ext == ".json":
         data = {"codes": np.asarray(encoded.codes, float).tolist(), **meta}
         text = json.dumps(data, indent=2)
@@ -265,7 +269,13 @@ def load_codes(path: str | os.PathLike) -> Encoded:
                    sample_rate=int(meta.get("sample_rate", 0)),
                    bars=[int(b) for b in meta.get("bars", range(len(codes)))],
                    model=str(meta.get("model", "")), lufs=_stored_lufs(meta, len(codes)),
-                   model_identity=_stored_identity(meta))
+                   model_identity=_stored_identity(meta), refine=_stored_refine(meta))
+
+
+def _stored_refine(meta: dict[str, Any]) -> int | None:
+    """The refinement steps `save_codes` stored (None for older files or a malformed value)."""
+    steps = meta.get("refine")
+    return steps if isinstance(steps, int) and not isinstance(steps, bool) else None
 
 
 def _stored_identity(meta: dict[str, Any]) -> dict[str, str] | None:
@@ -406,7 +416,7 @@ def interpolation_manifest(result: Interpolation, files: list[dict], figure: str
         return {"role": role, **(enc.source.to_dict() if enc.source else {}),
                 "bar": enc.bars[0], "n_bars": enc.n_bars, "bpm": round(enc.bpm, 4),
                 "bar_length": enc.bar_length, "start": enc.starts[0] if enc.starts else 0,
-                "lufs": (_json_lufs(enc.lufs) or [None])[0],
+                "lufs": (_json_lufs(enc.lufs) or [None])[0], "refine": enc.refine,
                 "code": np.asarray(enc.codes[0], float).tolist()}
 
     tempo = result.tempo if isinstance(result.tempo, str) else float(result.tempo)

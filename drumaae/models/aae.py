@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import math
 from typing import Any, Sequence
+import weakref
 
 import keras
 import numpy as np
 from keras import ops
 
 from drumaae.config import TrainingConfig
+from drumaae.limits import DEFAULT_REFINE
 from drumaae.models.discriminator import LatentDiscriminator
 from drumaae.models.encoder import Encoder
 from drumaae.models.generator import Generator
@@ -389,7 +391,12 @@ class DrumAAE(keras.Model):
         return self._generate(ops.convert_to_tensor(z, "float32"), label_weights,
                               training=False)
 
-    def refine(self, features, z=None, steps: int = 20, learning_rate: float = 0.05,
+    @property
+    def can_refine(self) -> bool:
+        """Whether `refine` runs here: on Keras's TensorFlow backend only."""
+        return _BACKEND == "tensorflow"
+
+    def refine(self, features, z=None, steps: int = DEFAULT_REFINE, learning_rate: float = 0.05,
                prior_weight: float = 1e-3):
         """Fit codes to features by gradient steps on the code (the weights stay fixed).
 
@@ -409,8 +416,8 @@ class DrumAAE(keras.Model):
             `(batch, latent_dim)` float32 NumPy codes.
 
         Raises:
-            NotImplementedError: on a backend other than TensorFlow (the loop is a traced
-                `tf.while_loop`).
+            NotImplementedError: on a backend other than TensorFlow (its step is a traced
+                `tf.function` with a GradientTape).
         """
         if _BACKEND != "tensorflow":
             raise NotImplementedError(f"refine runs on Keras's tensorflow backend, not "
@@ -420,8 +427,8 @@ class DrumAAE(keras.Model):
             z = self.encode(x)
         if int(steps) <= 0:
             return np.asarray(z, np.float32)
-        return _refine_codes(self, x, tf.convert_to_tensor(z, tf.float32),
-                             tf.constant(int(steps)), tf.constant(float(learning_rate)),
+        return _refine_codes(self, x, tf.convert_to_tensor(z, tf.float32), int(steps),
+                             tf.constant(float(learning_rate)),
                              tf.constant(float(prior_weight))).numpy()
 
     def fit(self, *args, callbacks=None, **kwargs):
@@ -565,34 +572,57 @@ def _minimize(optimizer, loss_fn, variables):
     return kept
 
 
-def _refine_codes(model, x, z, steps, learning_rate, prior_weight):
-    """Adam on the codes (see `DrumAAE.refine`), as one traced loop."""
-    beta_1, beta_2, eps = 0.9, 0.999, 1e-8
-    dim = tf.cast(tf.shape(z)[-1], tf.float32)
-
-    def body(i, z, m, v):
-        with tf.GradientTape() as tape:
-            tape.watch(z)
-            x_hat = tf.cast(model.decode(z), tf.float32)
-            fit = tf.reduce_mean(tf.abs(x - x_hat), axis=[1, 2])
-            prior = -model.prior.log_prob(z) / dim
-            loss = tf.reduce_sum(fit + prior_weight * prior)
-        g = tape.gradient(loss, z)
-        m = beta_1 * m + (1 - beta_1) * g
-        v = beta_2 * v + (1 - beta_2) * g * g
-        t = tf.cast(i + 1, tf.float32)
-        m_hat = m / (1 - beta_1 ** t)
-        v_hat = v / (1 - beta_2 ** t)
-        return i + 1, z - learning_rate * m_hat / (tf.sqrt(v_hat) + eps), m, v
-
+def _refine_codes(model, x, z, steps: int, learning_rate, prior_weight):
+    """Adam on the codes (see `DrumAAE.refine`): a Python loop over the model's one traced
+    step (`_traced_refine_step`)."""
+    step = _traced_refine_step(model)
     zeros = tf.zeros_like(z)
-    _, z, _, _ = tf.while_loop(lambda i, *_: i < steps, body,
-                               (tf.constant(0), z, zeros, zeros))
+    m, v = zeros, zeros
+    for i in range(steps):
+        z, m, v = step(x, z, m, v, tf.constant(i + 1, tf.float32), learning_rate, prior_weight)
     return z
 
 
-if _BACKEND == "tensorflow":
-    _refine_codes = tf.function(_refine_codes, reduce_retracing=True)
+def _traced_refine_step(model):
+    """The model's refinement step as one `tf.function`, traced once per process whatever
+    the number of bars (the batch size is an input). AutoGraph is off: the step has no
+    tensor-dependent Python control flow, and converting the decoder's code took half of the
+    first call. One traced step rather than a traced `tf.while_loop` over all steps: tracing
+    the loop cost about twice as long. That first trace is most of what refinement adds to a
+    one-bar command (docs/model.md)."""
+    step = _REFINE_STEPS.get(model)
+    if step is None:
+        frames, bins = model.generator.frames, model.generator.bins
+        latent = tf.TensorSpec([None, model.encoder.latent_dim], tf.float32)
+        scalar = tf.TensorSpec([], tf.float32)
+        step = tf.function(
+            lambda x, z, m, v, t, lr, w: _refine_step(model, x, z, m, v, t, lr, w),
+            input_signature=[tf.TensorSpec([None, frames, bins], tf.float32), latent, latent,
+                             latent, scalar, scalar, scalar],
+            autograph=False)
+        _REFINE_STEPS[model] = step
+    return step
+
+
+_REFINE_STEPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _refine_step(model, x, z, m, v, t, learning_rate, prior_weight):
+    """One Adam step (beta_1 0.9, beta_2 0.999) of `_refine_codes` at step number t."""
+    beta_1, beta_2, eps = 0.9, 0.999, 1e-8
+    dim = tf.cast(tf.shape(z)[-1], tf.float32)
+    with tf.GradientTape() as tape:
+        tape.watch(z)
+        x_hat = tf.cast(model.decode(z), tf.float32)
+        fit = tf.reduce_mean(tf.abs(x - x_hat), axis=[1, 2])
+        prior = -model.prior.log_prob(z) / dim
+        loss = tf.reduce_sum(fit + prior_weight * prior)
+    g = tape.gradient(loss, z)
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * g * g
+    m_hat = m / (1 - beta_1 ** t)
+    v_hat = v / (1 - beta_2 ** t)
+    return z - learning_rate * m_hat / (tf.sqrt(v_hat) + eps), m, v
 
 
 class AdversarialWarmupEnd(keras.callbacks.Callback):

@@ -329,6 +329,11 @@ class RestBackend:
         return None
 
     @property
+    def can_refine(self) -> bool:
+        """False: TF Serving runs the graphs forward only, with no gradients to refine by."""
+        return False
+
+    @property
     def gl_iters(self) -> int:
         return int(self.settings.get("gl_iters", self.audio.griffin_lim_iters))
 
