@@ -68,7 +68,7 @@ def bench_interpolate(cfg: BenchConfig, model_path: str, tmp: str) -> list[Row]:
 
     from drumaae.testing import synthetic_loop
 
-    from drumaae import inference
+    from drumaae import inference, limits
     from drumaae.models import model_audio
     from drumaae.registry import load_model_ref
 
@@ -78,17 +78,20 @@ def bench_interpolate(cfg: BenchConfig, model_path: str, tmp: str) -> list[Row]:
     src, tgt = write_inputs(tmp, sr)
     rows: list[Row] = []
 
-    # model only: encode the two bars, interpolate, decode (features, no Griffin-Lim)
+    # model only: encode (and refine, as the library does by default) the two bars,
+    # interpolate, decode (features, no Griffin-Lim)
     from drumaae.audio.features import bar_features
 
     bars = np.stack([synthetic_loop(sr, audio.reference_bpm, 1, seed=s)[: audio.grid_samples()]
                      for s in (0, 1)])
     backend = inference.load_backend(model)
+    backend_refine = limits.resolve_refine(None, backend.can_refine)
     for steps in cfg.interp_steps:
         alphas = np.linspace(0.0, 1.0, steps)
 
         def model_only():
-            z = model.encode(bar_features(bars, audio))
+            feats = bar_features(bars, audio)
+            z = model.refine(feats, model.encode(feats), steps=backend_refine)
             return np.asarray(model.decode(model.interpolate(z[0], z[1], alphas)))
 
         def library():
@@ -197,7 +200,7 @@ def main(argv: list[str] | None = None) -> None:
     src, tgt, model, out, steps = (sys.argv[1:] if argv is None else argv)[:5]
     import tensorflow  # noqa: F401  (the import every command pays)
 
-    from drumaae import inference
+    from drumaae import inference, limits
     from drumaae.audio.bars import cut_bars
     from drumaae.audio.io import decode_audio
 
@@ -214,7 +217,8 @@ def main(argv: list[str] | None = None) -> None:
     cuts = phase("decode + tempo", lambda: [
         cut_bars(decode_audio(p, audio.sample_rate).samples, audio.sample_rate, audio)
         for p in (src, tgt)])
-    codes = phase("encode", lambda: np.concatenate([backend.encode_bars(c.bars[:1])
+    refine = limits.resolve_refine(None, backend.can_refine)  # what the command does
+    codes = phase("encode", lambda: np.concatenate([backend.encode_bars(c.bars[:1], refine)
                                                     for c in cuts]))
     alphas = np.linspace(0.0, 1.0, int(steps), dtype=np.float32)[:, None]
     z = (1.0 - alphas) * codes[:1] + alphas * codes[-1:]
