@@ -3,14 +3,14 @@ rhythm centroids, and the model card with the measured figures.
 
     drumaae train --recipe default --data corpus/ --out runs/v2 --cache-dir fcache/ --no-mlflow
     drumaae evaluate --data corpus/val --model runs/v2/model.keras --max-bars 240 --pairs 24 \
-        --json-out eval_v2.json
+        --json-out eval_v2.json                      # the default: 20 refinement steps
     drumaae evaluate --data corpus/val --model runs/v1.keras --max-bars 240 --pairs 24 \
         --json-out eval_v1.json
-    drumaae evaluate ... --model runs/v2/model.keras --refine 50 --pairs 0 \
-        --json-out eval_refine.json
+    drumaae evaluate ... --model runs/v2/model.keras --refine 0 --pairs 0 \
+        --json-out eval_refine0.json                 # the encoder's codes alone
     python scripts/bundle_model.py --run runs/v2 --model runs/v2/model.keras --name v2.1 \
         --eval eval_v2.json --baseline "v1 (previous default)=eval_v1.json" \
-        --refine-eval eval_refine.json --corpus-manifest corpus/manifest.json \
+        --refine-eval eval_refine0.json --corpus-manifest corpus/manifest.json \
         --wall-minutes 132 --out drumaae/assets
 
 The card's numbers come only from the files given (the run's history.json and recipe, the
@@ -44,12 +44,13 @@ def _row(name: str, q: dict | None) -> str:
 def _recon_table(name: str, ev: dict, baselines: list[tuple[str, dict]],
                  refined: dict | None) -> list[str]:
     rec = ev["reconstruction"]
+    other = f"{name} --refine {refined['reconstruction'].get('refine_steps')}" if refined else ""
     lines = ["| reconstruction | LSD (dB) | onset F | envelope corr | spectral conv. |",
              "|---|---:|---:|---:|---:|",
-             _row(f"**{name} (this model), all held-out bars**", rec["model"])]
+             _row(f"**{name} (this model, --refine {rec.get('refine_steps', 0)}), all held-out "
+                  "bars**", rec["model"])]
     if refined:
-        lines.append(_row(f"{name} with --refine {refined['reconstruction'].get('refine_steps')}",
-                          refined["reconstruction"]["model"]))
+        lines.append(_row(other, refined["reconstruction"]["model"]))
     for label, base in baselines:
         lines.append(_row(label, base["reconstruction"]["model"]))
     lines.append(_row("Griffin-Lim of the true magnitude (ceiling)", rec["source_gl"]))
@@ -58,7 +59,7 @@ def _recon_table(name: str, ev: dict, baselines: list[tuple[str, dict]],
         g = fams[fam]
         lines.append(_row(f"{name}, {fam} ({g['bars']} bars)", g["model"]))
         if refined and fam in (refined["reconstruction"].get("per_family") or {}):
-            lines.append(_row(f"{name} --refine, {fam}",
+            lines.append(_row(f"{other}, {fam}",
                               refined["reconstruction"]["per_family"][fam]["model"]))
         for label, base in baselines:
             if fam in (base["reconstruction"].get("per_family") or {}):
@@ -134,7 +135,8 @@ def main() -> None:
     p.add_argument("--baseline", action="append", default=[], metavar="LABEL=FILE",
                    help="drumaae evaluate --json of an earlier model, shown beside it "
                         "(repeatable; e.g. 'v1 (previous default)=eval_v1.json')")
-    p.add_argument("--refine-eval", default=None, help="... of the model with --refine N")
+    p.add_argument("--refine-eval", default=None,
+                   help="... of the model with other refinement steps (e.g. --refine 0)")
     p.add_argument("--corpus-manifest", required=True)
     p.add_argument("--wall-minutes", type=float, required=True,
                    help="measured wall time of the training run")
@@ -210,7 +212,9 @@ def main() -> None:
         "",
         "## Held-out metrics",
         f"`drumaae evaluate --data corpus/val --max-bars {s['bars_evaluated']} --pairs "
-        f"{s.get('pairs')}` ({s['bars_evaluated']} of {s['bars_total']} held-out bars, seed "
+        f"{s.get('pairs')}` (the default {ev['reconstruction'].get('refine_steps', 0)} "
+        "refinement steps, for reconstruction and interpolation alike; "
+        f"{s['bars_evaluated']} of {s['bars_total']} held-out bars, seed "
         f"{s['seed']}, Griffin-Lim {s.get('gl_iters')} iterations; docs/evaluation.md defines "
         "each figure). Targets of issue 11: LSD <= 5 dB, onset F >= 0.95, envelope corr >= 0.9 "
         "in every family.",
@@ -218,10 +222,12 @@ def main() -> None:
     ]
     lines += _recon_table(args.name, ev, baselines, refined)
     if refined:
-        lines += ["", f"Refinement cost: {_fmt(refined['reconstruction'].get('encode_seconds_per_bar'), 3)}"
-                  f" s per bar to encode with {refined['reconstruction'].get('refine_steps')} "
-                  f"steps vs {_fmt(ev['reconstruction'].get('encode_seconds_per_bar'), 3)} s "
-                  "without (batches of up to 64 bars, same loaded machine)."]
+        a, b = ev["reconstruction"], refined["reconstruction"]
+        lines += ["", f"Encoding time per bar: {_fmt(a.get('encode_seconds_per_bar'), 3)} s with "
+                  f"{a.get('refine_steps', 0)} refinement steps, "
+                  f"{_fmt(b.get('encode_seconds_per_bar'), 3)} s with {b.get('refine_steps')} "
+                  "(batches of up to 64 bars, same loaded machine; per command: docs/model.md, "
+                  "\"Code refinement\")."]
     lines += ["", f"Interpolation: {s.get('pairs')} pairs, steps rendered at "
               f"{s.get('interpolation_tempo', 'the source')!s} tempo (docs/evaluation.md: each "
               "endpoint at its own bar's tempo under blend)."]
