@@ -52,6 +52,8 @@ def test_a_quick_run_prints_nothing(monkeypatch, capsys):
 def test_json_stays_clean_on_stdout_while_stderr_has_progress(model, loops, tmp_path,
                                                              monkeypatch, quiet):
     monkeypatch.setattr(common, "PROGRESS_DELAY_S", 0.0)
+    # two stages now (encoding refines by default): no throttling between their lines
+    monkeypatch.setattr(common, "PROGRESS_INTERVAL_S", 0.0)
     out = tmp_path / "r.wav"
     args = ["reconstruct", loops["src"], "--bpm", str(SRC_BPM), "--model", model,
             "--gl-iters", str(GL_ITERS), "--out", str(out), "--json"]
