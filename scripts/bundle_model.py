@@ -184,7 +184,7 @@ def main() -> None:
         "",
         "## Training",
         "Recipe `recipes/default.yaml` (resolved recipe below), `drumaae train --recipe default "
-        "--data corpus/ --cache-dir ... --no-mlflow`, "
+        "--data corpus/ --cache-dir ...`, "
         f"{len(history['step'])} epochs of {recipe.training.steps_per_epoch or 'all'} steps, "
         f"{steps:,} steps of batch {recipe.training.batch_size} "
         f"({steps * recipe.training.batch_size:,} bars), {args.wall_minutes:.0f} min wall time "
