@@ -238,6 +238,19 @@ def _centroids_for(model_ref: str | None, centroids: Any) -> tuple[np.ndarray | 
     return None, None
 
 
+def _model_file(model: Any) -> str | None:
+    """The local ``.keras`` file of a model reference, beside which its rhythm centroids are
+    looked for: the bundled default's for None, the path itself for a path; None for a model
+    object or an MLflow URI."""
+    from drumaae.registry import is_mlflow_uri, resolve_model_path
+
+    if model is None:
+        return resolve_model_path(None)
+    if isinstance(model, (str, os.PathLike)) and not is_mlflow_uri(os.fspath(model)):
+        return os.fspath(model)
+    return None
+
+
 def _load_model(model: Any) -> tuple[Any, str, dict[str, str] | None]:
     """The DrumAAE, its display name as every inference output names it (`Backend.ref`) and
     its provenance (`Backend.identity`; None for a model object)."""
@@ -329,8 +342,7 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
 
     _log(progress, "prior fit ...")
     t0 = time.perf_counter()
-    prior = _prior_fit(net, recon.codes, d, audio, ref if model is None or isinstance(
-        model, (str, os.PathLike)) else None, centroids, seed)
+    prior = _prior_fit(net, recon.codes, d, audio, _model_file(model), centroids, seed)
     timing["prior"] = time.perf_counter() - t0
     timing["total"] = time.perf_counter() - t_start
 

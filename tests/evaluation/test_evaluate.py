@@ -108,3 +108,27 @@ def test_interpolation_steps_at_blended_or_source_tempo(tiny_model, tiny_recipe,
     assert lengths["blend"] == [d.waves[i].shape[-1], audio.grid_samples(109.0),
                                 d.waves[j].shape[-1]]
     assert lengths["source"] == [d.waves[i].shape[-1]] * 3
+
+
+def test_the_bundled_model_is_evaluated_with_its_own_centroids(tiny_model_path, tiny_recipe,
+                                                               loop_dir, tmp_path, monkeypatch):
+    """`evaluate(None)` (the bundled default) finds rhythm_centroids.npy beside the bundled
+    file, as it does beside a model path, instead of clustering the evaluated bars."""
+    import shutil
+
+    import numpy as np
+
+    from drumaae import registry
+    from drumaae.data.rhythm import cluster_rhythms, onset_grid
+    from drumaae.inference import backend
+
+    shutil.copy(tiny_model_path, tmp_path / "default.keras")
+    d = load_eval_data([loop_dir], tiny_recipe.audio)
+    _, cents = cluster_rhythms(onset_grid(d.features, tiny_recipe.audio), 4, seed=0)
+    np.save(tmp_path / "rhythm_centroids.npy", cents)
+    monkeypatch.setattr(registry, "BUNDLED_MODEL", str(tmp_path / "default.keras"))
+    monkeypatch.setattr(registry, "_CACHE", {})
+    monkeypatch.setattr(backend, "_CACHE", {})
+    r = evaluate(None, [loop_dir], pairs=0, gl_iters=1, refine=0, eval_data=d)
+    assert r["model"] == "default"
+    assert r["prior"]["labels"]["source"] == str(tmp_path / "rhythm_centroids.npy")
