@@ -10,8 +10,8 @@ strategies of `drumaae.training`.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
 import weakref
+from typing import Any, Sequence
 
 import keras
 import numpy as np
