@@ -53,7 +53,14 @@ def test_encode_every_bar_and_one_bar(backend, loops):
     assert enc.source.path == os.path.abspath(loops["src"]) and len(enc.source.sha256) == 64
     one = inference.encode(loops["src"], model=backend, bpm=SRC_BPM, bar=1)
     assert one.bars == [1]
-    np.testing.assert_allclose(one.codes[0], enc.codes[1], atol=1e-5)
+    # The encoder codes a bar alone as it does among others. Refinement (on by default) is
+    # per bar too, but its 20 Adam steps carry the float rounding of kernels that differ with
+    # the batch size (2.3e-4 seen on this untrained model), so it is compared more loosely.
+    plain = inference.encode(loops["src"], model=backend, bpm=SRC_BPM, refine=0)
+    plain_one = inference.encode(loops["src"], model=backend, bpm=SRC_BPM, bar=1, refine=0)
+    np.testing.assert_allclose(plain_one.codes[0], plain.codes[1], atol=1e-5)
+    np.testing.assert_allclose(one.codes[0], enc.codes[1], atol=2e-3)
+    assert not np.allclose(enc.codes[0], enc.codes[1], atol=2e-2)  # the bars' codes differ
     with pytest.raises(DrumaaeError, match="bar 2 does not exist"):
         inference.encode(loops["src"], model=backend, bpm=SRC_BPM, bar=2)
 
