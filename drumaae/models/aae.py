@@ -419,7 +419,7 @@ class DrumAAE(keras.Model):
             NotImplementedError: on a backend other than TensorFlow (its step is a traced
                 `tf.function` with a GradientTape).
         """
-        if _BACKEND != "tensorflow":
+        if not self.can_refine:
             raise NotImplementedError(f"refine runs on Keras's tensorflow backend, not "
                                       f"{_BACKEND!r}")
         x = tf.convert_to_tensor(features, tf.float32)
@@ -583,6 +583,10 @@ def _refine_codes(model, x, z, steps: int, learning_rate, prior_weight):
     return z
 
 
+_REFINE_STEPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+"""Each model's traced refinement step (`_traced_refine_step`), dropped with the model."""
+
+
 def _traced_refine_step(model):
     """The model's refinement step as one `tf.function`, traced once per process whatever
     the number of bars (the batch size is an input). AutoGraph is off: the step has no
@@ -602,9 +606,6 @@ def _traced_refine_step(model):
             autograph=False)
         _REFINE_STEPS[model] = step
     return step
-
-
-_REFINE_STEPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _refine_step(model, x, z, m, v, t, learning_rate, prior_weight):

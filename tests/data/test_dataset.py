@@ -310,7 +310,8 @@ def test_two_passes_give_bit_identical_features(many_files, tiny_recipe):
 
 def test_a_corpus_split_folder_takes_its_tempi_from_the_corpus_manifest(tmp_path, tiny_recipe):
     """`build_index(corpus/train)`: the corpus's manifest one folder up names the file as
-    ``train/NAME``; its tempo wins over estimation (here twice the loop's, which estimation would not give)."""
+    ``train/NAME``; its tempo wins over estimation (here twice the loop's, which estimation
+    would not give)."""
     import soundfile as sf
 
     from drumaae.data.dataset import build_index
