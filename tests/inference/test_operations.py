@@ -60,15 +60,16 @@ def test_encode_every_bar_and_one_bar(backend, loops):
     # Refinement (on by default) is per bar too, but Adam normalises each dimension's step,
     # so in the directions the output hardly depends on, the float rounding of kernels that
     # differ with the batch size moves the code (CI runs saw 2.3e-4 and 7.5e-3 on this
-    # untrained model). What must not depend on the batch is how well the bar is fitted:
-    # by less than a tenth of what the refinement gains.
+    # untrained model). What must not depend on the batch is how well the bar is fitted: the
+    # fit error of the bar refined alone and among others agree within 0.1%. (That refinement
+    # fits better than the encoder is tested on a fitted model in tests/models/test_aae_v2.py;
+    # this fixture's model is untrained, its output nearly flat, and 20 steps gain nothing.)
     from drumaae.audio.features import bar_features
 
     feats = np.asarray(bar_features(enc.waveforms[1:], audio))
     err = lambda codes: float(  # noqa: E731
         np.abs(np.asarray(backend.model.decode(codes)) - feats).mean())
-    gain = err(plain.codes[1:]) - err(enc.codes[1:])  # what refinement gains on this bar
-    assert gain > 0 and abs(err(one.codes) - err(enc.codes[1:])) < 0.1 * gain
+    assert abs(err(one.codes) - err(enc.codes[1:])) < 1e-3 * err(plain.codes[1:])
     with pytest.raises(DrumaaeError, match="bar 2 does not exist"):
         inference.encode(loops["src"], model=backend, bpm=SRC_BPM, bar=2)
 
