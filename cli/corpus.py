@@ -60,6 +60,9 @@ command = click.Group(
 @click.option("--val-process-share", type=click.FloatRange(0, 1), default=0.25,
               show_default=True,
               help="Share of validation files passed through a processing chain.")
+@click.option("--revoice-share", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of training files whose kit is re-voiced role by role (tuning, "
+              "decay, EQ shelves); never validation files.")
 @click.option("--loop-bars", type=click.IntRange(min=1), default=1, show_default=True,
               help="Bars per file.")
 @click.option("--sample-rate", type=click.IntRange(min=1000), default=22050,
@@ -68,7 +71,7 @@ command = click.Group(
 @pass_errors
 def render(out_dir, kits_dir, songs_dir, soundfont_dirs, no_soundfonts, n_bars, seed,
            bpm_range, val_kits, val_kit_names, val_families, val_family_names, val_share,
-           process_share, val_process_share, loop_bars, sample_rate, force):
+           process_share, val_process_share, revoice_share, loop_bars, sample_rate, force):
     """Render --bars WAV files (16-bit mono) and manifest.json into --out.
 
     \b
@@ -102,7 +105,8 @@ def render(out_dir, kits_dir, songs_dir, soundfont_dirs, no_soundfonts, n_bars, 
             out_dir, kits_dir=kits_dir, songs_dir=songs_dir, soundfont_dirs=soundfont_dirs,
             n_bars=n_bars, seed=seed, bpm_range=bpm_range, val_kits=held_out,
             val_families=held_families, val_share=val_share, process_share=process_share,
-            val_process_share=val_process_share, loop_bars=loop_bars,
+            val_process_share=val_process_share, revoice_share=revoice_share,
+            loop_bars=loop_bars,
             sample_rate=sample_rate, force=force, progress=progress,
         )
     finally:
@@ -139,7 +143,8 @@ def info(corpus_dir, as_json):
         click.echo(json.dumps(summary, indent=1))
         return
     click.echo(f"{summary['files']} files, {summary['seconds']} s, "
-               f"BPM {summary['bpm_min']}-{summary['bpm_max']}")
+               f"BPM {summary['bpm_min']}-{summary['bpm_max']}; "
+               f"{summary['processed']} processed, {summary['revoiced']} re-voiced")
     for title, key in (("split", "per_split"), ("family", "per_family"),
                        ("kit family", "per_kit_family"),
                        ("pattern family", "per_pattern_family"), ("kit", "per_kit")):

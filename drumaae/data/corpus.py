@@ -24,7 +24,6 @@ from typing import Callable, Sequence
 
 import numpy as np
 import soundfile as sf
-import soxr
 
 from drumaae import fileio
 from drumaae.data.grooves import (
@@ -49,13 +48,14 @@ from drumaae.data.hydrogen import (
     read_all_song_patterns,
     read_song_patterns,
 )
-from drumaae.data.processing import apply_chain, draw_chain
+from drumaae.data.processing import apply_chain, draw_chain, resample
 from drumaae.data.soundfont import (
     DEFAULT_SOUNDFONT_DIRS,
     SoundfontKitRenderer,
     list_soundfonts,
     soundfont_kits,
 )
+from drumaae.data.voicing import draw_voicing, voice_sample
 from drumaae.errors import DataError
 from drumaae.version import __version__
 
@@ -138,15 +138,6 @@ def bar_samples(bars: int, bpm: float, sample_rate: int) -> int:
     return int(round(bars * 4 * 60.0 / bpm * sample_rate))
 
 
-def _resample(x: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
-    """soxr "HQ" resampling to ``ceil(len * target / orig)`` samples: bit for bit what
-    ``librosa.resample(res_type="soxr_hq")`` gives, without librosa's first call (50-90 s of
-    setup on the 2-core machine)."""
-    n = int(np.ceil(x.shape[-1] * (float(target_sr) / orig_sr)))
-    y = soxr.resample(x, orig_sr, target_sr, quality="HQ")
-    return y[:n] if len(y) >= n else np.pad(y, (0, n - len(y)))
-
-
 class KitRenderer:
     """Plays patterns on one kit at one sample rate, loading each sample once.
 
@@ -180,7 +171,7 @@ class KitRenderer:
                 raise DataError(f"cannot read kit sample {path}: {exc}") from exc
             mono = data.mean(axis=1)
             if sr != self.sample_rate:
-                mono = _resample(mono, sr, self.sample_rate)
+                mono = resample(mono, sr, self.sample_rate)
             self._cache[path] = np.ascontiguousarray(mono, dtype=np.float32)
         return self._cache[path]
 
@@ -216,12 +207,15 @@ class KitRenderer:
 
 
 def render_pattern(renderer: KitRenderer, pattern: Pattern, bpm: float,
-                   rng: np.random.Generator) -> np.ndarray:
+                   rng: np.random.Generator,
+                   voicing: dict[str, dict] | None = None) -> np.ndarray:
     """Render `pattern` at `bpm` on the renderer's kit, peak-normalised to -1 dBFS.
 
     Each note plays the layer picked by its velocity, scaled by velocity and the layer's and
     instrument's gains, starting at its (humanised) time. An open hat is choked (10 ms fade)
-    by the next closed or open hat. Sounds still ringing at the end are cut.
+    by the next closed or open hat. Sounds still ringing at the end are cut. With a
+    `voicing` (`drumaae.data.voicing.draw_voicing`), each note's sample is first re-voiced
+    by its role's settings (roles without settings play as they are).
 
     Returns:
         float32 mono samples, exactly `bar_samples(pattern.bars, bpm, sample_rate)` long.
@@ -236,12 +230,18 @@ def render_pattern(renderer: KitRenderer, pattern: Pattern, bpm: float,
     hat_times = sorted(s for s, note in zip(starts, pattern.notes)
                        if note.role in ("hat_closed", "hat_open") and s < n)
     fade = max(1, int(_CHOKE_FADE_S * sr))
+    voiced: dict[tuple[str, str], np.ndarray] = {}
     for start, note in zip(starts, pattern.notes):
         if start >= n or note.role not in instruments:
             continue
         inst, role_gain = instruments[note.role]
         layer = renderer.pick_layer(inst, note.velocity, rng)
         sample = renderer.sample(layer.path)
+        if voicing and note.role in voicing:
+            key = (note.role, layer.path)
+            if key not in voiced:
+                voiced[key] = voice_sample(sample, sr, voicing[note.role])
+            sample = voiced[key]
         end = min(n, start + len(sample))
         if note.role == "hat_open":
             later = [t for t in hat_times if t > start]
@@ -398,6 +398,7 @@ def render_corpus(
     val_share: float = 0.12,
     process_share: float = 0.3,
     val_process_share: float = 0.25,
+    revoice_share: float = 0.0,
     loop_bars: int = 1,
     sample_rate: int = 22050,
     force: bool = False,
@@ -437,6 +438,9 @@ def render_corpus(
         val_share: share of files that are validation files.
         process_share: share of training files passed through a processing chain.
         val_process_share: share of validation files passed through a processing chain.
+        revoice_share: share of training files whose kit is re-voiced role by role
+            (`drumaae.data.voicing`: tuning, decay, shelves); validation files never are.
+            With 0 (the default) the corpus is what earlier versions rendered from the seed.
         loop_bars: bars per file.
         sample_rate: output rate in Hz.
         force: replace an existing `out_dir`.
@@ -456,7 +460,8 @@ def render_corpus(
     if n_bars < 1 or loop_bars < 1 or sample_rate < 1000:
         raise DataError("n_bars and loop_bars must be >= 1 and sample_rate >= 1000 Hz")
     for name, share in (("val_share", val_share), ("process_share", process_share),
-                        ("val_process_share", val_process_share)):
+                        ("val_process_share", val_process_share),
+                        ("revoice_share", revoice_share)):
         if not 0.0 <= share <= 1.0:
             raise DataError(f"{name} must be in 0..1, not {share}")
     out_dir = _prepare_out_dir(out_dir, force)
@@ -545,7 +550,14 @@ def render_corpus(
             else:
                 pattern = generate_groove(pattern_family, bar_rng, bars=loop_bars)
             bpm = round(float(bar_rng.uniform(low, high)), 2)
-            audio = render_pattern(renderer(kit), pattern, bpm, bar_rng)
+            voicing = None
+            if split == "train" and revoice_share > 0:
+                # Its own stream: a re-voiced file keeps the pattern, tempo and chain that
+                # the same seed renders without re-voicing.
+                voice_rng = np.random.default_rng([file_seed, 1])
+                if voice_rng.random() < revoice_share:
+                    voicing = draw_voicing(voice_rng, set(kit.roles) | set(_FALLBACK))
+            audio = render_pattern(renderer(kit), pattern, bpm, bar_rng, voicing)
             chance = val_process_share if split == "val" else process_share
             chain = draw_chain(bar_rng) if bar_rng.random() < chance else None
             if chain is not None:
@@ -563,6 +575,7 @@ def render_corpus(
                 "source": pattern.source,
                 "genre": pattern.genre,
                 "chain": chain,
+                "voicing": voicing,
                 "family": PROCESSED if chain is not None else kit.family,
                 "bpm": bpm,
                 "bars": loop_bars,
@@ -586,6 +599,7 @@ def render_corpus(
             "val_share": val_share,
             "process_share": process_share,
             "val_process_share": val_process_share,
+            "revoice_share": revoice_share,
             "kits_dir": os.path.abspath(kits_dir) if kits_dir else None,
             "soundfonts": fonts,
             "missing_sources": missing,
@@ -654,7 +668,8 @@ def bpm_lookup(manifest: dict, corpus_dir: str | None = None) -> dict[str, float
 
 def summarize(manifest: dict) -> dict:
     """Counts per split, family (acoustic / electronic / hand_percussion / processed), kit
-    family, pattern family, kit and split x family, and the tempo range, of a manifest."""
+    family, pattern family, kit and split x family, of processed and re-voiced files, and the
+    tempo range, of a manifest."""
     files = manifest["files"]
 
     def count(key, entries=files):
@@ -679,6 +694,7 @@ def summarize(manifest: dict) -> dict:
         "per_kit": count("kit"),
         "per_genre": count("genre"),
         "processed": sum(1 for e in files if e.get("chain")),
+        "revoiced": sum(1 for e in files if e.get("voicing")),
         "bpm_min": min(bpms) if bpms else None,
         "bpm_max": max(bpms) if bpms else None,
         "kits": len(manifest.get("kits", [])),

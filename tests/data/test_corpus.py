@@ -425,6 +425,37 @@ def test_render_is_deterministic(library, corpus, tmp_path):
     assert [e["bpm"] for e in other["files"]] != [e["bpm"] for e in corpus["manifest"]["files"]]
 
 
+def test_revoiced_training_files_keep_their_pattern_tempo_and_chain(library, corpus,
+                                                                   tmp_path):
+    m = _render(library, tmp_path / "revoiced", revoice_share=1.0)
+    plain = corpus["manifest"]
+    assert plain["revoice_share"] == 0.0 and m["revoice_share"] == 1.0
+    assert all(e["voicing"] is None for e in plain["files"])
+    train = 0
+    for e, p in zip(m["files"], plain["files"]):
+        # everything but the voicing is what the same seed renders without it
+        assert {k: v for k, v in e.items() if k != "voicing"} == {
+            k: v for k, v in p.items() if k != "voicing"}
+        with open(tmp_path / "revoiced" / e["path"], "rb") as a, \
+                open(os.path.join(corpus["dir"], p["path"]), "rb") as b:
+            same = a.read() == b.read()
+        if e["split"] == "val":  # held-out kits are measured as they are
+            assert e["voicing"] is None and same
+        else:
+            train += 1
+            assert e["voicing"] and not same
+            # every role the kit has, and those stand-ins play (a clap on the snare)
+            roles = next(k["roles"] for k in m["kits"] if k["name"] == e["kit"])
+            assert set(roles) | {"clap", "shaker"} <= set(e["voicing"])
+    assert train and summarize(m)["revoiced"] == train
+    half = _render(library, tmp_path / "half", n_bars=40, revoice_share=0.5)
+    revoiced = [e for e in half["files"] if e["voicing"]]
+    trained = [e for e in half["files"] if e["split"] == "train"]
+    assert 0 < len(revoiced) < len(trained)
+    with pytest.raises(DataError, match="revoice_share"):
+        _render(library, tmp_path / "bad", revoice_share=1.5)
+
+
 def test_named_val_kit_and_loops(library, tmp_path):
     m = _render(library, tmp_path / "loops", n_bars=2, val_kits=["Beta Kit"], loop_bars=2,
                 bpm_range=(120, 120))
@@ -472,17 +503,20 @@ def test_cli_render_and_info(library, tmp_path):
                                  library["kits"], "--songs-dir", library["songs"],
                                  "--no-soundfonts", "--bars", "4", "--val-kit", "Alpha Kit",
                                  "--val-family", "trap", "--val-share", "0.5",
-                                 "--process-share", "1", "--sample-rate", str(SR)])
+                                 "--process-share", "1", "--revoice-share", "1",
+                                 "--sample-rate", str(SR)])
     assert result.exit_code == 0, result.output
     assert "Wrote 4 files" in result.output and "Skipped kit Kick Only" in result.output
     m = read_manifest(str(out))
     assert m["val_kits"] == ["Alpha Kit"] and m["val_pattern_families"] == ["trap"]
-    assert all(e["chain"] for e in m["files"] if e["split"] == "train")
+    assert all(e["chain"] and e["voicing"] for e in m["files"] if e["split"] == "train")
     info = runner.invoke(cli, ["corpus", "info", str(out), "--json"])
     assert info.exit_code == 0, info.output
     assert json.loads(info.output)["files"] == 4
     text = runner.invoke(cli, ["corpus", "info", str(out)])
     assert text.exit_code == 0 and "per family:" in text.output
+    revoiced = sum(1 for e in m["files"] if e["split"] == "train")
+    assert f"{revoiced} re-voiced" in text.output
     assert "held-out pattern families: trap" in text.output
     again = runner.invoke(cli, ["corpus", "render", "--out", str(out), "--kits-dir",
                                 library["kits"], "--bars", "1"])
