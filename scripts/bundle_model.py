@@ -169,14 +169,19 @@ def main() -> None:
         "is omitted.",
         "",
         "## Data",
-        f"`drumaae corpus render --bars {manifest['n_files']} --seed {manifest['seed']}` "
+        f"`drumaae corpus render --bars {manifest['n_files']} --seed {manifest['seed']}"
+        + (f" --revoice-share {manifest['revoice_share']}" if manifest.get("revoice_share")
+           else "") + "` "
         f"(generator version {manifest.get('generator_version')}): {n_train:,} training and "
         f"{n_val:,} validation bars, one 4/4 bar each at "
         f"{manifest['bpm_range'][0]:.0f}-{manifest['bpm_range'][1]:.0f} BPM, from "
         f"{len(manifest['kits'])} kits (Debian's Hydrogen kits and the drum kits of its GM/GS "
         "soundfonts and AVL drums; licenses per kit in the corpus manifest and docs/corpus.md). "
         f"A share ({manifest.get('process_share')}) of the training bars went through a "
-        "processing chain (reverb, EQ, compression, saturation, bit/rate reduction, gain).",
+        "processing chain (reverb, EQ, compression, saturation, bit/rate reduction, gain)"
+        + (f"; a share ({manifest['revoice_share']}) played their kit re-voiced role by role "
+           "(tuning, decay, EQ shelves; docs/corpus.md)." if manifest.get("revoice_share")
+           else "."),
         f"Held out (never trained on; every figure below): the kits "
         f"{', '.join(manifest['val_kits'])}; the pattern families "
         f"{', '.join(manifest.get('val_pattern_families', []))}; and processed versions of "
