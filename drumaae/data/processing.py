@@ -16,6 +16,9 @@ Stages, each present with its own probability, in signal order:
 * ``resample``: `Resample` down to a lower rate and back (sampler aliasing, lost highs);
 * ``reverb``: `Reverb` (room size, damping, wet/dry);
 * ``gain``: `Gain` (output level, after peak normalisation).
+
+`resample` (soxr, high quality) is the corpus's one resampler: kit samples to the output
+rate, and the varispeed tuning of `drumaae.data.voicing`.
 """
 
 from __future__ import annotations

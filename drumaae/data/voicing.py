@@ -20,7 +20,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from drumaae.data.processing import _pedalboard, resample
+from drumaae.data.processing import _pedalboard, _r, resample
 
 __all__ = ["DECAY_CHANCE", "draw_voicing", "voice_sample"]
 
@@ -31,10 +31,6 @@ HOLD_S = 0.005
 SHELF_DB = 6.0
 LOW_SHELF_HZ = 150.0
 HIGH_SHELF_HZ = 5000.0
-
-
-def _r(x: float, digits: int = 2) -> float:
-    return round(float(x), digits)
 
 
 def draw_voicing(rng: np.random.Generator, roles: Iterable[str]) -> dict[str, dict[str, Any]]:
