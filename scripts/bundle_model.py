@@ -157,6 +157,7 @@ def main() -> None:
     recipe = model_recipe(model)
     files = manifest.get("files", [])
     n_train = sum(1 for f in files if f.get("split") == "train")
+    revoice = manifest.get("revoice_share")  # absent from corpora rendered before it
     n_val = sum(1 for f in files if f.get("split") == "val")
     steps = history["step"][-1]
     bars_per_s = steps * recipe.training.batch_size / (args.wall_minutes * 60.0)
@@ -170,8 +171,7 @@ def main() -> None:
         "",
         "## Data",
         f"`drumaae corpus render --bars {manifest['n_files']} --seed {manifest['seed']}"
-        + (f" --revoice-share {manifest['revoice_share']}" if manifest.get("revoice_share")
-           else "") + "` "
+        + (f" --revoice-share {revoice}" if revoice else "") + "` "
         f"(generator version {manifest.get('generator_version')}): {n_train:,} training and "
         f"{n_val:,} validation bars, one 4/4 bar each at "
         f"{manifest['bpm_range'][0]:.0f}-{manifest['bpm_range'][1]:.0f} BPM, from "
@@ -179,9 +179,8 @@ def main() -> None:
         "soundfonts and AVL drums; licenses per kit in the corpus manifest and docs/corpus.md). "
         f"A share ({manifest.get('process_share')}) of the training bars went through a "
         "processing chain (reverb, EQ, compression, saturation, bit/rate reduction, gain)"
-        + (f"; a share ({manifest['revoice_share']}) played their kit re-voiced role by role "
-           "(tuning, decay, EQ shelves; docs/corpus.md)." if manifest.get("revoice_share")
-           else "."),
+        + (f"; a share ({revoice}) played their kit re-voiced role by role (tuning, decay, EQ "
+           "shelves; docs/corpus.md)." if revoice else "."),
         f"Held out (never trained on; every figure below): the kits "
         f"{', '.join(manifest['val_kits'])}; the pattern families "
         f"{', '.join(manifest.get('val_pattern_families', []))}; and processed versions of "

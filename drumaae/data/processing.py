@@ -63,6 +63,13 @@ def resample(x: np.ndarray, orig_sr: float, target_sr: float) -> np.ndarray:
     return y[:n] if len(y) >= n else np.pad(y, (0, n - len(y)))
 
 
+def high_shelf(cutoff_hz: float, gain_db: float, sample_rate: int):
+    """pedalboard's `HighShelfFilter`, its corner kept below Nyquist (at most 0.45 x the
+    rate), so a chain or a voicing drawn for 22.05 kHz also runs on a low-rate corpus."""
+    return _pedalboard().HighShelfFilter(cutoff_frequency_hz=min(cutoff_hz, 0.45 * sample_rate),
+                                         gain_db=gain_db)
+
+
 def _r(x: float, digits: int = 2) -> float:
     return round(float(x), digits)
 
@@ -124,9 +131,7 @@ def _plugins(chain: list[dict[str, Any]], sample_rate: int) -> tuple[list, float
                 pb.LowShelfFilter(cutoff_frequency_hz=step["low_hz"], gain_db=step["low_db"]),
                 pb.PeakFilter(cutoff_frequency_hz=step["peak_hz"], gain_db=step["peak_db"],
                               q=step["peak_q"]),
-                pb.HighShelfFilter(cutoff_frequency_hz=min(step["high_hz"],
-                                                           0.45 * sample_rate),
-                                   gain_db=step["high_db"]),
+                high_shelf(step["high_hz"], step["high_db"], sample_rate),
             ]
         elif stage == "compressor":
             plugins.append(pb.Compressor(threshold_db=step["threshold_db"],

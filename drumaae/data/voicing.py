@@ -20,7 +20,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from drumaae.data.processing import _pedalboard, _r, resample
+from drumaae.data.processing import _pedalboard, _r, high_shelf, resample
 
 __all__ = ["DECAY_CHANCE", "draw_voicing", "voice_sample"]
 
@@ -76,8 +76,7 @@ def voice_sample(sample: np.ndarray, sample_rate: int, settings: dict[str, Any])
         pb = _pedalboard()
         board = pb.Pedalboard([
             pb.LowShelfFilter(cutoff_frequency_hz=LOW_SHELF_HZ, gain_db=low),
-            pb.HighShelfFilter(cutoff_frequency_hz=min(HIGH_SHELF_HZ, 0.45 * sample_rate),
-                               gain_db=high),
+            high_shelf(HIGH_SHELF_HZ, high, sample_rate),
         ])
         x = board(x[None, :], float(sample_rate), reset=True)[0]
     return np.ascontiguousarray(x, dtype=np.float32)
