@@ -231,6 +231,9 @@ class TrainingConfig:
             the reconstruction loss.
         transient_weight: weight of the transient term: L1 between the frame-to-frame
             differences of features and reconstruction (sharp onsets).
+        level_weight: weights the L1/L2 term's cells by ``1 + level_weight * x`` (x the true
+            feature, 0..1), normalised to the batch's mean weight: the loud cells (the hits)
+            count more than the floor. 0: every cell alike.
         label_mix: conditional generator only: share of training bars whose generator label
             is the prior's responsibilities of the code (what inference uses) instead of the
             rhythm label.
@@ -260,6 +263,7 @@ class TrainingConfig:
     recon_weight: float = 1.0
     sc_weight: float = 0.0
     transient_weight: float = 0.0
+    level_weight: float = 0.0
     label_mix: float = 0.5
     adv_weight: float = 1.0
     adv_warmup_steps: int = 0
@@ -294,6 +298,8 @@ class TrainingConfig:
             raise RecipeError("training.recon_weight and training.adv_weight must be >= 0")
         if self.sc_weight < 0 or self.transient_weight < 0:
             raise RecipeError("training.sc_weight and training.transient_weight must be >= 0")
+        if self.level_weight < 0:
+            raise RecipeError("training.level_weight must be >= 0")
         if not 0.0 <= self.label_mix <= 1.0:
             raise RecipeError("training.label_mix must be in [0, 1]")
 

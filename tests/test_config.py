@@ -54,6 +54,7 @@ def test_bar_samples_is_exact_and_the_grid_is_nearest(bpm):
     ("training:\n  precision: half\n", "training.precision"),
     ("training:\n  batch_size: 0\n", "training.batch_size"),
     ("training:\n  augment: 1\n", "training.augment"),
+    ("training:\n  level_weight: -1\n", "training.level_weight"),
     ("model:\n  encoder_filters: [8, 8, 8, 8, 8, 8, 8, 8]\n", "model.encoder_filters"),
     ("extra: 1\n", "extra"),
     ("audio: [1, 2]\n", "audio"),

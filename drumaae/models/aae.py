@@ -39,7 +39,7 @@ elif _BACKEND != "torch":
 _TRAINING = TrainingConfig()
 """The defaults of `DrumAAE.compile`: TrainingConfig is their one source."""
 _LOSS_SETTINGS = ("recon_loss", "recon_weight", "adv_weight", "adv_warmup_steps", "sc_weight",
-                  "transient_weight", "label_mix")
+                  "transient_weight", "level_weight", "label_mix")
 """compile()'s loss settings, saved in the compile config."""
 
 
@@ -125,6 +125,7 @@ class DrumAAE(keras.Model):
                 adv_warmup_steps: int = _TRAINING.adv_warmup_steps,
                 sc_weight: float = _TRAINING.sc_weight,
                 transient_weight: float = _TRAINING.transient_weight,
+                level_weight: float = _TRAINING.level_weight,
                 label_mix: float = _TRAINING.label_mix, **kwargs):
         """Set the three players' optimizers and the loss settings.
 
@@ -143,6 +144,8 @@ class DrumAAE(keras.Model):
                 optimizers' state is reset when the warm-up ends, see `fit`).
             sc_weight: weight of spectral convergence on the linear magnitude.
             transient_weight: weight of the L1 of frame-to-frame differences.
+            level_weight: the L1/L2 term weighs each cell by ``1 + level_weight * x`` (x the
+                true feature), normalised by the batch's mean weight; 0 weighs all alike.
             label_mix: conditional generator: share of bars given the prior's
                 responsibilities of their code instead of their rhythm label.
             **kwargs: passed to `keras.Model.compile` (e.g. ``jit_compile``).
@@ -166,6 +169,7 @@ class DrumAAE(keras.Model):
         self.adv_warmup_steps = int(adv_warmup_steps)
         self.sc_weight = float(sc_weight)
         self.transient_weight = float(transient_weight)
+        self.level_weight = float(level_weight)
         self.label_mix = float(label_mix)
         kwargs.setdefault("jit_compile", False)
         super().compile(**kwargs)
@@ -252,12 +256,18 @@ class DrumAAE(keras.Model):
         return features, ops.cast(labels, "int32")
 
     def _reconstruction(self, x, x_hat):
-        """The reconstruction loss: L1/L2 on features, plus (weighted) spectral convergence
-        on the linear magnitude and L1 of the frame-to-frame differences (transients)."""
+        """The reconstruction loss: L1/L2 on features (cells weighted by their true level
+        when `level_weight` > 0), plus (weighted) spectral convergence on the linear
+        magnitude and L1 of the frame-to-frame differences (transients)."""
         x = ops.cast(x, "float32")
         x_hat = ops.cast(x_hat, "float32")
         diff = x - x_hat
-        loss = ops.mean(ops.square(diff)) if self.recon_loss == "l2" else ops.mean(ops.abs(diff))
+        cell = ops.square(diff) if self.recon_loss == "l2" else ops.abs(diff)
+        if self.level_weight:
+            weight = 1.0 + self.level_weight * x
+            loss = ops.sum(weight * cell) / ops.sum(weight)
+        else:
+            loss = ops.mean(cell)
         if self.sc_weight:
             loss = loss + self.sc_weight * spectral_convergence(
                 x, ops.clip(x_hat, 0.0, 1.0), self.audio_config)

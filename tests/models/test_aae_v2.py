@@ -13,7 +13,8 @@ from drumaae.models.aae import spectral_convergence
 from tests.conftest import synthetic_features
 
 V2 = {"model": {"conditional_generator": True, "freq_bottleneck": 8, "residual": True},
-      "training": {"sc_weight": 0.5, "transient_weight": 1.0, "adv_warmup_steps": 6}}
+      "training": {"sc_weight": 0.5, "transient_weight": 1.0, "level_weight": 2.0,
+                   "adv_warmup_steps": 6}}
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +90,26 @@ def test_v2_trains_and_round_trips(v2_recipe, tmp_path):
     np.testing.assert_allclose(np.asarray(loaded(feats[:4])), np.asarray(model(feats[:4])),
                                atol=1e-5)
     assert loaded.sc_weight == 0.5 and loaded.transient_weight == 1.0
+    assert loaded.level_weight == 2.0
+
+
+def test_level_weight_counts_loud_cells_more():
+    recipe = load_recipe("tiny")
+    model = compile_model(build_model(recipe), recipe)
+    model.sc_weight = model.transient_weight = 0.0   # the feature term alone
+    x = np.zeros((2, 4, 8), np.float32)
+    x[:, 0] = 0.9                                  # one loud frame, the rest at the floor
+    loud, quiet = x.copy(), x.copy()
+    loud[:, 0, :2] -= 0.2                           # the same error in loud cells ...
+    quiet[:, 2, :2] += 0.2                          # ... and in quiet ones
+    assert float(model._reconstruction(x, loud)) == pytest.approx(
+        float(model._reconstruction(x, quiet)))     # plain L1: alike
+    model.level_weight = 2.0
+    w_loud = float(model._reconstruction(x, loud))
+    w_quiet = float(model._reconstruction(x, quiet))
+    assert w_loud == pytest.approx(w_quiet * 2.8, rel=1e-4)   # 1 + 2 * 0.9 against 1
+    # Normalised by the mean weight: a uniform error costs what it costs unweighted.
+    assert float(model._reconstruction(x, x + 0.05)) == pytest.approx(0.05, rel=1e-4)
 
 
 def test_spectral_convergence_is_zero_only_for_a_match():
