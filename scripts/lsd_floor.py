@@ -13,9 +13,9 @@ a bar), one mean per kit family:
   fine structure of each bar's noise (hats, cymbals, snare wires), can score below it.
 - ``ceiling``: Griffin-Lim (64 iterations) of the true features, as evaluate reports.
 - ``model``: G(refined code) rendered with Griffin-Lim, as evaluate reports; ``model
-  envelope 9 x 3``: the same but both sides averaged over 9 bins x 3 frames first (the part
-  of the error that is not fine structure); ``mel-80``: the LSD on 80 mel bands (power), for
-  the model and for the ceiling.
+  envelope 9 x 3``: the same but both sides averaged in dB over 9 bins x 3 frames first
+  (evaluate's ``lsd_env_db``: the part of the error that is not fine structure);
+  ``mel-80``: the LSD on 80 mel bands (power), for the model and for the ceiling.
 docs/model.md ("What LSD <= 5 dB asks for") has the measured table.
 """
 
@@ -28,17 +28,17 @@ from collections import defaultdict
 import numpy as np
 
 ORACLES = ((3, 1), (5, 1), (9, 1), (17, 1), (1, 3), (5, 3), (9, 3))
-ENVELOPE = (9, 3)
 MEL_BANDS = 80
 
 
-def smooth_db(mag: np.ndarray, bins: int, frames: int) -> np.ndarray:
-    """`mag` averaged in dB (from 80 dB under its peak) over `bins` x `frames`."""
-    from scipy.ndimage import uniform_filter
+def oracle(mag: np.ndarray, bins: int, frames: int) -> np.ndarray:
+    """`mag` averaged in dB (from 80 dB under its peak) over `bins` x `frames`
+    (`metrics.smooth_db`), back as a magnitude: the spectrum at that resolution only."""
+    from drumaae.evaluation.metrics import smooth_db
 
     peak = float(mag.max()) or 1.0
     db = 20.0 * np.log10(np.maximum(mag, peak * 1e-4))
-    return 10.0 ** (uniform_filter(db, size=(frames, bins), mode="nearest") / 20.0)
+    return 10.0 ** (smooth_db(db, bins, frames) / 20.0)
 
 
 def floor_table(data: str, max_bars: int = 240, seed: int = 0, model: str | None = None,
@@ -49,6 +49,7 @@ def floor_table(data: str, max_bars: int = 240, seed: int = 0, model: str | None
     from drumaae.audio.render import render
     from drumaae.config import AudioConfig
     from drumaae.evaluation.evaluate import _corpus_families, load_eval_data
+    from drumaae.evaluation.metrics import ENVELOPE_SMOOTHING
     from drumaae.evaluation.metrics import log_spectral_distance as lsd
     from drumaae.models import load_model, model_audio
 
@@ -79,12 +80,12 @@ def floor_table(data: str, max_bars: int = 240, seed: int = 0, model: str | None
         gl = magnitude(griffin_lim(d.features[i], wave.size))
         fig = {"ceiling": lsd(ref, gl), "ceiling mel-80": lsd(mel(ref), mel(gl))}
         for bins, frames in ORACLES:
-            fig[f"oracle {bins} x {frames}"] = lsd(ref, smooth_db(ref, bins, frames))
+            fig[f"oracle {bins} x {frames}"] = lsd(ref, oracle(ref, bins, frames))
         if recon is not None:
             est = magnitude(griffin_lim(recon[i], wave.size))
             fig["model"] = lsd(ref, est)
-            fig["model envelope %d x %d" % ENVELOPE] = lsd(smooth_db(ref, *ENVELOPE),
-                                                            smooth_db(est, *ENVELOPE))
+            fig["model envelope %d x %d" % ENVELOPE_SMOOTHING] = lsd(
+                ref, est, smooth=ENVELOPE_SMOOTHING)
             fig["model mel-80"] = lsd(mel(ref), mel(est))
         for group in ("all", families.get(d.files[i], "unknown")):
             for key, value in fig.items():

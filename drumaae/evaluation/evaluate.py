@@ -176,6 +176,8 @@ def _quality(ref: np.ndarray, est: np.ndarray, audio, ref_mag: np.ndarray | None
     est_mag = _magnitude(est, audio)
     return {
         "lsd_db": metrics.log_spectral_distance(ref_mag, est_mag),
+        "lsd_env_db": metrics.log_spectral_distance(ref_mag, est_mag,
+                                                    smooth=metrics.ENVELOPE_SMOOTHING),
         "sc": metrics.spectral_convergence(ref_mag, est_mag),
         "onset_f": metrics.onset_f_measure(ref, est, audio.sample_rate),
         "env_corr": metrics.envelope_correlation(ref, est, audio.sample_rate),

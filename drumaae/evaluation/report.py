@@ -33,7 +33,8 @@ def _f(x: Any, digits: int = 3) -> str:
 
 
 def _quality_cells(q: dict) -> list[str]:
-    return [_f(q["lsd_db"], 2), _f(q["sc"]), _f(q["onset_f"]), _f(q.get("env_corr"))]
+    return [_f(q["lsd_db"], 2), _f(q.get("lsd_env_db"), 2), _f(q["sc"]), _f(q["onset_f"]),
+            _f(q.get("env_corr"))]
 
 
 def _recon_rows(r: dict) -> list[list[str]]:
@@ -90,8 +91,9 @@ def _prior_rows(r: dict) -> list[list[str]]:
     return rows
 
 
-RECON_HEAD = ["reconstruction", "LSD (dB) lower=better", "spectral conv. lower=better",
-              "onset F higher=better", "envelope corr higher=better"]
+RECON_HEAD = ["reconstruction", "LSD (dB) lower=better", "LSD 9x3-smoothed (dB) lower=better",
+              "spectral conv. lower=better", "onset F higher=better",
+              "envelope corr higher=better"]
 INTERP_HEAD = ["interpolation", "onset F a=0/src", "onset F a=1/tgt", "env corr a=0/src",
                "env corr a=1/tgt", "trend rho", "rho>=0.9 share", "monotonic share",
                "a=0.5 mix share (crossfade ~1)", "a=0.5 onsets / endpoints'"]

@@ -19,8 +19,10 @@ def test_results_structure(eval_results):
     rec = r["reconstruction"]
     assert len(rec["per_bar"]) == 6
     for key in ("model", "source_gl"):
-        assert set(rec[key]) == {"lsd_db", "sc", "onset_f", "env_corr"}
+        assert set(rec[key]) == {"lsd_db", "lsd_env_db", "sc", "onset_f", "env_corr"}
         assert rec[key]["lsd_db"] >= 0 and rec[key]["sc"] >= 0
+        # The envelope LSD leaves out the fine structure: never above the per-bin LSD here.
+        assert 0 <= rec[key]["lsd_env_db"] < rec[key]["lsd_db"]
         assert 0 <= rec[key]["onset_f"] <= 1 and -1 <= rec[key]["env_corr"] <= 1
     # The ceiling (true magnitude) beats an untrained model.
     assert rec["source_gl"]["lsd_db"] < rec["model"]["lsd_db"]

@@ -36,6 +36,20 @@ def test_lsd_floor_bounds_silence():
     assert metrics.log_spectral_distance(ref, est, floor_db=-60.0) == pytest.approx(60.0)
 
 
+def test_smoothed_lsd_keeps_envelope_errors_and_drops_fine_structure():
+    rng = np.random.default_rng(0)
+    envelope = np.tile(np.linspace(1.0, 0.01, 64), (32, 1))
+    noisy = envelope * rng.rayleigh(size=envelope.shape)      # same envelope, random bins
+    win = metrics.ENVELOPE_SMOOTHING
+    per_bin = metrics.log_spectral_distance(noisy, envelope)
+    smoothed = metrics.log_spectral_distance(noisy, envelope, smooth=win)
+    assert per_bin > 4.0 and smoothed < 0.5 * per_bin
+    # A wrong envelope (6 dB too loud) stays wrong after smoothing.
+    loud = metrics.log_spectral_distance(noisy, 2.0 * envelope, smooth=win)
+    assert loud > smoothed + 3.0
+    assert metrics.log_spectral_distance(envelope, envelope, smooth=win) == 0.0
+
+
 def test_onset_f_is_bar_relative(make_loop):
     rock_120 = make_loop(SR, 120.0, pattern="rock")
     rock_90 = make_loop(SR, 90.0, pattern="rock")
