@@ -37,16 +37,17 @@ def _fmt(x, nd=3):
 
 def _row(name: str, q: dict | None) -> str:
     q = q or {}
-    return (f"| {name} | {_fmt(q.get('lsd_db'), 2)} | {_fmt(q.get('onset_f'))} | "
-            f"{_fmt(q.get('env_corr'))} | {_fmt(q.get('sc'))} |")
+    return (f"| {name} | {_fmt(q.get('lsd_db'), 2)} | {_fmt(q.get('lsd_env_db'), 2)} | "
+            f"{_fmt(q.get('onset_f'))} | {_fmt(q.get('env_corr'))} | {_fmt(q.get('sc'))} |")
 
 
 def _recon_table(name: str, ev: dict, baselines: list[tuple[str, dict]],
                  refined: dict | None) -> list[str]:
     rec = ev["reconstruction"]
     other = f"{name} --refine {refined['reconstruction'].get('refine_steps')}" if refined else ""
-    lines = ["| reconstruction | LSD (dB) | onset F | envelope corr | spectral conv. |",
-             "|---|---:|---:|---:|---:|",
+    lines = ["| reconstruction | LSD (dB) | LSD 9x3-smoothed (dB) | onset F | envelope corr | "
+             "spectral conv. |",
+             "|---|---:|---:|---:|---:|---:|",
              _row(f"**{name} (this model, --refine {rec.get('refine_steps', 0)}), all held-out "
                   "bars**", rec["model"])]
     if refined:
