@@ -45,10 +45,8 @@ def floor_table(data: str, max_bars: int = 240, seed: int = 0, model: str | None
                 refine: int = 20) -> dict:
     import librosa
 
-    from drumaae.audio.features import stft_magnitude
-    from drumaae.audio.render import render
     from drumaae.config import AudioConfig
-    from drumaae.evaluation.evaluate import _corpus_families, load_eval_data
+    from drumaae.evaluation.evaluate import _corpus_families, _magnitude, _render, load_eval_data
     from drumaae.evaluation.metrics import ENVELOPE_SMOOTHING
     from drumaae.evaluation.metrics import log_spectral_distance as lsd
     from drumaae.models import load_model, model_audio
@@ -68,21 +66,19 @@ def floor_table(data: str, max_bars: int = 240, seed: int = 0, model: str | None
     def mel(m):
         return np.sqrt((m.astype(np.float64) ** 2) @ mel_fb.T)
 
-    def magnitude(wave):
-        return np.asarray(stft_magnitude(wave, audio.n_fft, max(1, wave.size // audio.bar_frames)))
-
-    def griffin_lim(features, length):
-        return render(features[None], audio, length, iters=audio.griffin_lim_iters, seed=seed)[0]
-
+    lengths = [w.size for w in d.waves]
+    gl_waves = _render(d.features, lengths, audio, audio.griffin_lim_iters, seed)
+    model_waves = (_render(recon, lengths, audio, audio.griffin_lim_iters, seed)
+                   if recon is not None else None)
     rows: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for i, wave in enumerate(d.waves):
-        ref = magnitude(wave)
-        gl = magnitude(griffin_lim(d.features[i], wave.size))
+        ref = _magnitude(wave, audio)
+        gl = _magnitude(gl_waves[i], audio)
         fig = {"ceiling": lsd(ref, gl), "ceiling mel-80": lsd(mel(ref), mel(gl))}
         for bins, frames in ORACLES:
             fig[f"oracle {bins} x {frames}"] = lsd(ref, oracle(ref, bins, frames))
-        if recon is not None:
-            est = magnitude(griffin_lim(recon[i], wave.size))
+        if model_waves is not None:
+            est = _magnitude(model_waves[i], audio)
             fig["model"] = lsd(ref, est)
             fig["model envelope %d x %d" % ENVELOPE_SMOOTHING] = lsd(
                 ref, est, smooth=ENVELOPE_SMOOTHING)
