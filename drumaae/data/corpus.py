@@ -9,7 +9,7 @@ production it never met. The same seed gives byte-identical files and manifest.
 docs/corpus.md is the user guide.
 
 Patterns come from Hydrogen's demo songs (`read_song_patterns`) and from a groove generator
-(`generate_groove`, 22 pattern families); sounds from Hydrogen's multi-sample kits
+(`generate_groove`, 28 pattern families); sounds from Hydrogen's multi-sample kits
 (`load_kit`) and the General MIDI kits of soundfonts (`soundfont_kits`), with the velocity
 layer chosen by each note's velocity; processing chains from `drumaae.data.processing`.
 """
@@ -87,7 +87,7 @@ __all__ = [
 ]
 
 #: Bumped whenever the same seed would render different audio.
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 #: The one command that installs every kit source the corpus reads.
 INSTALL_HINT = (
     "sudo apt-get install --no-install-recommends hydrogen-drumkits hydrogen-drumkits-effects "

@@ -377,6 +377,107 @@ STYLES: dict[str, GrooveStyle] = {
         description="samba / bossa hand percussion: sixteenth shakers, tambourine, surdo-like "
         "low drum on 2 and 4, bossa clave",
     ),
+    "djembe": GrooveStyle(
+        steps=16,
+        parts={
+            "conga_high": ("X.xoX.x.X.xoX.x.", "x.X.xxX.x.X.xxX.", "X..xX.x.X..xX.x."),
+            "conga_low": ("X.......X.......", "X.....X.X.......", "X......xX.....x."),
+            "cowbell": ("X.X.X.X.X.X.X.X.", "X...X...X...X...", ""),
+            "bongo_low": ("..x...x...x...x.", "x..x..x...x..x..", ""),
+        },
+        ghost_role="conga_high",
+        ghost_rate=0.08,
+        fill_rate=0.0,
+        crash_rate=0.0,
+        open_hat_rate=0.0,
+        swing=(0.0, 0.12),
+        hand=True,
+        description="djembe ensemble in four: slaps and tones on the high drum, bass tones on "
+        "the low, a bell and a dunun-like low drum on a steady pulse",
+    ),
+    "maqsum": GrooveStyle(
+        steps=16,
+        parts={
+            "conga_low": ("X.......X.......", "X.....X.X.......", "X.......X..x...."),
+            "bongo_high": ("..X...X.....X...", "..X.x.X.x.x.X.x.", "..Xo..X.o...X.o."),
+            "tambourine": ("x.o.x.o.x.o.x.o.", "xoooxoooxoooxooo", ""),
+        },
+        ghost_role="bongo_high",
+        ghost_rate=0.06,
+        fill_rate=0.0,
+        crash_rate=0.0,
+        open_hat_rate=0.0,
+        swing=(0.0, 0.06),
+        hand=True,
+        description="doum-tek (maqsum, saidi): low doums on 1 and 3 (saidi doubles the "
+        "second), high teks between, riq-like tambourine jingles",
+    ),
+    "baiao": GrooveStyle(
+        steps=16,
+        parts={
+            "conga_low": ("X..x....X..x....", "X..x..x.X..x..x.", "X..x....X......."),
+            "bongo_high": ("....x.......x...", "..x.x...x.x.x..."),
+            "shaker": ("xoXoxoXoxoXoxoXo", "x.X.x.X.x.X.x.X."),
+            "cowbell": ("", "..X...X...X...X."),
+        },
+        fill_rate=0.0,
+        crash_rate=0.0,
+        open_hat_rate=0.0,
+        swing=(0.0, 0.05),
+        hand=True,
+        description="baião: the dotted zabumba bass on the low drum, rim answers on the high, "
+        "triangle-like sixteenths accented on the off-beats",
+    ),
+    "cajon": GrooveStyle(
+        steps=16,
+        parts={
+            "conga_low": ("X.....X...X.....", "X.....X.X.......", "X..X..X...X....."),
+            "bongo_high": ("....X.......X...", "....X..x....X.x.", "....X.x.....X.xx"),
+            "shaker": ("xoxoxoxoxoxoxoxo", "x.x.x.x.x.x.x.x.", ""),
+        },
+        ghost_role="conga_high",
+        ghost_rate=0.2,
+        fill_rate=0.0,
+        crash_rate=0.0,
+        open_hat_rate=0.0,
+        swing=(0.0, 0.1),
+        hand=True,
+        description="cajón-style backbeat: bass tones on the low drum, slaps on 2 and 4 on "
+        "the high, ghost taps between, an optional shaker",
+    ),
+    "dembow": GrooveStyle(
+        steps=16,
+        parts={
+            "conga_low": ("X...X...X...X...", "X.....X.X.....X."),
+            "bongo_high": ("...X..X....X..X.", "...X..X.X..X..X."),
+            "clave": ("X..X..X.X..X..X.", ""),
+            "shaker": ("x.x.x.x.x.x.x.x.", "xxxxxxxxxxxxxxxx", ""),
+        },
+        fill_rate=0.0,
+        crash_rate=0.0,
+        open_hat_rate=0.0,
+        swing=(0.0, 0.04),
+        hand=True,
+        description="dembow on hand drums: low drum on the beat, the high drum on the 'a' of 1 "
+        "and the 'and' of 2 (tresillo), clave, shaker",
+    ),
+    "pop_perc": GrooveStyle(
+        steps=16,
+        parts={
+            "tambourine": ("....X.......X...", "..x.X.x...x.X.x.", "xxxxXxxxxxxxXxxx"),
+            "shaker": ("xoxoxoxoxoxoxoxo", "XoxoXoxoXoxoXoxo", "x.x.x.x.x.x.x.x."),
+            "cowbell": ("", "X...X...X...X...", "X.x.X.x.X.x.X.x."),
+            "conga_low": ("", "X.....X.X......."),
+            "conga_high": ("", "..x...x...x...x."),
+        },
+        fill_rate=0.0,
+        crash_rate=0.0,
+        open_hat_rate=0.0,
+        swing=(0.0, 0.15),
+        hand=True,
+        description="pop percussion overdubs: tambourine on 2 and 4, sixteenth shakers, "
+        "cowbell on the beat, sparse conga tones",
+    ),
 }
 
 #: The name of the chopped-break family: a breakbeat whose sixteenth slices are re-ordered.

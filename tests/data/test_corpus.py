@@ -314,6 +314,29 @@ def test_groove_shapes():
                for n in fill.notes)
 
 
+def test_hand_family_shapes():
+    """The hand families play their defining figures (times rounded to the sixteenth)."""
+    def sixteenths(p, role):
+        return sorted({round(n.time * 4) for n in p.notes if n.role == role})
+
+    for seed in range(6):
+        maqsum = generate_groove("maqsum", np.random.default_rng(seed))
+        doums = sixteenths(maqsum, "conga_low")
+        assert doums[0] == 0 and 8 in doums  # doum on 1 and 3
+        assert {2, 6, 12} <= set(sixteenths(maqsum, "bongo_high"))  # tek between
+        cajon = generate_groove("cajon", np.random.default_rng(seed))
+        assert {4, 12} <= set(sixteenths(cajon, "bongo_high"))  # slap on 2 and 4
+        dembow = generate_groove("dembow", np.random.default_rng(seed))
+        assert {3, 6, 11, 14} <= set(sixteenths(dembow, "bongo_high"))
+        baiao = generate_groove("baiao", np.random.default_rng(seed))
+        assert {0, 3, 8} <= set(sixteenths(baiao, "conga_low"))  # the dotted zabumba
+        pop = generate_groove("pop_perc", np.random.default_rng(seed))
+        assert {4, 12} <= set(sixteenths(pop, "tambourine"))  # backbeat tambourine
+        djembe = generate_groove("djembe", np.random.default_rng(seed))
+        assert {0, 8} <= set(sixteenths(djembe, "conga_low"))
+        assert len(sixteenths(djembe, "conga_high")) >= 6
+
+
 def test_chopped_break_reorders_sixteenth_slices_of_a_break():
     a = generate_groove(CHOPPED_BREAK, np.random.default_rng(5))
     assert a == generate_groove(CHOPPED_BREAK, np.random.default_rng(5))
