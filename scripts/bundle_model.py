@@ -172,7 +172,8 @@ def main() -> None:
         "",
         "## Data",
         f"`drumaae corpus render --bars {manifest['n_files']} --seed {manifest['seed']}"
-        + (f" --revoice-share {revoice}" if revoice else "") + "` "
+        + (f" --revoice-share {revoice}" if revoice else "") + "`, with `--val-kit` and "
+        "`--val-family` naming the held-out kits and pattern families listed below "
         f"(generator version {manifest.get('generator_version')}): {n_train:,} training and "
         f"{n_val:,} validation bars, one 4/4 bar each at "
         f"{manifest['bpm_range'][0]:.0f}-{manifest['bpm_range'][1]:.0f} BPM, from "
