@@ -63,6 +63,14 @@ class GrooveStyle:
 _HATS_8 = "X.x.X.x.X.x.X.x."
 _HATS_16 = "XoxoXoxoXoxoXoxo"
 
+
+def _hand_style(parts: dict[str, tuple[str, ...]], description: str, steps: int = 16,
+                **kwargs) -> GrooveStyle:
+    """A hand-percussion style: no fills, crashes or hi-hat lifts (hand kits have none)."""
+    return GrooveStyle(steps=steps, parts=parts, fill_rate=0.0, crash_rate=0.0,
+                       open_hat_rate=0.0, hand=True, description=description, **kwargs)
+
+
 STYLES: dict[str, GrooveStyle] = {
     "rock": GrooveStyle(
         steps=16,
@@ -306,8 +314,7 @@ STYLES: dict[str, GrooveStyle] = {
         description="open/closed hi-hat interplay: open-hat barks on off-beats, choked by the "
         "next closed hat",
     ),
-    "conga": GrooveStyle(
-        steps=16,
+    "conga": _hand_style(
         parts={
             "conga_high": ("..x.X...x.x.X...", "x.x.X.x.x.x.X.x.", "..o.X.o...o.X.o."),
             "conga_low": ("......X.......X.", "......XX......XX", "..............X."),
@@ -316,16 +323,11 @@ STYLES: dict[str, GrooveStyle] = {
         },
         ghost_role="conga_high",
         ghost_rate=0.1,
-        fill_rate=0.0,
-        crash_rate=0.0,
-        open_hat_rate=0.0,
         swing=(0.0, 0.08),
-        hand=True,
         description="conga tumbao: slaps and tones on the high drum, open tones on the low "
         "drum on 4 and its 'and', son or rumba clave, shaker",
     ),
-    "bongo": GrooveStyle(
-        steps=16,
+    "bongo": _hand_style(
         parts={
             "bongo_high": ("XoxoXoxoXoxoXoxo", "X.x.X.x.X.x.X.x.", "Xox.Xox.Xox.Xox."),
             "bongo_low": ("...x.......x....", "...x...x...x...x"),
@@ -334,15 +336,11 @@ STYLES: dict[str, GrooveStyle] = {
         },
         ghost_role="bongo_high",
         ghost_rate=0.05,
-        fill_rate=0.0,
-        crash_rate=0.0,
-        open_hat_rate=0.0,
         swing=(0.0, 0.06),
-        hand=True,
         description="bongo martillo: steady sixteenths on the high bongo with open tones on "
         "the low, bongo bell on the beats",
     ),
-    "afro": GrooveStyle(
+    "afro": _hand_style(
         steps=12,
         parts={
             "cowbell": ("X.X.XX.X.X.X", "X.X.X.XX.X.X"),
@@ -352,16 +350,11 @@ STYLES: dict[str, GrooveStyle] = {
         },
         ghost_role="conga_high",
         ghost_rate=0.05,
-        fill_rate=0.0,
-        crash_rate=0.0,
-        open_hat_rate=0.0,
         swing=(0.0, 0.0),
-        hand=True,
         description="12/8 hand drumming: the standard bell pattern, bass tones on 1 and 3, "
         "high-drum tones between, shaker triplets",
     ),
-    "samba": GrooveStyle(
-        steps=16,
+    "samba": _hand_style(
         parts={
             "shaker": ("XxxxXxxxXxxxXxxx", "Xxx.Xxx.Xxx.Xxx."),
             "tambourine": ("..x...x...x...x.", "x.xxx.xxx.xxx.xx", ""),
@@ -369,16 +362,11 @@ STYLES: dict[str, GrooveStyle] = {
             "clave": ("X..X..X...X..X..", ""),
             "bongo_high": ("", "..x...x...x...x."),
         },
-        fill_rate=0.0,
-        crash_rate=0.0,
-        open_hat_rate=0.0,
         swing=(0.0, 0.1),
-        hand=True,
         description="samba / bossa hand percussion: sixteenth shakers, tambourine, surdo-like "
         "low drum on 2 and 4, bossa clave",
     ),
-    "djembe": GrooveStyle(
-        steps=16,
+    "djembe": _hand_style(
         parts={
             "conga_high": ("X.xoX.x.X.xoX.x.", "x.X.xxX.x.X.xxX.", "X..xX.x.X..xX.x."),
             "conga_low": ("X.......X.......", "X.....X.X.......", "X......xX.....x."),
@@ -387,16 +375,11 @@ STYLES: dict[str, GrooveStyle] = {
         },
         ghost_role="conga_high",
         ghost_rate=0.08,
-        fill_rate=0.0,
-        crash_rate=0.0,
-        open_hat_rate=0.0,
         swing=(0.0, 0.12),
-        hand=True,
         description="djembe ensemble in four: slaps and tones on the high drum, bass tones on "
         "the low, a bell and a dunun-like low drum on a steady pulse",
     ),
-    "maqsum": GrooveStyle(
-        steps=16,
+    "maqsum": _hand_style(
         parts={
             "conga_low": ("X.......X.......", "X.....X.X.......", "X.......X..x...."),
             "bongo_high": ("..X...X.....X...", "..X.x.X.x.x.X.x.", "..Xo..X.o...X.o."),
@@ -404,32 +387,22 @@ STYLES: dict[str, GrooveStyle] = {
         },
         ghost_role="bongo_high",
         ghost_rate=0.06,
-        fill_rate=0.0,
-        crash_rate=0.0,
-        open_hat_rate=0.0,
         swing=(0.0, 0.06),
-        hand=True,
         description="doum-tek (maqsum, saidi): low doums on 1 and 3 (saidi doubles the "
         "second), high teks between, riq-like tambourine jingles",
     ),
-    "baiao": GrooveStyle(
-        steps=16,
+    "baiao": _hand_style(
         parts={
             "conga_low": ("X..x....X..x....", "X..x..x.X..x..x.", "X..x....X......."),
             "bongo_high": ("....x.......x...", "..x.x...x.x.x..."),
             "shaker": ("xoXoxoXoxoXoxoXo", "x.X.x.X.x.X.x.X."),
             "cowbell": ("", "..X...X...X...X."),
         },
-        fill_rate=0.0,
-        crash_rate=0.0,
-        open_hat_rate=0.0,
         swing=(0.0, 0.05),
-        hand=True,
         description="baião: the dotted zabumba bass on the low drum, rim answers on the high, "
         "triangle-like sixteenths accented on the off-beats",
     ),
-    "cajon": GrooveStyle(
-        steps=16,
+    "cajon": _hand_style(
         parts={
             "conga_low": ("X.....X...X.....", "X.....X.X.......", "X..X..X...X....."),
             "bongo_high": ("....X.......X...", "....X..x....X.x.", "....X.x.....X.xx"),
@@ -437,32 +410,22 @@ STYLES: dict[str, GrooveStyle] = {
         },
         ghost_role="conga_high",
         ghost_rate=0.2,
-        fill_rate=0.0,
-        crash_rate=0.0,
-        open_hat_rate=0.0,
         swing=(0.0, 0.1),
-        hand=True,
         description="cajón-style backbeat: bass tones on the low drum, slaps on 2 and 4 on "
         "the high, ghost taps between, an optional shaker",
     ),
-    "dembow": GrooveStyle(
-        steps=16,
+    "dembow": _hand_style(
         parts={
             "conga_low": ("X...X...X...X...", "X.....X.X.....X."),
             "bongo_high": ("...X..X....X..X.", "...X..X.X..X..X."),
             "clave": ("X..X..X.X..X..X.", ""),
             "shaker": ("x.x.x.x.x.x.x.x.", "xxxxxxxxxxxxxxxx", ""),
         },
-        fill_rate=0.0,
-        crash_rate=0.0,
-        open_hat_rate=0.0,
         swing=(0.0, 0.04),
-        hand=True,
         description="dembow on hand drums: low drum on the beat, the high drum on the 'a' of 1 "
         "and the 'and' of 2 (tresillo), clave, shaker",
     ),
-    "pop_perc": GrooveStyle(
-        steps=16,
+    "pop_perc": _hand_style(
         parts={
             "tambourine": ("....X.......X...", "..x.X.x...x.X.x.", "xxxxXxxxxxxxXxxx"),
             "shaker": ("xoxoxoxoxoxoxoxo", "XoxoXoxoXoxoXoxo", "x.x.x.x.x.x.x.x."),
@@ -470,11 +433,7 @@ STYLES: dict[str, GrooveStyle] = {
             "conga_low": ("", "X.....X.X......."),
             "conga_high": ("", "..x...x...x...x."),
         },
-        fill_rate=0.0,
-        crash_rate=0.0,
-        open_hat_rate=0.0,
         swing=(0.0, 0.15),
-        hand=True,
         description="pop percussion overdubs: tambourine on 2 and 4, sixteenth shakers, "
         "cowbell on the beat, sparse conga tones",
     ),
