@@ -46,7 +46,8 @@ def floor_table(data: str, max_bars: int = 240, seed: int = 0, model: str | None
     import librosa
 
     from drumaae.config import AudioConfig
-    from drumaae.evaluation.evaluate import _corpus_families, _magnitude, _render, load_eval_data
+    from drumaae.evaluation.evaluate import (_corpus_families, _magnitude,
+                                             _reconstruction_step, _render, load_eval_data)
     from drumaae.evaluation.metrics import ENVELOPE_SMOOTHING
     from drumaae.evaluation.metrics import log_spectral_distance as lsd
     from drumaae.models import load_model, model_audio
@@ -55,21 +56,18 @@ def floor_table(data: str, max_bars: int = 240, seed: int = 0, model: str | None
     audio = model_audio(net) if net is not None else AudioConfig()
     d = load_eval_data(data, audio, max_bars=max_bars, seed=seed)
     families = _corpus_families([data])
-    recon = None
-    if net is not None:
-        z = np.asarray(net.encode(d.features), np.float32)
-        z = net.refine(d.features, z, steps=refine) if refine else z
-        recon = np.concatenate([np.asarray(net.decode(z[i:i + 64]), np.float32)
-                                for i in range(0, len(z), 64)])
+    iters = audio.griffin_lim_iters
+    model_waves = None
+    if net is not None:  # evaluate's own step: its codes, refinement and both renders
+        step = _reconstruction_step(net, d, audio, iters, seed, refine)
+        gl_waves, model_waves = step.gl_waves, step.model_waves
+    else:
+        gl_waves = _render(d.features, [w.size for w in d.waves], audio, iters, seed)
     mel_fb = librosa.filters.mel(sr=audio.sample_rate, n_fft=audio.n_fft, n_mels=MEL_BANDS)
 
     def mel(m):
         return np.sqrt((m.astype(np.float64) ** 2) @ mel_fb.T)
 
-    lengths = [w.size for w in d.waves]
-    gl_waves = _render(d.features, lengths, audio, audio.griffin_lim_iters, seed)
-    model_waves = (_render(recon, lengths, audio, audio.griffin_lim_iters, seed)
-                   if recon is not None else None)
     rows: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for i, wave in enumerate(d.waves):
         ref = _magnitude(wave, audio)
