@@ -87,7 +87,7 @@ __all__ = [
 ]
 
 #: Bumped whenever the same seed would render different audio.
-GENERATOR_VERSION = "3"
+GENERATOR_VERSION = "4"
 #: The one command that installs every kit source the corpus reads.
 INSTALL_HINT = (
     "sudo apt-get install --no-install-recommends hydrogen-drumkits hydrogen-drumkits-effects "
@@ -159,6 +159,11 @@ class KitRenderer:
         self.loader = loader
         self._roles = kit.roles
         self._cache: dict[str, np.ndarray] = {}
+        own = set(kit.roles)
+        #: The roles this kit sounds: its own and those a stand-in of its own plays
+        #: (`pick_instruments`); a note of any other role is silent on it.
+        self.playable_roles = frozenset(own | {
+            role for role, stand_ins in _FALLBACK.items() if any(o in own for o in stand_ins)})
 
     def sample(self, path: str) -> np.ndarray:
         """The mono float32 samples of a layer at the renderer's rate (rendered once)."""
@@ -379,6 +384,32 @@ def _pattern_families(kit: Kit, held_out: set[str], songs: bool, val: bool) -> l
     return fams
 
 
+#: Draws of a pattern a kit can play before `_draw_pattern` gives up.
+_PATTERN_DRAWS = 16
+
+
+def _draw_pattern(family: str, rng: np.random.Generator, bars: int,
+                  song_patterns: Sequence[Pattern], renderer: KitRenderer) -> Pattern:
+    """A pattern of `family` with at least one note the renderer's kit sounds.
+
+    A sparse variant can consist only of roles a small kit lacks (a pop-percussion bar of
+    shaker and tambourine on a kit of congas and a cowbell): that draw would render a silent
+    file, so it is drawn again from the same stream. A draw the kit can play is kept as it is,
+    so every other file is what the same seed rendered before.
+    """
+    for _ in range(_PATTERN_DRAWS):
+        if family == SONG_FAMILY:
+            base = song_patterns[int(rng.integers(len(song_patterns)))]
+            pattern = vary_pattern(base, rng, bars=bars)
+        else:
+            pattern = generate_groove(family, rng, bars=bars)
+        if any(note.role in renderer.playable_roles for note in pattern.notes):
+            return pattern
+    raise DataError(f"kit {renderer.kit.name!r} sounds none of the notes of {_PATTERN_DRAWS} "
+                    f"{family!r} patterns (it plays only "
+                    f"{', '.join(sorted(renderer.playable_roles)) or 'nothing'})")
+
+
 def _draw_family(rng: np.random.Generator, families: Sequence[str]) -> str:
     weights = np.array([FAMILY_WEIGHTS[f] for f in families], dtype=np.float64)
     return families[int(rng.choice(len(families), p=weights / weights.sum()))]
@@ -544,11 +575,8 @@ def render_corpus(
                     if bar_rng.random() < SONG_SHARE:
                         fams = [SONG_FAMILY]
                 pattern_family = fams[int(bar_rng.integers(len(fams)))]
-            if pattern_family == SONG_FAMILY:
-                base = song_patterns[int(bar_rng.integers(len(song_patterns)))]
-                pattern = vary_pattern(base, bar_rng, bars=loop_bars)
-            else:
-                pattern = generate_groove(pattern_family, bar_rng, bars=loop_bars)
+            pattern = _draw_pattern(pattern_family, bar_rng, loop_bars, song_patterns,
+                                    renderer(kit))
             bpm = round(float(bar_rng.uniform(low, high)), 2)
             voicing = None
             if split == "train" and revoice_share > 0:

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from drumaae.data.corpus import (
     GENRES,
+    KitRenderer,
     PROCESSED,
     summarize,
     bar_samples,
@@ -28,9 +29,19 @@ from drumaae.data.corpus import (
     read_manifest,
     read_song_patterns,
     render_corpus,
+    render_pattern,
 )
 from drumaae.data.grooves import CHOP_SOURCES, CHOPPED_BREAK, HAND_GENRES, STYLES
-from drumaae.data.hydrogen import HAND_ROLES, ROLES, kit_family, role_for_name
+from drumaae.data.corpus import _draw_pattern
+from drumaae.data.hydrogen import (
+    HAND_ROLES,
+    ROLES,
+    Instrument,
+    Kit,
+    Layer,
+    kit_family,
+    role_for_name,
+)
 from drumaae.errors import DataError, OutputExistsError
 from drumaae_cli.main import cli
 
@@ -574,3 +585,37 @@ def test_render_with_installed_kits(tmp_path):
         x, sr = sf.read(tmp_path / "real" / e["path"])
         assert sr == 22050 and len(x) == bar_samples(1, e["bpm"], sr)
         assert 0.05 < np.max(np.abs(x)) <= 0.9
+
+
+def _memory_kit(roles) -> KitRenderer:
+    """A hand kit of in-memory clicks, one instrument per role (circAfrique's roles)."""
+    insts = tuple(Instrument(str(i), r, r, (Layer(f"mem:{r}"),)) for i, r in enumerate(roles))
+    kit = Kit("Small Hand", "", "", "CC0", insts, family="hand_percussion")
+    click = np.zeros(2000, np.float32)
+    click[:50] = 0.8
+    return KitRenderer(kit, SR, loader=lambda path: click)
+
+
+def test_a_pattern_the_kit_cannot_sound_is_drawn_again():
+    renderer = _memory_kit(("conga_high", "conga_low", "cowbell"))
+    assert "shaker" not in renderer.playable_roles and "clave" in renderer.playable_roles
+    silent_seeds = []
+    for seed in range(120):
+        first = generate_groove("pop_perc", np.random.default_rng(seed), bars=1)
+        drawn = _draw_pattern("pop_perc", np.random.default_rng(seed), 1, [], renderer)
+        audio = render_pattern(renderer, drawn, 120.0, np.random.default_rng(0))
+        assert np.abs(audio).max() > 0.5               # every file has sound
+        if not any(n.role in renderer.playable_roles for n in first.notes):
+            silent_seeds.append(seed)
+            assert not np.abs(render_pattern(renderer, first, 120.0,
+                                             np.random.default_rng(0))).any()
+            assert drawn.name != first.name
+        else:                                           # a playable draw is kept as it was
+            assert drawn.name == first.name and drawn.notes == first.notes
+    assert silent_seeds                                 # the case the redraw is for happens
+
+
+def test_a_kit_that_sounds_no_role_of_a_family_is_an_error():
+    renderer = _memory_kit(("kick",))
+    with pytest.raises(DataError, match="sounds none of the notes of 16 'pop_perc'"):
+        _draw_pattern("pop_perc", np.random.default_rng(0), 1, [], renderer)
