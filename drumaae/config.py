@@ -234,6 +234,9 @@ class TrainingConfig:
         level_weight: weights the L1/L2 term's cells by ``1 + level_weight * x`` (x the true
             feature, 0..1), normalised to the batch's mean weight: the loud cells (the hits)
             count more than the floor. 0: every cell alike.
+        onset_weight: weight of the onset term: L1 between the per-frame onset flux (the
+            mean over bins of each frame's rise, `drumaae.models.aae.onset_flux`) of features
+            and reconstruction, so a quiet hit's broadband rise counts as much as its level.
         label_mix: conditional generator only: share of training bars whose generator label
             is the prior's responsibilities of the code (what inference uses) instead of the
             rhythm label.
@@ -264,6 +267,7 @@ class TrainingConfig:
     sc_weight: float = 0.0
     transient_weight: float = 0.0
     level_weight: float = 0.0
+    onset_weight: float = 0.0
     label_mix: float = 0.5
     adv_weight: float = 1.0
     adv_warmup_steps: int = 0
@@ -300,6 +304,8 @@ class TrainingConfig:
             raise RecipeError("training.sc_weight and training.transient_weight must be >= 0")
         if self.level_weight < 0:
             raise RecipeError("training.level_weight must be >= 0")
+        if self.onset_weight < 0:
+            raise RecipeError("training.onset_weight must be >= 0")
         if not 0.0 <= self.label_mix <= 1.0:
             raise RecipeError("training.label_mix must be in [0, 1]")
 

@@ -68,7 +68,7 @@ def compile_model(model: DrumAAE, recipe: Recipe | None = None, **kwargs) -> Dru
         recon_loss=t.recon_loss, recon_weight=t.recon_weight, adv_weight=t.adv_weight,
         adv_warmup_steps=t.adv_warmup_steps, sc_weight=t.sc_weight,
         transient_weight=t.transient_weight, level_weight=t.level_weight,
-        label_mix=t.label_mix,
+        onset_weight=t.onset_weight, label_mix=t.label_mix,
         **kwargs,
     )
     return model

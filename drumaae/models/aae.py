@@ -39,7 +39,7 @@ elif _BACKEND != "torch":
 _TRAINING = TrainingConfig()
 """The defaults of `DrumAAE.compile`: TrainingConfig is their one source."""
 _LOSS_SETTINGS = ("recon_loss", "recon_weight", "adv_weight", "adv_warmup_steps", "sc_weight",
-                  "transient_weight", "level_weight", "label_mix")
+                  "transient_weight", "level_weight", "onset_weight", "label_mix")
 """compile()'s loss settings, saved in the compile config."""
 
 
@@ -126,6 +126,7 @@ class DrumAAE(keras.Model):
                 sc_weight: float = _TRAINING.sc_weight,
                 transient_weight: float = _TRAINING.transient_weight,
                 level_weight: float = _TRAINING.level_weight,
+                onset_weight: float = _TRAINING.onset_weight,
                 label_mix: float = _TRAINING.label_mix, **kwargs):
         """Set the three players' optimizers and the loss settings.
 
@@ -146,6 +147,8 @@ class DrumAAE(keras.Model):
             transient_weight: weight of the L1 of frame-to-frame differences.
             level_weight: the L1/L2 term weighs each cell by ``1 + level_weight * x`` (x the
                 true feature), normalised by the batch's mean weight; 0 weighs all alike.
+            onset_weight: weight of the L1 between the onset flux (`onset_flux`) of the
+                features and of the reconstruction.
             label_mix: conditional generator: share of bars given the prior's
                 responsibilities of their code instead of their rhythm label.
             **kwargs: passed to `keras.Model.compile` (e.g. ``jit_compile``).
@@ -170,6 +173,7 @@ class DrumAAE(keras.Model):
         self.sc_weight = float(sc_weight)
         self.transient_weight = float(transient_weight)
         self.level_weight = float(level_weight)
+        self.onset_weight = float(onset_weight)
         self.label_mix = float(label_mix)
         kwargs.setdefault("jit_compile", False)
         super().compile(**kwargs)
@@ -258,7 +262,8 @@ class DrumAAE(keras.Model):
     def _reconstruction(self, x, x_hat):
         """The reconstruction loss: L1/L2 on features (cells weighted by their true level
         when `level_weight` > 0), plus (weighted) spectral convergence on the linear
-        magnitude and L1 of the frame-to-frame differences (transients)."""
+        magnitude, L1 of the frame-to-frame differences (transients) and L1 of the
+        per-frame onset flux (`onset_flux`)."""
         x = ops.cast(x, "float32")
         x_hat = ops.cast(x_hat, "float32")
         diff = x - x_hat
@@ -275,6 +280,8 @@ class DrumAAE(keras.Model):
             dx = x[:, 1:] - x[:, :-1]
             dx_hat = x_hat[:, 1:] - x_hat[:, :-1]
             loss = loss + self.transient_weight * ops.mean(ops.abs(dx - dx_hat))
+        if self.onset_weight:
+            loss = loss + self.onset_weight * ops.mean(ops.abs(onset_flux(x) - onset_flux(x_hat)))
         return loss
 
     # --- labels of the conditional generator ----------------------------------------------
@@ -546,6 +553,14 @@ def spectral_convergence(x, x_hat, audio: dict):
     num = ops.sqrt(ops.sum(ops.square(mag - mag_hat), axis=(1, 2)))
     den = ops.sqrt(ops.sum(ops.square(mag), axis=(1, 2))) + 1e-6
     return ops.mean(num / den)
+
+
+def onset_flux(x):
+    """`(batch, frames - 1)` onset flux of features `(batch, frames, bins)`: the mean over
+    bins of each frame's rise over the frame before (falls count 0), the feature-domain twin
+    of an onset-strength envelope. A quiet hit's broadband rise stands out in it where
+    per-cell differences are dominated by the noise floor's detail."""
+    return ops.mean(ops.relu(x[:, 1:] - x[:, :-1]), axis=-1)
 
 
 def _replicas() -> int:

@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from drumaae.config import load_recipe
 from drumaae.models import build_model, compile_model, load_model, save_model
-from drumaae.models.aae import spectral_convergence
+from drumaae.models.aae import onset_flux, spectral_convergence
 from tests.conftest import synthetic_features
 
 V2 = {"model": {"conditional_generator": True, "freq_bottleneck": 8, "residual": True},
@@ -90,7 +90,7 @@ def test_v2_trains_and_round_trips(v2_recipe, tmp_path):
     np.testing.assert_allclose(np.asarray(loaded(feats[:4])), np.asarray(model(feats[:4])),
                                atol=1e-5)
     assert loaded.sc_weight == 0.5 and loaded.transient_weight == 1.0
-    assert loaded.level_weight == 2.0
+    assert loaded.level_weight == 2.0 and loaded.onset_weight == 0.0
 
 
 def test_level_weight_counts_loud_cells_more():
@@ -110,6 +110,31 @@ def test_level_weight_counts_loud_cells_more():
     assert w_loud == pytest.approx(w_quiet * 2.8, rel=1e-4)   # 1 + 2 * 0.9 against 1
     # Normalised by the mean weight: a uniform error costs what it costs unweighted.
     assert float(model._reconstruction(x, x + 0.05)) == pytest.approx(0.05, rel=1e-4)
+
+
+def test_onset_term_sees_a_quiet_broadband_hit():
+    recipe = load_recipe("tiny")
+    model = compile_model(build_model(recipe), recipe)
+    model.sc_weight = model.transient_weight = 0.0
+    x = np.full((1, 8, 16), 0.1, np.float32)
+    x[:, 4:] = 0.3                                  # a quiet hit in every bin at frame 4
+    flux = np.asarray(onset_flux(x))
+    assert flux.shape == (1, 7)
+    np.testing.assert_allclose(flux[0], [0, 0, 0, 0.2, 0, 0, 0], atol=1e-6)
+    assert float(np.asarray(onset_flux(x[:, ::-1])).max()) == 0.0   # falls count nothing
+    smeared = x.copy()
+    smeared[:, 4] = 0.2                             # the rise spread over two frames
+    plain = float(model._reconstruction(x, smeared))
+    model.onset_weight = 1.0
+    # Flux 0.1 + 0.1 instead of 0.2 + 0: L1 0.2 over 7 frames joins the L1 of 0.1 / 8.
+    assert float(model._reconstruction(x, smeared)) == pytest.approx(plain + 0.2 / 7, rel=1e-4)
+
+
+def test_onset_weight_comes_from_the_recipe_and_is_saved(tmp_path):
+    recipe = load_recipe("tiny", {"training": {"onset_weight": 1.5}})
+    model = compile_model(build_model(recipe), recipe)
+    assert model.onset_weight == 1.5
+    assert load_model(save_model(model, tmp_path / "m.keras")).onset_weight == 1.5
 
 
 def test_spectral_convergence_is_zero_only_for_a_match():
