@@ -207,10 +207,14 @@ def main() -> None:
                 f"| {history['epoch'][i]} | {history['step'][i]} | "
                 f"{history['recon/loss'][i]:.4f} | {history['val_recon/loss'][i]:.4f} | "
                 f"{history['adv/d_acc'][i]:.3f} | {history['val_adv/d_acc'][i]:.3f} |")
+    t = recipe.training
+    terms = [f"{t.recon_loss.upper()}"] + [
+        name if w == 1 else f"{w:g} x {name}" for w, name in ((t.sc_weight, "spectral convergence"),
+                                        (t.transient_weight, "transient term"),
+                                        (t.onset_weight, "onset-flux term")) if w]
     lines += [
         "",
-        "(recon/loss is L1 + 0.5 spectral convergence + transient term, so it is not "
-        "comparable with v1's plain L1.)",
+        f"(recon/loss is {' + '.join(terms)}, so it is not comparable with v1's plain L1.)",
     ]
     if args.note:
         lines += ["", args.note]
