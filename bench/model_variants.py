@@ -1,11 +1,11 @@
-"""Training speed of the model variants behind the v2 default (docs/model.md's ablation):
+"""Training speed of the model variants behind the default (docs/model.md's ablation):
 bars/s of the train step on 2 CPU cores, each against the v1 default's shape measured in the
 same run (the named baseline).
 
     python -m drumaae_bench.model_variants [--batch 32] [--steps 10] [--repeats 2]
 
 Random features stand in for data (the step's cost does not depend on the values). The
-variants add the v2 changes one at a time, in the order of the ablation table.
+variants add the changes since v1 one at a time, in the order of the ablation table.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from .training import _train_rate
 V1 = {"model": {"latent_dim": 32, "encoder_filters": [256, 256, 256, 256],
                 "generator_filters": [256, 256, 256, 256], "conditional_generator": False,
                 "freq_bottleneck": 0, "residual": False},
-      "training": {"sc_weight": 0.0, "transient_weight": 0.0}}
+      "training": {"sc_weight": 0.0, "transient_weight": 0.0, "onset_weight": 0.0}}
 
 VARIANTS = [
     ("v1 shape (baseline)", {}),
@@ -30,6 +30,8 @@ VARIANTS = [
     ("+ leaner outer convolutions (= v2 default)",
      {"model": {"encoder_filters": [128, 192, 256, 256],
                 "generator_filters": [256, 256, 192, 128]}}),
+    ("+ 128-D codes (= v4-v10 default)", {"model": {"latent_dim": 128}}),
+    ("+ onset-flux term 2.0 (= v11 default)", {"training": {"onset_weight": 2.0}}),
 ]
 
 
