@@ -208,10 +208,10 @@ def main() -> None:
                 f"{history['recon/loss'][i]:.4f} | {history['val_recon/loss'][i]:.4f} | "
                 f"{history['adv/d_acc'][i]:.3f} | {history['val_adv/d_acc'][i]:.3f} |")
     t = recipe.training
-    terms = [f"{t.recon_loss.upper()}"] + [
-        name if w == 1 else f"{w:g} x {name}" for w, name in ((t.sc_weight, "spectral convergence"),
-                                        (t.transient_weight, "transient term"),
-                                        (t.onset_weight, "onset-flux term")) if w]
+    weighted = ((t.sc_weight, "spectral convergence"), (t.transient_weight, "transient term"),
+                (t.onset_weight, "onset-flux term"))
+    terms = [t.recon_loss.upper()] + [name if w == 1 else f"{w:g} x {name}"
+                                      for w, name in weighted if w]
     lines += [
         "",
         f"(recon/loss is {' + '.join(terms)}, so it is not comparable with v1's plain L1.)",

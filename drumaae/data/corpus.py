@@ -159,11 +159,13 @@ class KitRenderer:
         self.loader = loader
         self._roles = kit.roles
         self._cache: dict[str, np.ndarray] = {}
-        own = set(kit.roles)
-        #: The roles this kit sounds: its own and those a stand-in of its own plays
-        #: (`pick_instruments`); a note of any other role is silent on it.
-        self.playable_roles = frozenset(own | {
-            role for role, stand_ins in _FALLBACK.items() if any(o in own for o in stand_ins)})
+        # Each role the kit lacks -> its first own role among the stand-ins (`_FALLBACK`).
+        self._stand_in = {role: next(o for o in stand_ins if o in self._roles)
+                          for role, stand_ins in _FALLBACK.items()
+                          if role not in self._roles and any(o in self._roles for o in stand_ins)}
+        #: The roles this kit sounds: its own and those a stand-in plays; a note of any
+        #: other role is silent on it.
+        self.playable_roles = frozenset(set(self._roles) | set(self._stand_in))
 
     def sample(self, path: str) -> np.ndarray:
         """The mono float32 samples of a layer at the renderer's rate (rendered once)."""
@@ -189,13 +191,8 @@ class KitRenderer:
         chosen: dict[str, tuple[Instrument, float]] = {}
         for role, insts in sorted(self._roles.items()):
             chosen[role] = (insts[int(rng.integers(len(insts)))], 1.0)
-        for role, stand_ins in _FALLBACK.items():
-            if role in chosen:
-                continue
-            for other in stand_ins:
-                if other in self._roles:
-                    chosen[role] = (chosen[other][0], _FALLBACK_GAIN.get(role, 1.0))
-                    break
+        for role, other in self._stand_in.items():
+            chosen[role] = (chosen[other][0], _FALLBACK_GAIN.get(role, 1.0))
         return chosen
 
     @staticmethod

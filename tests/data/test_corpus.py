@@ -30,9 +30,9 @@ from drumaae.data.corpus import (
     read_song_patterns,
     render_corpus,
     render_pattern,
+    _draw_pattern,
 )
 from drumaae.data.grooves import CHOP_SOURCES, CHOPPED_BREAK, HAND_GENRES, STYLES
-from drumaae.data.corpus import _draw_pattern
 from drumaae.data.hydrogen import (
     HAND_ROLES,
     ROLES,
