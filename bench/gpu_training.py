@@ -2,6 +2,7 @@
 that runs `DrumAAE.train_step` (TensorFlow, or torch where TensorFlow cannot be installed).
 
     KERAS_BACKEND=torch python -m bench.gpu_training --batches 32 128 512 --json-out gpu.json
+    KERAS_BACKEND=torch python -m bench.gpu_training --jit-compile   # + compiled steps
 
 Each row times `steps` training steps of the recipe's model (three phases: reconstruction,
 discriminator, encoder) on a batch already in the device's memory, median of `repeats`,
@@ -96,9 +97,12 @@ def _load_recipe(name: str):
 
 def bench_gpu_training(recipe_name: str, batches: Sequence[int], steps: int, repeats: int,
                        precisions: Sequence[str] = ("float32", "mixed_float16"),
-                       group: str = "training (GPU)", log=print) -> list[Row]:
+                       group: str = "training (GPU)", jit_compile: bool = False,
+                       log=print) -> list[Row]:
     """Rows of steps/s per batch size and precision; the first precision is the baseline
-    of the others. A batch that runs out of device memory gets a row saying so."""
+    of the others. With `jit_compile` each precision also gets a row of the compiled step
+    (torch.compile on torch, XLA on TensorFlow) whose baseline is the eager step of the same
+    precision and batch. A batch that runs out of device memory gets a row saying so."""
     recipe = _load_recipe(recipe_name)
     t = recipe.training
     # Bars one whole training of the recipe takes (None: its epochs are whole passes over
@@ -106,31 +110,38 @@ def bench_gpu_training(recipe_name: str, batches: Sequence[int], steps: int, rep
     run_bars = (t.epochs * t.steps_per_epoch * t.batch_size if t.steps_per_epoch else None)
     rows: list[Row] = []
     for b in batches:
-        base = None
+        first_eager = None
         for precision in precisions:
-            _reset_peak()
-            try:
-                per_step, first, _ = _train_rate(recipe, b, steps, repeats, precision,
-                                                 count_flops=False)
-            except Exception as exc:  # out of memory, chiefly: the row says which
-                msg = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
-                rows.append(Row(group, f"{precision}, batch {b}", None, None, "",
-                                None, f"failed: {type(exc).__name__}: {msg}"))
-                log(rows[-1].note)
-                continue
-            peak = _peak_gib()
-            rate = b / per_step
-            ratio = None if base is None else base / per_step
-            note = (f"{rate:.0f} bars/s; peak memory "
-                    f"{'-' if peak is None else f'{peak:.1f} GiB'}; first step {first:.1f} s "
-                    "excluded")
-            if run_bars:
-                note += (f"; recipe {recipe_name}'s training ({run_bars} bars) in "
-                         f"{run_bars / rate / 60:.1f} min")
-            rows.append(Row(group, f"{precision}, batch {b}", 1.0 / per_step,
-                            None if base is None else 1.0 / base, "steps/s", ratio, note))
-            log(f"{precision} batch {b}: {1.0 / per_step:.2f} steps/s, {note}")
-            base = per_step if base is None else base
+            eager = None
+            for jit in (False, True) if jit_compile else (False,):
+                label = f"{precision}, batch {b}" + (", jit_compile" if jit else "")
+                base = eager if jit else first_eager
+                _reset_peak()
+                try:
+                    per_step, first, _ = _train_rate(recipe, b, steps, repeats, precision,
+                                                     count_flops=False, jit_compile=jit)
+                except Exception as exc:  # out of memory, a compiler's refusal: the row says
+                    msg = (str(exc).strip().splitlines()[0][:160] if str(exc).strip()
+                           else "")
+                    rows.append(Row(group, label, None, None, "", None,
+                                    f"failed: {type(exc).__name__}: {msg}"))
+                    log(rows[-1].note)
+                    continue
+                peak = _peak_gib()
+                rate = b / per_step
+                ratio = None if base is None else base / per_step
+                note = (f"{rate:.0f} bars/s; peak memory "
+                        f"{'-' if peak is None else f'{peak:.1f} GiB'}; first step "
+                        f"{first:.1f} s excluded")
+                if run_bars:
+                    note += (f"; recipe {recipe_name}'s training ({run_bars} bars) in "
+                             f"{run_bars / rate / 60:.1f} min")
+                rows.append(Row(group, label, 1.0 / per_step,
+                                None if base is None else 1.0 / base, "steps/s", ratio, note))
+                log(f"{label}: {1.0 / per_step:.2f} steps/s, {note}")
+                if not jit:
+                    eager = per_step
+                    first_eager = per_step if first_eager is None else first_eager
     return rows
 
 
@@ -151,6 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--precisions", nargs="+", default=["float32", "mixed_float16"],
                         choices=["float32", "mixed_float16", "mixed_bfloat16"],
                         help="the first is the baseline of the others")
+    parser.add_argument("--jit-compile", action="store_true",
+                        help="also time each precision's step compiled (torch.compile on "
+                             "torch, XLA on TensorFlow) against its eager step")
     parser.add_argument("--json-out", help="also write the rows and the device as JSON")
     args = parser.parse_args(argv)
     if args.steps < 1 or args.repeats < 1 or min(args.batches) < 1:
@@ -160,7 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     t0 = time.perf_counter()
     group = "training (GPU)" if info["gpu"] else "training (CPU)"
     rows = bench_gpu_training(args.recipe, args.batches, args.steps, args.repeats,
-                              args.precisions, group=group, log=lambda m: print(m, file=sys.stderr,
+                              args.precisions, group=group,
+                              jit_compile=args.jit_compile, log=lambda m: print(m, file=sys.stderr,
                                                                   flush=True))
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     header = (f"date: {date}; recipe {args.recipe}; {args.steps} steps x {args.repeats} "

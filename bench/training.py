@@ -57,10 +57,13 @@ def train_step_flops(model, batch: int) -> float:
 
 
 def _train_rate(recipe, batch: int, steps: int, repeats: int, precision: str | None = None,
-                count_flops: bool = True) -> tuple[float, float, float | None]:
+                count_flops: bool = True, jit_compile: bool = False
+                ) -> tuple[float, float, float | None]:
     """(seconds per step, first-step seconds, FLOP per step or None) for `steps` train steps
     at `batch`, on a batch already in the device's memory (as a prefetching input pipeline
-    delivers it). FLOP are counted by TensorFlow's graph profiler (`count_flops`)."""
+    delivers it). FLOP are counted by TensorFlow's graph profiler (`count_flops`).
+    `jit_compile` compiles the step (XLA on TensorFlow, torch.compile on torch); the first,
+    untimed step then includes the compilation."""
     import keras
 
     from drumaae.models import build_model, compile_model
@@ -69,7 +72,7 @@ def _train_rate(recipe, batch: int, steps: int, repeats: int, precision: str | N
     if precision:
         keras.config.set_dtype_policy(precision)
     try:
-        model = compile_model(build_model(recipe), recipe)
+        model = compile_model(build_model(recipe), recipe, jit_compile=jit_compile)
         a = recipe.audio
         rng = np.random.default_rng(0)
         x = keras.ops.convert_to_tensor(

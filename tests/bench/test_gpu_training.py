@@ -31,3 +31,17 @@ def test_bad_arguments_are_one_line_errors(capsys):
     assert gpu_training.main(["--steps", "0"]) == 1
     assert capsys.readouterr().err.strip() == (
         "Error: --steps, --repeats and --batches must be >= 1")
+
+
+def test_jit_compile_rows_compare_against_the_eager_step_of_the_same_precision(tmp_path):
+    out = tmp_path / "gpu.json"
+    rc = gpu_training.main(["--recipe", "tiny", "--batches", "2", "--steps", "1", "--repeats",
+                            "1", "--precisions", "float32", "--jit-compile",
+                            "--json-out", str(out)])
+    assert rc == 0
+    eager, compiled = json.loads(out.read_text())["rows"]
+    assert eager["task"] == "float32, batch 2" and eager["baseline"] is None
+    # compiled (XLA here): measured, not a failure row, against the eager step of this run
+    assert compiled["task"] == "float32, batch 2, jit_compile"
+    assert compiled["ours"] > 0 and compiled["baseline"] == eager["ours"]
+    assert abs(compiled["ratio"] - compiled["ours"] / eager["ours"]) < 1e-9
