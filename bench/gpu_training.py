@@ -174,9 +174,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     t0 = time.perf_counter()
     group = "training (GPU)" if info["gpu"] else "training (CPU)"
     rows = bench_gpu_training(args.recipe, args.batches, args.steps, args.repeats,
-                              args.precisions, group=group,
-                              jit_compile=args.jit_compile, log=lambda m: print(m, file=sys.stderr,
-                                                                  flush=True))
+                              args.precisions, group=group, jit_compile=args.jit_compile,
+                              log=lambda m: print(m, file=sys.stderr, flush=True))
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     header = (f"date: {date}; recipe {args.recipe}; {args.steps} steps x {args.repeats} "
               f"repeats per row; {time.perf_counter() - t0:.0f} s")
