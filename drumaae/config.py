@@ -43,8 +43,18 @@ __all__ = [
 
 PRECISIONS = ("auto", "float32", "mixed_float16")
 BAR_METHODS = ("variable_hop", "resample_frames")
+FEATURE_REFERENCES = ("fixed", "peak")
 PRIOR_LAYOUTS = ("radial", "hypersphere")
 RECON_LOSSES = ("l1", "l2")
+
+
+def feature_span_db(audio: Mapping[str, Any]) -> float:
+    """dB between feature 0 and feature 1 of an audio config given as a dict (a saved model's
+    settings): ``ref_db - min_db`` with the ``fixed`` reference, `floor_db` with ``peak``.
+    Missing keys take `AudioConfig`'s defaults (models saved before the keys existed)."""
+    if audio.get("feature_reference", "fixed") == "peak":
+        return float(audio.get("floor_db", 70.0))
+    return float(audio.get("ref_db", 50.0)) - float(audio.get("min_db", -50.0))
 
 
 def frame_grid(samples: int, bar_frames: int) -> int:
@@ -66,8 +76,16 @@ class AudioConfig:
         bar_method: how a bar of any length becomes `bar_frames` frames: ``variable_hop``
             (the STFT hop is the bar length / bar_frames) or ``resample_frames`` (fixed hop,
             then frames linearly resampled); see docs/audio.md for the measured comparison.
-        min_db: floor of the log-magnitude range mapped to feature 0.
-        ref_db: level (dB re 1.0) mapped to feature 1.
+        min_db: floor of the log-magnitude range mapped to feature 0 (``fixed``); with
+            ``peak``, the absolute floor (dB re 1.0) below which every cell counts as silence.
+        ref_db: level (dB re 1.0) mapped to feature 1 (``fixed``); with ``peak``, the level
+            at which a feature of 1 is rendered back to audio (outputs are loudness-matched
+            afterwards, so it only sets Griffin-Lim's working scale).
+        feature_reference: ``fixed`` (features span min_db..ref_db of the unnormalised FFT, so
+            a bar's level is part of its features) or ``peak`` (each bar is referenced to its
+            own loudest cell and floored `floor_db` below it, so features weigh what is
+            audible after loudness matching; docs/audio.md).
+        floor_db: with ``peak``, the range below each bar's peak mapped to [0, 1].
         griffin_lim_iters: default Griffin-Lim iterations when rendering audio.
         griffin_lim_momentum: fast Griffin-Lim momentum (Perraudin et al. 2013).
     """
@@ -80,6 +98,8 @@ class AudioConfig:
     bar_method: str = "variable_hop"
     min_db: float = -50.0
     ref_db: float = 50.0
+    feature_reference: str = "fixed"
+    floor_db: float = 70.0
     griffin_lim_iters: int = 64
     griffin_lim_momentum: float = 0.99
 
@@ -104,6 +124,12 @@ class AudioConfig:
         a whole-sample hop. Input bars are analysed on this grid; Griffin-Lim renders on it
         and the result is resampled to exactly `bar_samples` (`render_bars`)."""
         return frame_grid(self.bar_samples(bpm), self.bar_frames)
+
+    @property
+    def feature_span_db(self) -> float:
+        """dB between feature 0 and feature 1: ``ref_db - min_db`` (``fixed``) or `floor_db`
+        (``peak``)."""
+        return feature_span_db(dataclasses.asdict(self))
 
     @property
     def hop_length(self) -> int:
@@ -133,6 +159,9 @@ class AudioConfig:
             )
         if self.min_db >= self.ref_db:
             raise RecipeError("audio.min_db must be below audio.ref_db")
+        _choice("audio.feature_reference", self.feature_reference, FEATURE_REFERENCES)
+        if not 10.0 <= self.floor_db <= 200.0:
+            raise RecipeError(f"audio.floor_db must be in [10, 200] dB, got {self.floor_db!r}")
         if not 0.0 <= self.griffin_lim_momentum < 1.0:
             raise RecipeError("audio.griffin_lim_momentum must be in [0, 1)")
 

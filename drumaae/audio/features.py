@@ -9,9 +9,11 @@ The representation (an `AudioConfig` holds the numbers):
 - Every bar becomes exactly `bar_frames` frames, whatever its tempo (`bar_method`):
   ``variable_hop`` analyses with ``hop = bar_length // bar_frames``; ``resample_frames``
   analyses at the reference hop and linearly resamples the frames in time.
-- The Nyquist bin is dropped (`n_bins = n_fft // 2`), then
-  ``feature = clip((20 log10(max(mag, amin)) - min_db) / (ref_db - min_db), 0, 1)``, a fixed
-  reference, so loudness survives.
+- The Nyquist bin is dropped (`n_bins = n_fft // 2`), then with the ``fixed`` reference
+  ``feature = clip((20 log10(max(mag, amin)) - min_db) / (ref_db - min_db), 0, 1)``, so
+  loudness survives; with the ``peak`` reference each bar is referenced to its own loudest
+  cell and floored `floor_db` below it, so the features weigh what is audible once outputs
+  are loudness-matched (docs/audio.md).
 
 Everything is computed in float32, whatever the Keras dtype policy (inputs are cast).
 """
@@ -60,22 +62,31 @@ def stft_magnitude(wave, n_fft: int, hop) -> tf.Tensor:
 def magnitude_to_features(mag, audio: AudioConfig) -> tf.Tensor:
     """`(..., frames, n_fft // 2 + 1)` magnitudes -> `(..., frames, n_bins)` features in [0, 1].
 
-    Drops the Nyquist bin; maps `audio.min_db` dB to 0 and `audio.ref_db` dB to 1 (clipped).
+    Drops the Nyquist bin. ``fixed`` reference: maps `audio.min_db` dB to 0 and `audio.ref_db`
+    dB to 1 (clipped). ``peak`` reference: each bar (the last two axes) is referenced to its
+    own loudest cell, which maps to 1, and `audio.floor_db` below it maps to 0; cells below
+    `audio.min_db` count as silence, and a bar whose peak is under ``min_db + floor_db`` is
+    referenced to that level instead (silence stays 0, not a floor raised to full scale).
     """
     mag = _f32(mag)[..., : audio.n_bins]
     amin = 10.0 ** (audio.min_db / 20.0)
     db = 20.0 * tf.math.log(tf.maximum(mag, amin)) / math.log(10.0)
+    if audio.feature_reference == "peak":
+        peak = tf.reduce_max(db, axis=[-2, -1], keepdims=True)
+        peak = tf.maximum(peak, audio.min_db + audio.floor_db)
+        return tf.clip_by_value((db - peak) / audio.floor_db + 1.0, 0.0, 1.0)
     return tf.clip_by_value((db - audio.min_db) / (audio.ref_db - audio.min_db), 0.0, 1.0)
 
 
 def features_to_magnitude(feat, audio: AudioConfig) -> tf.Tensor:
     """`(..., frames, n_bins)` features -> `(..., frames, n_fft // 2 + 1)` magnitudes.
 
-    Inverse of `magnitude_to_features` for levels between min_db and ref_db; feature 0 maps to
-    the floor level (min_db), and the Nyquist bin is restored as zeros.
+    Inverse of `magnitude_to_features`: feature 1 is `audio.ref_db` dB and feature 0 is
+    `audio.feature_span_db` below it (``fixed``: min_db; ``peak``: the floor, rendered as if
+    the bar peaked at ref_db). The Nyquist bin is restored as zeros.
     """
     feat = tf.clip_by_value(_f32(feat), 0.0, 1.0)
-    db = feat * (audio.ref_db - audio.min_db) + audio.min_db
+    db = (feat - 1.0) * audio.feature_span_db + audio.ref_db
     mag = tf.exp(db * (math.log(10.0) / 20.0))
     pad = tf.zeros_like(mag[..., :1])
     return tf.concat([mag, pad], axis=-1)

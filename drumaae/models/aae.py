@@ -17,7 +17,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from drumaae.config import TrainingConfig
+from drumaae.config import TrainingConfig, feature_span_db
 from drumaae.limits import DEFAULT_REFINE
 from drumaae.models.discriminator import LatentDiscriminator
 from drumaae.models.encoder import Encoder
@@ -544,10 +544,8 @@ class DrumAAE(keras.Model):
 
 def spectral_convergence(x, x_hat, audio: dict):
     """Mean over bars of ``|M - M_hat|_F / |M|_F`` on the linear magnitudes of features
-    `(batch, frames, bins)` (features in [0, 1] map to dB between min_db and ref_db)."""
-    lo = float(audio.get("min_db", -50.0))
-    hi = float(audio.get("ref_db", 50.0))
-    scale = (hi - lo) * math.log(10.0) / 20.0
+    `(batch, frames, bins)` (features in [0, 1] span `config.feature_span_db` dB)."""
+    scale = feature_span_db(audio) * math.log(10.0) / 20.0
     mag = ops.exp(x * scale)
     mag_hat = ops.exp(x_hat * scale)
     num = ops.sqrt(ops.sum(ops.square(mag - mag_hat), axis=(1, 2)))

@@ -67,6 +67,39 @@ def test_fixed_reference_keeps_loudness_and_clips(tiny_recipe):
     np.testing.assert_allclose(feat, [0.0, 0.0, expected_one, 1.0], atol=1e-6)
 
 
+def _peak_audio(tiny_recipe):
+    return dataclasses.replace(tiny_recipe.audio, feature_reference="peak", min_db=-100.0,
+                               floor_db=70.0, ref_db=45.0)
+
+
+def test_peak_reference_ignores_level_and_floors_below_the_peak(tiny_recipe, make_loop):
+    audio = _peak_audio(tiny_recipe)
+    bar = _bar(audio, 128, make_loop)
+    quiet, loud = bar_features(np.stack([bar * 0.05, bar]), audio).numpy()
+    # 26 dB apart in level, the same features: each bar is referenced to its own peak.
+    np.testing.assert_allclose(quiet, loud, atol=1e-4)
+    assert loud.max() == pytest.approx(1.0)
+    # A cell 35 dB under the peak sits half-way; one 80 dB under it is floored to 0.
+    mag = np.full((1, 3, audio.n_fft // 2 + 1), 1e-9, np.float32)
+    mag[0, 0, 0], mag[0, 1, 0], mag[0, 2, 0] = 1.0, 10 ** (-35 / 20), 10 ** (-80 / 20)
+    feat = magnitude_to_features(mag, audio).numpy()[0, :, 0]
+    np.testing.assert_allclose(feat, [1.0, 0.5, 0.0], atol=1e-5)
+
+
+def test_peak_reference_keeps_silence_silent_and_round_trips(tiny_recipe):
+    audio = _peak_audio(tiny_recipe)
+    silent = bar_features(np.zeros((1, audio.grid_samples(128)), np.float32), audio).numpy()
+    assert silent.max() == 0.0
+    db = np.linspace(-60, 0, 500, dtype=np.float32)
+    mag = (10.0 ** (db / 20.0)).reshape(1, 500, 1) * np.ones((1, 1, audio.n_fft // 2 + 1),
+                                                              np.float32)
+    back = features_to_magnitude(magnitude_to_features(mag, audio), audio).numpy()
+    # Rendered as if the bar peaked at ref_db: the shape in dB survives, shifted by 45 dB.
+    np.testing.assert_allclose(20 * np.log10(back[0, :, 0]), db + audio.ref_db, atol=1e-3)
+    assert audio.feature_span_db == 70.0 and tiny_recipe.audio.feature_span_db == pytest.approx(
+        tiny_recipe.audio.ref_db - tiny_recipe.audio.min_db)
+
+
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("recipe", ["tiny_recipe", "default_recipe"])
 def test_bar_feature_shapes(recipe, method, request, make_loop):
