@@ -1,11 +1,17 @@
 """A generator of common drum grooves, for rendering a training corpus.
 
 Each genre (pattern family) is a small set of step-grid templates (16 steps a bar, 32 for
-trap hat rolls, 12 triplet steps for the shuffle and 12/8 feels) per drum role, with accents written in the template itself. A call draws one
+trap hat rolls and talking-drum rolls, 12 triplet steps for the shuffle and 12/8 feels, 48 for
+tabla thekas on a 16- or 12-step grid, 96 for footwork's triplet kicks under 32nd-note hats) per
+drum role, with accents written in the template itself. A call draws one
 variant per role, then varies it: ghost notes, a fill in the last beat(s), an opening crash,
 open-hat lifts, per-note velocity, swing and humanised timing. All randomness comes from the
 numpy `Generator` passed in, so a seed gives the same groove. docs/corpus.md describes each
 genre.
+
+`drop_roles` turns a pattern into a partial kit (a stem or a sparse loop: hats only, tops
+without kick, percussion only, ...) after one of `PARTIAL_SCHEMES`; `draw_partial` draws a
+scheme for drum or hand patterns.
 
 Template characters: ``X`` accent (velocity ~0.95), ``x`` normal (~0.75), ``o`` soft
 (~0.5), ``g`` ghost (~0.25), ``.`` rest.
@@ -17,10 +23,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from drumaae.data.hydrogen import Note, Pattern
+from drumaae.data.hydrogen import ROLES, Note, Pattern
 
 __all__ = ["GENRES", "HAND_GENRES", "DRUM_GENRES", "CHOPPED_BREAK", "CHOP_SOURCES",
-           "GrooveStyle", "STYLES", "generate_groove", "chop_break", "vary_pattern"]
+           "FAST_GENRES", "FAST_BPM_RANGE", "FAST_LOOP_BARS", "PARTIAL_SCHEMES",
+           "DRUM_PARTIALS", "HAND_PARTIALS", "GrooveStyle", "STYLES", "generate_groove",
+           "chop_break", "vary_pattern", "draw_partial", "drop_roles"]
 
 _LEVELS = {"X": 0.95, "x": 0.75, "o": 0.5, "g": 0.25}
 
@@ -41,9 +49,13 @@ class GrooveStyle:
         humanise: range of the timing jitter's standard deviation, as a fraction of a step.
         hand: a hand-percussion style (played on hand-percussion kits, no tom fills).
         fill_beats: how many beats a fill may take (drawn uniformly).
+        linked: one variant index is drawn for all roles, so variant k of every role forms
+            one composite pattern (a tabla theka: its strokes share one grid and one cycle);
+            every role then lists equally many variants.
 
     A template may be shorter than `steps` when `steps` is a multiple of its length (a
-    16-step kick in a 32-step trap bar): its hits are spread over the bar.
+    16-step kick in a 32-step trap bar): its hits are spread over the bar. Ghost notes fall
+    on the grid of the ghost role's drawn template.
     """
 
     steps: int
@@ -58,6 +70,11 @@ class GrooveStyle:
     description: str = ""
     hand: bool = False
     fill_beats: tuple[int, ...] = (1, 2)
+    linked: bool = False
+
+    def __post_init__(self):
+        if self.linked and len({len(v) for v in self.parts.values()}) != 1:
+            raise ValueError("a linked style lists equally many variants for every role")
 
 
 _HATS_8 = "X.x.X.x.X.x.X.x."
@@ -314,6 +331,48 @@ STYLES: dict[str, GrooveStyle] = {
         description="open/closed hi-hat interplay: open-hat barks on off-beats, choked by the "
         "next closed hat",
     ),
+    "dnb": GrooveStyle(
+        steps=16,
+        parts={
+            # Modern two-step: a tight, quantised kit, not jungle's chopped break.
+            "kick": ("X.........X.....", "X.........X..x..", "X.x.......X.....",
+                     "X......x..X.....", "X.........x.x..."),
+            "snare": ("....X.......X...", "....X.......X..x", "....X..g....X.g."),
+            "hat_closed": ("x.x.x.x.x.x.x.x.", "XoxoXoxoXoxoXoxo", "..x...x...x...x."),
+            "ride": ("", "", "X.x.X.x.X.x.X.x."),
+            "hat_open": ("", "", "......x.......x."),
+        },
+        ghost_rate=0.06,
+        fill_rate=0.1,
+        crash_rate=0.15,
+        open_hat_rate=0.04,
+        swing=(0.0, 0.03),
+        humanise=(0.0, 0.02),
+        description="modern drum & bass two-step: tight kick on 1 and the 'and' of 3 (with "
+        "pickups), hard snare on 2 and 4, straight hats or ride with off-beat open hats",
+    ),
+    "footwork": GrooveStyle(
+        # 96 steps hold 16ths (16-step templates), triplet eighths (12) and 32nds (32).
+        steps=96,
+        parts={
+            "kick": ("X..X..X..X..X...", "X..X..X...X..X..", "X.....X..X..X...",
+                     "X.X.X.X.X...", "X..X.X..X.X."),
+            "clap": ("....X.......X...", "...X.....X..", "...X.....X.X", "....X..x.x..X..."),
+            "snare": ("", "", "......X.......X.", "...x.....x.."),
+            "hat_closed": ("x.x.x.x.x.x.x.x.x.x.x.x.xxxxx.x.",
+                           "x.x.x.x.xxxxx.x.x.x.x.x.xxxxxxxx",
+                           "..x...x...x...xx..x...x...x.xxxx",
+                           "x.xxx.xxx.xxx.xxx.xxx.xxx.xxxxxx"),
+            "hat_open": ("", "", "..x...x...x...x."),
+        },
+        fill_rate=0.0,
+        crash_rate=0.1,
+        open_hat_rate=0.0,
+        swing=(0.0, 0.0),
+        humanise=(0.0, 0.1),
+        description="160 BPM juke / footwork: dotted (3-3-2) or triplet kicks, clap and snare "
+        "stabs on or around 2 and 4, 32nd-note hat rolls",
+    ),
     "conga": _hand_style(
         parts={
             "conga_high": ("..x.X...x.x.X...", "x.x.X.x.x.x.X.x.", "..o.X.o...o.X.o."),
@@ -437,18 +496,117 @@ STYLES: dict[str, GrooveStyle] = {
         description="pop percussion overdubs: tambourine on 2 and 4, sixteenth shakers, "
         "cowbell on the beat, sparse conga tones",
     ),
+    "tabla": _hand_style(
+        # Thekas, one cycle or two per bar: dayan (right hand) strokes on conga_high (tin,
+        # dhin, tun: ringing) and bongo_high (na, ta: rim), bayan (left hand) on conga_low
+        # (ge: resonant, bent by the wrist) and bongo_low (ke: closed). 48 steps hold both
+        # 16-step thekas and 12-step ones; linked, so one theka is drawn whole.
+        steps=48,
+        linked=True,
+        parts={
+            #            teental            teental (filled)    keherwa x2
+            #            keherwa x2 (filled) dadra x2           dadra (filled)
+            "bongo_high": ("X..xx..xX..xx..x", "X..xx.xxX..xx.xx", "X.x.x..xX.x.x..x",
+                           "X.xox..xX.xox.xx", "X.xx.xx.xx.x", "X...x.x...x."),
+            "conga_high": (".Xx..Xx..xo..Xx.", ".Xxo.Xxo.xoo.Xxo", "...o..x....o..x.",
+                           "...o..X....o..X.", ".x..o..x..o.", "..x..g..o..g"),
+            "conga_low": ("Xxoxxxoxo....xox", "Xx.xXx.xo....x.x", "Xx....x.Xo....x.",
+                          "Xx..x.x.Xx....x.", "Xx.o..xx.o..", "X.x...o....."),
+            "bongo_low": ("", "...........g.g..", ".....x.......x..", ".....x.g.....x..",
+                          "", "...g.....g.."),
+        },
+        ghost_role="conga_high",
+        ghost_rate=0.12,
+        swing=(0.0, 0.0),
+        humanise=(0.03, 0.18),
+        description="tabla thekas: teental (one 16-matra cycle a bar), keherwa (two 8-matra "
+        "cycles) or dadra (6 matras, on a 12-step grid); dense dayan strokes on the high "
+        "drums, bayan ge and ke on the low ones, khali without bayan, sam accented",
+    ),
+    "talking_drum": _hand_style(
+        steps=32,
+        parts={
+            "conga_high": ("X.......x...x...X.......x.x.x...",
+                           "X...x.......x.xxX...x.......x.xx",
+                           "..x...X...x.....xxxx..X...x....."),
+            "conga_low": ("....X.......X.......X..x....X...",
+                          "......x.X.......x.....X...xxxx..",
+                          "X.......x.xxX.......X.....x.x..."),
+            "bongo_high": ("", "x...x...x...x...x...x...x...x...",
+                           "..x...x...x...x...x...x...x...x."),
+            "cowbell": ("X...X.X...X.X...", "", "X.x.X.x.X.x.X.x."),
+            "shaker": ("", "xoxoxoxoxoxoxoxo"),
+        },
+        ghost_role="conga_high",
+        ghost_rate=0.04,
+        swing=(0.0, 0.0),
+        humanise=(0.02, 0.1),
+        description="talking drum (dundun): syncopated calls alternating high (squeezed) and "
+        "low (released) tones, 32nd-note rolls, a bell or small drum on a steady pulse",
+    ),
+    "frame_drum": _hand_style(
+        steps=12,
+        parts={
+            "conga_low": ("X.....X.....", "X....xX.....", "X..x..X..x.."),
+            "bongo_high": ("..x.x...x.x.", ".xx.xx.xx.xx", "..X.x...X.xx"),
+            "bongo_low": ("", "...x.....x..", ".....x.....x"),
+            "tambourine": ("x.xx.xx.xx.x", "", "xxxxxxxxxxxx"),
+        },
+        ghost_role="bongo_high",
+        ghost_rate=0.06,
+        swing=(0.0, 0.0),
+        description="frame drum (bendir) in 6/8: bent low dums on 1 and mid-bar, rim teks "
+        "between, muted slaps, snare-buzz or jingle triplets",
+    ),
 }
 
 #: The name of the chopped-break family: a breakbeat whose sixteenth slices are re-ordered.
 CHOPPED_BREAK = "chopped_break"
 #: The families whose bars `chop_break` cuts up.
 CHOP_SOURCES = ("breakbeat", "jungle")
+# Drum families added after the chopped break: they follow it, so earlier families keep
+# their places in DRUM_GENRES.
+_LATER_DRUM = ("dnb", "footwork")
 #: The genres (pattern families) `generate_groove` knows, in a fixed order (seeds stay
-#: meaningful): the drum-kit ones, then the hand-percussion ones.
-DRUM_GENRES: tuple[str, ...] = tuple(g for g, s in STYLES.items() if not s.hand) + (
-    CHOPPED_BREAK,)
+#: meaningful): the drum-kit ones, then the hand-percussion ones. New families are appended
+#: to their group.
+DRUM_GENRES: tuple[str, ...] = tuple(
+    g for g, s in STYLES.items() if not s.hand and g not in _LATER_DRUM) + (
+    CHOPPED_BREAK,) + _LATER_DRUM
 HAND_GENRES: tuple[str, ...] = tuple(g for g, s in STYLES.items() if s.hand)
 GENRES: tuple[str, ...] = DRUM_GENRES + HAND_GENRES
+
+#: Fast families: the corpus renders them as `FAST_LOOP_BARS`-bar loops at a tempo in
+#: `FAST_BPM_RANGE`, as real jungle, drum & bass, footwork and rave loops are (two bars at
+#: 160-200 BPM), instead of the corpus-wide tempo range and loop length.
+FAST_GENRES: tuple[str, ...] = ("jungle", "dnb", "footwork", "rave")
+#: Tempo range of the fast families, in BPM (quarter notes per minute).
+FAST_BPM_RANGE: tuple[float, float] = (160.0, 200.0)
+#: Bars per file of the fast families.
+FAST_LOOP_BARS = 2
+
+_HATS = frozenset({"hat_closed", "hat_open"})
+_CYMBALS = _HATS | {"ride", "crash"}
+_LOWS = frozenset({"kick", "tom_low", "conga_low", "bongo_low"})
+_SMALL_PERC = frozenset({"shaker", "tambourine", "cowbell", "clave", "perc"})
+_HAND_DRUMS = frozenset({"conga_high", "conga_low", "bongo_high", "bongo_low"})
+_ALL_ROLES = frozenset(ROLES)
+
+#: Partial kits: scheme name -> the roles a pattern keeps (`drop_roles`). Real loops include
+#: stems and sparse patterns; these make them from full patterns.
+PARTIAL_SCHEMES: dict[str, frozenset[str]] = {
+    "hats_only": _HATS,                               # a hi-hat stem
+    "tops": _ALL_ROLES - _LOWS,                       # no kick, low tom, low conga or bongo
+    "kick_hats": _HATS | {"kick"},                    # kick and hats, no backbeat
+    "no_snare": _ALL_ROLES - {"snare", "clap", "rim"},  # the backbeat dropped
+    "no_cymbals": _ALL_ROLES - _CYMBALS,              # drums without hats, ride or crash
+    "perc_only": _SMALL_PERC,                         # shakers, bells, clave, ...
+    "hand_drums": _HAND_DRUMS,                        # congas and bongos without the small perc
+}
+#: The schemes `draw_partial` draws for drum-kit patterns.
+DRUM_PARTIALS: tuple[str, ...] = ("hats_only", "tops", "kick_hats", "no_snare", "no_cymbals")
+#: The schemes `draw_partial` draws for hand-percussion patterns.
+HAND_PARTIALS: tuple[str, ...] = ("tops", "perc_only", "hand_drums")
 
 _FILL_ROLES = ("tom_high", "tom_mid", "tom_low", "snare")
 
@@ -505,7 +663,15 @@ def generate_groove(genre: str, rng: np.random.Generator, bars: int = 1) -> Patt
         return chop_break(rng, bars=bars)
     style = STYLES[genre]
     step_beats = 4.0 / style.steps
-    choice = {role: int(rng.integers(len(variants))) for role, variants in style.parts.items()}
+    if style.linked:
+        k = int(rng.integers(len(next(iter(style.parts.values())))))
+        choice = {role: k for role in style.parts}
+    else:
+        choice = {role: int(rng.integers(len(variants)))
+                  for role, variants in style.parts.items()}
+    ghost_template = (style.parts[style.ghost_role][choice[style.ghost_role]]
+                      if style.ghost_role in style.parts else "")
+    ghost_stride = style.steps // len(ghost_template) if ghost_template else 1
     swing = float(rng.uniform(*style.swing))
     jitter = float(rng.uniform(*style.humanise))
     dynamics = float(rng.uniform(0.8, 1.0))
@@ -527,7 +693,8 @@ def generate_groove(genre: str, rng: np.random.Generator, bars: int = 1) -> Patt
         if style.ghost_rate > 0:
             busy = {s for s, _ in grid.get(style.ghost_role, [])}
             for s in range(fill_start):
-                if s not in busy and s % (style.steps // 4) and rng.random() < style.ghost_rate:
+                if (s not in busy and s % (style.steps // 4) and not s % ghost_stride
+                        and rng.random() < style.ghost_rate):
                     grid.setdefault(style.ghost_role, []).append(
                         (s, float(rng.uniform(0.12, 0.3))))
         if "hat_closed" in grid and style.open_hat_rate > 0:
@@ -626,3 +793,42 @@ def vary_pattern(pattern: Pattern, rng: np.random.Generator, *, bars: int = 1,
     notes.sort(key=lambda n: (n.time, n.role))
     return Pattern(name=pattern.name, source=pattern.source, notes=tuple(notes),
                    bars=bars * pattern.bars, genre=pattern.genre)
+
+
+def draw_partial(rng: np.random.Generator, hand: bool) -> str:
+    """A partial-kit scheme for a drum-kit (`DRUM_PARTIALS`) or hand (`HAND_PARTIALS`) pattern.
+
+    Args:
+        rng: numpy Generator; one integer is drawn.
+        hand: whether the pattern is a hand-percussion one.
+
+    Returns:
+        A key of `PARTIAL_SCHEMES`, uniform among the kind's schemes.
+    """
+    schemes = HAND_PARTIALS if hand else DRUM_PARTIALS
+    return schemes[int(rng.integers(len(schemes)))]
+
+
+def drop_roles(pattern: Pattern, scheme: str) -> Pattern | None:
+    """`pattern` with only the notes of the roles `scheme` keeps (a stem or sparse loop).
+
+    Args:
+        pattern: any pattern.
+        scheme: a key of `PARTIAL_SCHEMES`.
+
+    Returns:
+        A `Pattern` named ``<name>+<scheme>``, with the same source, bars and genre, or None
+        when the pattern has no note of a kept role (draw another scheme or pattern).
+
+    Raises:
+        ValueError: an unknown scheme.
+    """
+    if scheme not in PARTIAL_SCHEMES:
+        raise ValueError(f"unknown partial scheme {scheme!r}; choose one of "
+                         f"{', '.join(PARTIAL_SCHEMES)}")
+    kept = PARTIAL_SCHEMES[scheme]
+    notes = tuple(n for n in pattern.notes if n.role in kept)
+    if not notes:
+        return None
+    return Pattern(name=f"{pattern.name}+{scheme}", source=pattern.source, notes=notes,
+                   bars=pattern.bars, genre=pattern.genre)
