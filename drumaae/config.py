@@ -282,6 +282,10 @@ class TrainingConfig:
         shuffle_buffer: tf.data shuffle buffer in bars.
         log_every_epochs: epochs between MLflow figure/audio examples.
         augment: SpecAugment-style time/frequency masks on training features.
+        rhythm_band_floor: rhythm labels' onset grids scale each band to its own peak,
+            but never by more than to `rhythm_band_floor` x the bar's strongest band: with 0
+            (as v11 trained) a bar without a low band has its low band's noise scaled up to
+            look like kicks; 0.25 keeps a missing band near empty (`data.rhythm.onset_grid`).
     """
 
     batch_size: int = 32
@@ -308,6 +312,7 @@ class TrainingConfig:
     shuffle_buffer: int = 2048
     log_every_epochs: int = 5
     augment: bool = False
+    rhythm_band_floor: float = 0.0
 
     def validate(self) -> None:
         _positive(self, "training", ["batch_size", "epochs", "ae_learning_rate",
@@ -337,6 +342,8 @@ class TrainingConfig:
             raise RecipeError("training.onset_weight must be >= 0")
         if not 0.0 <= self.label_mix <= 1.0:
             raise RecipeError("training.label_mix must be in [0, 1]")
+        if not 0.0 <= self.rhythm_band_floor <= 1.0:
+            raise RecipeError("training.rhythm_band_floor must be in [0, 1]")
 
 
 @dataclass(frozen=True)

@@ -35,13 +35,18 @@ def band_bins(audio: AudioConfig) -> list[tuple[int, int]]:
     return out
 
 
-def onset_grid(features: np.ndarray, audio: AudioConfig, steps: int = 16) -> np.ndarray:
+def onset_grid(features: np.ndarray, audio: AudioConfig, steps: int = 16,
+               band_floor: float = 0.0) -> np.ndarray:
     """Three-band onset-activation grids.
 
     Args:
         features: `(batch, frames, bins)` or `(frames, bins)` model features.
         audio: the settings the features were made with.
         steps: grid cells per bar.
+        band_floor: each band is scaled to a peak of 1, but by no more than to
+            ``band_floor`` x the bar's strongest band (0: every band to its own peak, as the
+            bundled v11 was labelled): a hi-hat-only bar's low band stays near empty
+            instead of its noise becoming a kick pattern.
 
     Returns:
         `(batch, 3, steps)` (or `(3, steps)`) float32 in [0, 1].
@@ -61,6 +66,8 @@ def onset_grid(features: np.ndarray, audio: AudioConfig, steps: int = 16) -> np.
     grid = np.stack([act[:, :, a:max(b, a + 1)].max(-1) for a, b in zip(edges[:-1], edges[1:])],
                     -1)
     peak = grid.max(-1, keepdims=True)
+    if band_floor > 0.0:
+        peak = np.maximum(peak, band_floor * peak.max(-2, keepdims=True))
     grid = np.where(peak > 1e-6, grid / np.maximum(peak, 1e-6), 0.0).astype(np.float32)
     return grid[0] if single else grid
 
@@ -84,7 +91,7 @@ def assign_rhythms(grids: np.ndarray, centroids: np.ndarray) -> np.ndarray:
 
 
 def rhythm_labels(features: np.ndarray | Iterable[np.ndarray], audio: AudioConfig,
-                  num_clusters: int, seed: int = 0, steps: int = 16
+                  num_clusters: int, seed: int = 0, steps: int = 16, band_floor: float = 0.0
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Cluster the rhythm of every bar: `(labels (n,) int32, centroids)`.
 
@@ -92,7 +99,7 @@ def rhythm_labels(features: np.ndarray | Iterable[np.ndarray], audio: AudioConfi
     (e.g. from `drumaae.data.dataset.iterate_bars`).
     """
     if isinstance(features, np.ndarray):
-        grids = onset_grid(features, audio, steps)
+        grids = onset_grid(features, audio, steps, band_floor)
     else:
-        grids = np.stack([onset_grid(f, audio, steps) for f in features])
+        grids = np.stack([onset_grid(f, audio, steps, band_floor) for f in features])
     return cluster_rhythms(grids, num_clusters, seed)

@@ -273,6 +273,7 @@ def _label(data: TrainData, recipe: Recipe, log: Callable[[str], None], *,
 
     k = recipe.model.num_components
     a = recipe.audio
+    band_floor = recipe.training.rhythm_band_floor
     if len(data.train_index) < k:
         log(f"note: {len(data.train_index)} training bars < {k} rhythm clusters: training "
             "without rhythm labels")
@@ -280,7 +281,7 @@ def _label(data: TrainData, recipe: Recipe, log: Callable[[str], None], *,
     saved = load_labels(labels_file) if labels_file is not None else None
 
     def grids(index):
-        return np.stack([onset_grid(f, a) for _, f in iterate_bars(
+        return np.stack([onset_grid(f, a, band_floor=band_floor) for _, f in iterate_bars(
             index, a, feature_cache=feature_cache)])
 
     if saved is not None and saved["index_hash"] == data.index_hash:
@@ -298,7 +299,7 @@ def _label(data: TrainData, recipe: Recipe, log: Callable[[str], None], *,
         # Streamed: only the small onset grids are kept, never every bar's features.
         labels, centroids = rhythm_labels(
             (f for _, f in iterate_bars(data.train_index, a, feature_cache=feature_cache)),
-            a, k, seed=recipe.training.seed)
+            a, k, seed=recipe.training.seed, band_floor=band_floor)
         data.train_labels = np.asarray(labels, np.int32)
         data.centroids = np.asarray(centroids, np.float32)
         if len(data.val_index):

@@ -43,3 +43,18 @@ def test_clustering_separates_patterns(default_recipe, make_loop):
     np.testing.assert_array_equal(assign_rhythms(onset_grid(feats, audio), centroids), labels)
     again, _ = rhythm_labels(list(feats), audio, num_clusters=3, seed=0)
     np.testing.assert_array_equal(again, labels)
+
+
+def test_band_floor_keeps_a_missing_band_empty(default_recipe):
+    audio = default_recipe.audio
+    lo, hi = band_bins(audio)[2]
+    feats = np.zeros((1, audio.bar_frames, audio.n_bins), np.float32)
+    feats[0, :, : band_bins(audio)[0][1]] = 0.01 * np.random.default_rng(0).random(
+        (audio.bar_frames, 1))  # a faint wobble where kicks would be
+    for frame in range(0, audio.bar_frames, audio.bar_frames // 8):
+        feats[0, frame: frame + 2, lo:hi] = 0.8  # eighth-note hats
+    plain = onset_grid(feats, audio)[0]
+    floored = onset_grid(feats, audio, band_floor=0.25)[0]
+    assert plain[0].max() == 1.0  # per-band scaling turns the wobble into "kicks"
+    assert floored[0].max() < 0.1
+    np.testing.assert_allclose(floored[2], plain[2])  # the hats band is unchanged
