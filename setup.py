@@ -39,6 +39,9 @@ INSTALL_REQUIRES = [
     # Kit samples are resampled with soxr directly (librosa's own resampler, without its
     # slow first call): drumaae/data/corpus.py.
     "soxr==1.1.0",
+    # Room impulse responses for the corpus's recording realism (drumaae/data/realism.py).
+    # audiomentations is not used: every release requires soxr<1, against the pin above.
+    "pyroomacoustics==0.10.1",
 ]
 
 setup(
