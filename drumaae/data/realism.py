@@ -21,7 +21,10 @@ Stages, each present with its own probability (`REALISM_STAGES`), in signal orde
   0.5-8 Hz) by a periodic fractional delay;
 * ``noise_floor``: hiss (white, pink or brown) 50-90 dB below the bar's peak, mains hum (50
   or 60 Hz and four harmonics) 50-80 dB below, low room rumble (noise below 30-120 Hz)
-  50-80 dB below; each present or not, at least one;
+  50-80 dB below; each present or not, at least one. Levels are read on the spectrogram the
+  model sees (Hann STFT cells of 1024 samples, power): hiss and rumble by the mean cell over
+  their band, hum by its loudest bin, each relative to the bar's loudest cell, so that white
+  hiss at -70 dB puts the median cell between the hits about 70 dB below the peak cell;
 * ``codec``: an MP3 round trip (LAME via `pedalboard.MP3Compressor`, VBR quality 2-9.5):
   band limiting and pre-echo of a loop that went through a lossy file.
 
@@ -74,6 +77,8 @@ _MAX_ORDER = 12
 _TAIL_DB = 70.0  # the synthesised tail runs until it has decayed this far
 _XFADE_S = 0.005  # image-source part -> synthesised tail
 _MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
+# Noise levels are set on the spectrogram the model sees: Hann STFT cells of 1024 samples.
+_REF_N_FFT, _REF_HOP = 1024, 256
 _BLEED_SLOTS = 12  # kit positions in a bleed spec; role i (sorted by name) takes slot i % 12
 _BLEED_MIN_M, _BLEED_MAX_M = 0.4, 2.0
 _BLEED_MIN_DB, _BLEED_MAX_DB = 12.0, 30.0
@@ -157,8 +162,8 @@ def draw_realism(rng: np.random.Generator) -> list[dict[str, Any]]:
     (log-uniform), room 2.5-12 x 2.5-10 x 2.2-5 m (shrunk where the RT60 is too short for
     it), microphone 0.5-3 m from the source, wet 0.1-0.6; tape drive 2-12 dB, bias 0-0.15,
     low-pass 4-14 kHz, wow 0.1-0.5 % at 0.5-8 Hz in half the draws; hiss -90..-50 dB, hum
-    -80..-50 dB, rumble -80..-50 dB (RMS relative to the bar's peak sample); MP3 VBR quality
-    2-9.5.
+    -80..-50 dB, rumble -80..-50 dB (spectrogram levels relative to the bar's loudest cell,
+    see `apply_realism`); MP3 VBR quality 2-9.5.
 
     Args:
         rng: the generator to draw from.
@@ -356,22 +361,43 @@ def _colored_noise(rng: np.random.Generator, n: int, color: str, sample_rate: in
     return white / max(float(np.sqrt(np.mean(white ** 2))), 1e-20)
 
 
-def _rms_to(x: np.ndarray, rms: float) -> np.ndarray:
-    current = float(np.sqrt(np.mean(x ** 2)))
-    return x * (rms / current) if current > 0 else x
+def _cell_power(x: np.ndarray) -> np.ndarray:
+    """Power of the Hann STFT cells of ``x`` (frames of `_REF_N_FFT` at hop `_REF_HOP`, not
+    centred, zero-padded to one frame): shape ``(frames, _REF_N_FFT // 2 + 1)``."""
+    if len(x) < _REF_N_FFT:
+        x = np.pad(x, (0, _REF_N_FFT - len(x)))
+    frames = np.lib.stride_tricks.sliding_window_view(x, _REF_N_FFT)[::_REF_HOP]
+    return np.abs(np.fft.rfft(frames * _hann(), axis=1)) ** 2
+
+
+@functools.lru_cache(maxsize=1)
+def _hann() -> np.ndarray:
+    return np.hanning(_REF_N_FFT)
+
+
+def _scale_to(wave: np.ndarray, level_db: float, ref_power: float, bins: slice | None = None
+              ) -> np.ndarray:
+    """``wave`` scaled so that the mean power of its STFT cells (over ``bins``; or, with
+    ``bins=None``, in its loudest bin) is ``level_db`` relative to ``ref_power``."""
+    power = _cell_power(wave).mean(axis=0)
+    current = float(power[bins].mean()) if bins is not None else float(power.max())
+    if current <= 0:
+        return wave
+    return wave * np.sqrt(ref_power * 10.0 ** (level_db / 10.0) / current)
 
 
 def _noise_floor(x: np.ndarray, sample_rate: int, step: dict[str, Any]) -> np.ndarray:
     n = len(x)
-    peak = float(np.max(np.abs(x)))
-    if peak <= 0 or n == 0:
+    peak = float(_cell_power(x).max()) if n else 0.0
+    if peak <= 0:
         return x
     seed = int(step["seed"])
     out = np.array(x, dtype=np.float64)
+    bin_hz = sample_rate / _REF_N_FFT
     if "hiss" in step:
         hiss = step["hiss"]
         noise = _colored_noise(np.random.default_rng([seed, 0]), n, hiss["color"], sample_rate)
-        out += noise * peak * 10.0 ** (float(hiss["level_db"]) / 20.0)
+        out += _scale_to(noise, float(hiss["level_db"]), peak, slice(None))
     if "hum" in step:
         hum = step["hum"]
         phases = np.random.default_rng([seed, 1]).uniform(0, 2 * np.pi, 5)
@@ -381,15 +407,16 @@ def _noise_floor(x: np.ndarray, sample_rate: int, step: dict[str, Any]) -> np.nd
         for k, (gain, phase) in enumerate(zip(gains, phases), start=1):
             if k * float(hum["hz"]) < 0.5 * sample_rate:
                 wave += gain * np.sin(2 * np.pi * k * float(hum["hz"]) * t + phase)
-        out += _rms_to(wave, peak * 10.0 ** (float(hum["level_db"]) / 20.0))
+        out += _scale_to(wave, float(hum["level_db"]), peak)
     if "rumble" in step:
         rumble = step["rumble"]
+        cutoff = min(float(rumble["cutoff_hz"]), 0.4 * sample_rate)
         warm = int(sample_rate)  # let the low-pass settle on noise we then drop
         noise = np.random.default_rng([seed, 2]).standard_normal(n + warm)
-        sos = signal.butter(2, min(float(rumble["cutoff_hz"]), 0.4 * sample_rate),
-                            fs=sample_rate, output="sos")
+        sos = signal.butter(2, cutoff, fs=sample_rate, output="sos")
         wave = signal.sosfilt(sos, noise)[warm:]
-        out += _rms_to(wave, peak * 10.0 ** (float(rumble["level_db"]) / 20.0))
+        out += _scale_to(wave, float(rumble["level_db"]), peak,
+                         slice(0, max(1, int(round(cutoff / bin_hz))) + 1))
     return out
 
 
@@ -420,9 +447,12 @@ def apply_realism(audio: np.ndarray, sample_rate: int, stages: list[dict[str, An
     """Run realism ``stages`` on a mono bar or loop; returns float32 of the same length.
 
     The audio is treated as a loop (room reverberation wraps round from the end to the
-    start; filters run over two copies and keep the second). Noise levels are relative to
-    the peak sample of the signal as it reaches the ``noise_floor`` stage. The result is
-    peak-normalised to -1 dBFS. Deterministic: the same stages give the same samples.
+    start; filters run over two copies and keep the second). Noise levels are power levels of
+    Hann STFT cells (1024 samples, hop 256) relative to the loudest cell of the signal as it
+    reaches the ``noise_floor`` stage: hiss and rumble by their mean cell over their band (all
+    bins; bins up to the rumble's corner), hum by the mean cell of its loudest bin. The
+    result is peak-normalised to -1 dBFS. Deterministic: the same stages give the same
+    samples.
 
     Args:
         audio: mono samples, shape ``(samples,)``.
