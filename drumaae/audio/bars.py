@@ -22,8 +22,8 @@ Rules (docs/audio.md, "Bar cutting"):
   only a long recording's last bar may be zero-padded at the end.
 
 Onsets come from `drumaae.audio.onsets` (tf.signal); librosa is imported only for the beat
-tracker of long recordings and for resampling arrays, so reading a loop's tempo costs no
-librosa/numba import.
+tracker of long recordings, so reading a loop's tempo costs no librosa/numba import. Input
+samples go through `drumaae.audio.io.to_mono` (mono at the model's rate, one error type).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from drumaae import limits
+from drumaae.audio.io import to_mono
 from drumaae.audio.onsets import onset_strength
 from drumaae.config import AudioConfig
 from drumaae.errors import AudioError, LimitError, TooShortError
@@ -89,17 +90,9 @@ class BarCut:
         return int(self.bars.shape[0])
 
 
-def _mono(samples) -> np.ndarray:
-    x = np.asarray(samples, dtype=np.float32)
-    if x.ndim == 2:  # (channels, samples) or (samples, channels): mix the short axis
-        x = x.mean(axis=0 if x.shape[0] < x.shape[1] else 1)
-    if x.ndim != 1:
-        raise AudioError(f"expected mono or multichannel samples, got shape {x.shape}")
-    if x.size == 0:
-        raise TooShortError("the audio is empty: give a recording of at least one beat")
-    if not np.all(np.isfinite(x)):
-        raise AudioError("the audio holds NaN or Inf samples")
-    return x
+def _mono(samples, sr: int, target_rate: int | None = None) -> np.ndarray:
+    """`drumaae.audio.io.to_mono`: the one input normaliser (shape, checks, resampling)."""
+    return to_mono(samples, sr, target_rate)
 
 
 def _check_bpm(bpm: float) -> float:
@@ -134,7 +127,7 @@ def estimate_tempo(samples, sr: int, *, loop: bool = True) -> float:
     envelope is one period, taken from the middle of three copies, and autocorrelated
     circularly, so no tiling to many seconds is needed.
     """
-    x = _mono(samples)
+    x = _mono(samples, sr)
     if loop:
         return _envelope_tempo(_middle_copy(_loop_envelope(x, sr), x.size), sr, circular=True)
     return _envelope_tempo(onset_strength(x, sr, _HOP), sr, circular=False)
@@ -262,7 +255,7 @@ def read_loop(samples, sr: int, beats_per_bar: int = 4,
     two loops of 2.66 s both read as 1 bar at 90.2 BPM, with 2 bars at 180.4 as the
     alternative.
     """
-    x = _mono(samples)
+    x = _mono(samples, sr)
     duration = x.size / sr
     # Onsets of the second of three copies: the grid at sample 0 sees the wrapped-around tail.
     env = _loop_envelope(x, sr)
@@ -358,8 +351,9 @@ def cut_bars(samples, sample_rate: int, audio: AudioConfig, *, bpm: float | None
     """Cut a recording into bars of `audio.grid_samples(bpm)` samples (the analysis grid).
 
     Args:
-        samples: mono `(samples,)` (or multichannel, mixed down) float audio.
-        sample_rate: rate of `samples` in Hz; resampled to `audio.sample_rate` if different.
+        samples: mono `(samples,)` or `(samples, channels)` float audio (mixed down and
+            resampled to `audio.sample_rate` by `drumaae.audio.io.to_mono`).
+        sample_rate: rate of `samples` in Hz.
         audio: the recipe's AudioConfig (rate, beats_per_bar, bar_frames).
         bpm: the tempo, if known (overrides the tracker).
         bars: the number of bars in a loop, if known (overrides the tracker; the tempo
@@ -379,17 +373,13 @@ def cut_bars(samples, sample_rate: int, audio: AudioConfig, *, bpm: float | None
         TooShortError: shorter than one beat at the resolved tempo, or (``fill="error"``) a
             loop shorter than its bars.
         AudioError: a `bpm` outside `drumaae.limits` (20-400 BPM), a `bars` below 1, bad
-            samples, no onsets to count bars by.
+            samples (`to_mono`'s errors: empty, NaN/Inf, silent, a transposed array), no
+            onsets to count bars by.
     """
-    x = _mono(samples)
     if fill not in FILL_MODES:
         raise AudioError(f"fill must be one of {', '.join(FILL_MODES)}, got {fill!r}")
-    sr = int(sample_rate)
-    if sr != audio.sample_rate:
-        import librosa  # array inputs only: files come resampled by drumaae.audio.io
-
-        x = librosa.resample(x, orig_sr=sr, target_sr=audio.sample_rate).astype(np.float32)
-        sr = audio.sample_rate
+    x = _mono(samples, sample_rate, audio.sample_rate)
+    sr = audio.sample_rate
     duration = x.size / sr
     beats = audio.beats_per_bar
     given = [name for name, v in (("bpm", bpm), ("bars", bars)) if v is not None]

@@ -6,7 +6,10 @@ and nothing else in drumaae imports it. See docs/data.md for the formats and the
 behind the choices below.
 
 Samples are float32 in [-1, 1], mono (the mean of the channels), one-dimensional
-``(samples,)``; rates are in Hz.
+``(samples,)``; rates are in Hz. `to_mono` is the one audio-input normaliser: every input
+(a decoded file here, an array handed to `drumaae.inference`, bars cut by
+`drumaae.audio.bars`, the training index in `drumaae.data.dataset`) becomes mono at the
+model's rate through it, and a bad input raises an `AudioError`.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ from __future__ import annotations
 import functools
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import soundfile as sf
 
 from drumaae.errors import (
+    AudioError,
     AudioFileNotFoundError,
     EmptyAudioError,
     NonFiniteAudioError,
@@ -36,6 +40,13 @@ __all__ = [
     "load_audio",
     "decode_audio",
     "check_samples",
+    "to_mono",
+    "RESAMPLERS",
+    "MAX_CHANNELS",
+    "MIN_OUTPUT_RATE",
+    "MAX_OUTPUT_RATE",
+    "check_output_rate",
+    "resample_exact",
     "save_wav",
     "audio_info",
     "resampled_length",
@@ -45,6 +56,13 @@ __all__ = [
 
 #: File name endings searched for in corpus folders.
 AUDIO_EXTENSIONS = (".wav", ".wave", ".flac", ".ogg", ".oga", ".mp3")
+
+#: Most channels an input may have (more columns than this is a transposed array).
+MAX_CHANNELS = 64
+
+#: Output rates `check_output_rate` accepts, Hz.
+MIN_OUTPUT_RATE = 8000
+MAX_OUTPUT_RATE = 384000
 
 #: A file whose absolute peak is below this (-80 dBFS) is silent.
 SILENCE_PEAK = 1e-4
@@ -81,6 +99,8 @@ class DecodedAudio:
         decoder: ``"tfio"`` or ``"soundfile"``: which library decoded it.
         tfio_dtype: the dtype tensorflow-io decodes this file to (``"int16"``...), or None
             when tensorflow-io is not used for it.
+        heard: the file as decoded, float32 ``(frames, channels)`` at `source_rate`: what a
+            listener hears (its loudness is measured over its channels, ITU-R BS.1770).
     """
 
     samples: np.ndarray
@@ -89,6 +109,7 @@ class DecodedAudio:
     channels: int
     decoder: str
     tfio_dtype: str | None
+    heard: np.ndarray | None = field(default=None, repr=False, compare=False)
 
 
 def _name(path: str | os.PathLike) -> str:
@@ -235,6 +256,31 @@ def _resample_soxr(mono: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
     return _fit(soxr.resample(mono, rate_in, rate_out, quality="HQ"), n_out)
 
 
+def check_output_rate(value: Any, what: str = "the output sample rate") -> int:
+    """`value` as a whole output rate in [`MIN_OUTPUT_RATE`, `MAX_OUTPUT_RATE`] Hz, else
+    `LimitError` (checked before any work)."""
+    from drumaae.errors import LimitError
+
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer, float)) or (
+            isinstance(value, float) and not value.is_integer()):
+        raise LimitError(f"{what} must be a whole number of Hz, got {value!r}")
+    if not MIN_OUTPUT_RATE <= int(value) <= MAX_OUTPUT_RATE:
+        raise LimitError(f"{what} must be in [{MIN_OUTPUT_RATE}, {MAX_OUTPUT_RATE}] Hz, got "
+                         f"{value!r}")
+    return int(value)
+
+
+def resample_exact(x: np.ndarray, rate_in: int, rate_out: int, length: int) -> np.ndarray:
+    """float32 mono `x` resampled from `rate_in` to `rate_out` Hz (soxr "HQ") and cut or
+    zero-extended to exactly `length` samples (an output bar's length at `rate_out`)."""
+    x = np.asarray(x, np.float32)
+    if int(rate_in) != int(rate_out):
+        import soxr  # installed with librosa
+
+        x = soxr.resample(x, int(rate_in), int(rate_out), quality="HQ")
+    return _fit(x, int(length))
+
+
 def _fit(x: np.ndarray, n: int) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
     if len(x) >= n:
@@ -274,6 +320,68 @@ def check_samples(samples: np.ndarray, sample_rate: int, name: str,
             "(one beat): give a longer recording"
         )
     return x
+
+
+RESAMPLERS = ("soxr", "tfio")
+"""`to_mono`'s resamplers: soxr "HQ" (arrays and files tensorflow-io does not read), or
+tensorflow-io's (files it decodes: the samples the tf.data pipeline computes in its graph)."""
+
+
+def to_mono(samples, sample_rate: int, target_rate: int | None = None, *,
+            name: str = "the audio", min_seconds: float = 0.0,
+            resampler: str = "soxr") -> np.ndarray:
+    """The one audio-input normaliser: float32 mono ``(samples,)`` at `target_rate`.
+
+    Args:
+        samples: ``(samples,)`` or ``(samples, channels)`` (soundfile's layout; mixed to
+            their mean), any float or int dtype. A ``(channels, samples)`` array is refused,
+            never guessed: more than `MAX_CHANNELS` columns is an error that says to pass
+            the transpose.
+        sample_rate: their rate in Hz (a positive integer).
+        target_rate: the rate to return, Hz (the model's); None keeps `sample_rate`.
+        name: what to call the audio in messages (a file name).
+        min_seconds: shortest acceptable duration (callers pass one beat).
+        resampler: ``"soxr"`` (default) or ``"tfio"`` (see `RESAMPLERS`).
+
+    Returns:
+        float32 ``(n,)`` in [-1, 1], ``n = resampled_length(len(samples), sample_rate,
+        target_rate)``.
+
+    Raises:
+        AudioError (one of its kinds, each saying what to do): a bad rate or shape,
+        `EmptyAudioError`, `NonFiniteAudioError`, `SilentAudioError`, `TooShortError`.
+    """
+    if (isinstance(sample_rate, bool) or not isinstance(sample_rate, (int, np.integer))
+            or sample_rate <= 0):
+        raise AudioError(f"{name}: the sample rate must be a positive integer in Hz, got "
+                         f"{sample_rate!r}")
+    rate = int(sample_rate)
+    if resampler not in RESAMPLERS:
+        raise ValueError(f"resampler must be one of {RESAMPLERS}, got {resampler!r}")
+    x = np.asarray(samples)
+    if x.ndim == 2 and x.shape[1] > MAX_CHANNELS:
+        raise AudioError(f"{name}: samples of shape {x.shape} would be {x.shape[1]} channels "
+                         f"(at most {MAX_CHANNELS}): give (samples, channels), e.g. the "
+                         "transpose of a (channels, samples) array")
+    if x.ndim not in (1, 2):
+        raise AudioError(f"{name}: samples must be (samples,) or (samples, channels), got "
+                         f"shape {x.shape}")
+    # Checks run before resampling: a resampler smears NaN over every sample.
+    x = check_samples(x, rate, name)
+    mono = x.mean(axis=1, dtype=np.float32) if x.ndim == 2 else x
+    mono = np.ascontiguousarray(mono, dtype=np.float32)
+    out_rate = rate if target_rate is None else int(target_rate)
+    if out_rate != rate:
+        if resampler == "tfio":
+            try:
+                mono = _resample_tfio(mono, rate, out_rate)
+            except Exception:
+                mono = _resample_soxr(mono, rate, out_rate)
+        else:
+            mono = _resample_soxr(mono, rate, out_rate)
+    mono = np.clip(mono, -1.0, 1.0)
+    check_samples(mono, out_rate, name, min_seconds)
+    return mono
 
 
 def decode_audio(path: str | os.PathLike, sample_rate: int | None = None, *,
@@ -321,29 +429,17 @@ def decode_audio(path: str | os.PathLike, sample_rate: int | None = None, *,
                 f"{name} is not an audio file drumaae can read ({_FORMATS_TEXT})"
             ) from exc
 
-    # Checks run before resampling: a resampler smears NaN over every sample.
-    data = check_samples(data, rate, name)
-    mono = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
-    mono = np.ascontiguousarray(mono, dtype=np.float32)
-    out_rate = rate
-    if sample_rate is not None and int(sample_rate) != rate:
-        out_rate = int(sample_rate)
-        if decoder == "tfio":
-            try:
-                mono = _resample_tfio(mono, rate, out_rate)
-            except Exception:
-                mono = _resample_soxr(mono, rate, out_rate)
-        else:
-            mono = _resample_soxr(mono, rate, out_rate)
-    mono = np.clip(mono, -1.0, 1.0)
-    check_samples(mono, out_rate, name, min_seconds)
+    data = np.asarray(data, np.float32)
+    mono = to_mono(data if data.shape[1] > 1 else data[:, 0], rate, sample_rate, name=name,
+                   min_seconds=min_seconds, resampler="tfio" if decoder == "tfio" else "soxr")
     return DecodedAudio(
         samples=mono,
-        sample_rate=out_rate,
+        sample_rate=rate if sample_rate is None else int(sample_rate),
         source_rate=rate,
         channels=int(data.shape[1]),
         decoder=decoder,
         tfio_dtype=tfio_dtype,
+        heard=data,
     )
 
 

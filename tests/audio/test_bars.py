@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from drumaae.audio.bars import cut_bars, estimate_tempo
-from drumaae.errors import AudioError, TooShortError
+from drumaae.errors import AudioError, NonFiniteAudioError, SilentAudioError, TooShortError
 
 SR = 22050
 
@@ -82,8 +82,11 @@ def test_overrides(default_recipe, make_loop):
 def test_resamples_and_mixes(default_recipe, make_loop):
     audio = default_recipe.audio
     x = make_loop(44100, 120, 1)
-    cut = cut_bars(np.stack([x, x]), 44100, audio, bars=1)
+    cut = cut_bars(np.stack([x, x], axis=1), 44100, audio, bars=1)
     assert cut.bars.shape == (1, audio.grid_samples(120))
+    # (channels, samples) is refused, never guessed: the message says to transpose
+    with pytest.raises(AudioError, match="transpose"):
+        cut_bars(np.stack([x, x]), 44100, audio, bars=1)
 
 
 def test_errors(default_recipe):
@@ -95,7 +98,11 @@ def test_errors(default_recipe):
     with pytest.raises(TooShortError, match="beat"):
         cut_bars(x[: int(0.3 * SR)], SR, audio, bpm=120)
     with pytest.raises(TooShortError):
-        cut_bars(np.zeros(10, np.float32), SR, audio)
+        cut_bars(np.full(10, 0.5, np.float32), SR, audio)
+    with pytest.raises(SilentAudioError):
+        cut_bars(np.zeros(SR, np.float32), SR, audio)
+    with pytest.raises(NonFiniteAudioError):
+        cut_bars(np.full(SR, np.nan, np.float32), SR, audio)
     with pytest.raises(AudioError):
         cut_bars(x, SR, audio, bars=0)
 

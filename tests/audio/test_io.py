@@ -181,6 +181,50 @@ def test_check_samples_on_arrays():
         io.check_samples(np.ones(100) * 0.5, 8000, "mine", min_seconds=0.5)
 
 
+def test_to_mono_is_the_one_normaliser(tmp_path):
+    from drumaae.errors import AudioError, LimitError
+
+    stereo = _source(44100, channels=2)
+    mono = io.to_mono(stereo, 44100, 22050, name="mine")
+    assert mono.dtype == np.float32 and mono.ndim == 1
+    assert mono.size == io.resampled_length(len(stereo), 44100, 22050)
+    # the same numbers as a file of the same samples decoded (soundfile path: soxr)
+    sf.write(tmp_path / "s.wav", stereo, 44100, subtype="FLOAT")
+    decoded = io.decode_audio(tmp_path / "s.wav", 22050)
+    assert decoded.channels == 2 and decoded.heard.shape == stereo.shape
+    np.testing.assert_allclose(decoded.heard, stereo, atol=1e-7)
+    np.testing.assert_allclose(io.to_mono(stereo, 44100, 22050, resampler="tfio"),
+                               decoded.samples, atol=1e-6)
+    np.testing.assert_allclose(io.to_mono(stereo, 44100), stereo.mean(axis=1), atol=1e-7)
+    # every bad input is an AudioError naming the audio
+    for bad, kind in ((np.zeros(0), EmptyAudioError), (np.zeros(800), SilentAudioError),
+                      (np.array([0.1, np.inf]), NonFiniteAudioError),
+                      (stereo.T, AudioError), (np.zeros((2, 2, 2)), AudioError)):
+        with pytest.raises(kind, match="mine"):
+            io.to_mono(bad, 8000, name="mine")
+    with pytest.raises(TooShortError, match="mine"):
+        io.to_mono(stereo, 44100, 22050, name="mine", min_seconds=1.0)
+    for rate in (0, -1, 44100.0, True, "44100"):
+        with pytest.raises(AudioError, match="sample rate"):
+            io.to_mono(stereo, rate, name="mine")
+    assert io.check_output_rate(48000) == 48000
+    for rate in (0, 7999, 400000, 44100.5, "48000"):
+        with pytest.raises(LimitError):
+            io.check_output_rate(rate)
+
+
+def test_resample_exact_gives_the_asked_length():
+    x = _source(22050)[:, 0]
+    for rate, n in ((22050, 11025), (44100, 22051), (48000, 23999)):
+        y = io.resample_exact(x, 22050, rate, n)
+        assert y.shape == (n,) and y.dtype == np.float32
+    # a 1 kHz sine keeps its frequency and level through 22.05 -> 48 kHz
+    t = np.arange(22050) / 22050
+    y = io.resample_exact(0.5 * np.sin(2 * np.pi * 1000 * t), 22050, 48000, 48000)
+    ref = 0.5 * np.sin(2 * np.pi * 1000 * np.arange(48000) / 48000)
+    assert np.max(np.abs(y[1000:-1000] - ref[1000:-1000])) < 1e-3
+
+
 # --- writing --------------------------------------------------------------------------------
 
 def test_save_wav_round_trip_and_clip(tmp_path):
