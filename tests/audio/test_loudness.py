@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from drumaae.audio.loudness import (MAX_GAIN_DB, TRUE_PEAK_CEILING_DB, integrated_loudness,
-                                    limit_true_peak, match_loudness, target_loudness,
-                                    true_peak_db)
+from drumaae.audio.loudness import (LIMITER_NOTE_DB, MAX_GAIN_DB, TRUE_PEAK_CEILING_DB,
+                                    integrated_loudness, limit_true_peak, limiter_note,
+                                    match_loudness, target_loudness, true_peak_db)
 
 SR = 22050
 
@@ -87,3 +87,26 @@ def test_step_targets_interpolate_from_source_to_target():
     assert target_loudness(-20.0, -10.0, 1.0) == -10.0
     assert target_loudness(-20.0, -10.0, 0.25) == pytest.approx(-17.5)
     assert target_loudness(-math.inf, -10.0, 0.5) == -10.0
+
+
+def test_loudness_is_measured_over_the_channels_as_heard():
+    x = _sine(-20.0)
+    mono = integrated_loudness(x, SR)
+    # the same signal in two channels is 3 dB louder (BS.1770 sums the channels' powers)
+    both = integrated_loudness(np.stack([x, x], axis=1), SR)
+    assert both - mono == pytest.approx(3.01, abs=0.05)
+    # inverted phase: a mono downmix cancels, the listener hears both channels
+    assert integrated_loudness(np.stack([x, -x], axis=1), SR) == pytest.approx(both, abs=0.01)
+    assert true_peak_db(np.stack([x, 2 * x], axis=1)) == pytest.approx(true_peak_db(2 * x))
+
+
+def test_limiter_note_names_the_outputs_cut_by_more_than_a_db():
+    loud = match_loudness(_sine(-3.0), SR, -3.0)  # a sine at -3 dBFS needs ~2 dB off
+    quiet = match_loudness(_sine(-20.0), SR, -23.0)
+    assert loud.limited_db > LIMITER_NOTE_DB and quiet.limited_db == 0.0
+    summaries = [quiet.summary(), loud.summary()]
+    assert summaries[1]["short_of_target_db"] == pytest.approx(-3.0 - loud.lufs, abs=0.01)
+    note = limiter_note(summaries, ["a.wav", "b.wav"])
+    assert "b.wav" in note and "a.wav" not in note
+    assert f"{loud.limited_db:.1f} dB" in note and "under the loudness target" in note
+    assert limiter_note([quiet.summary()], ["a.wav"]) is None
