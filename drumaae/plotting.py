@@ -63,6 +63,14 @@ def _log_bands(spec: np.ndarray, sample_rate: int, n_fft: int) -> tuple[np.ndarr
     return np.maximum.reduceat(spec, first, axis=0), edges
 
 
+def _whole_beats(span: float, sample: float) -> int:
+    """Whole beats in a panel `span` beats long, where one sample is `sample` beats: a bar
+    is rounded to whole samples (``round(sr * 60 * beats / bpm)``), so it may end up to
+    half a sample short of its last beat (171 BPM at 22.05 kHz: 3.99995 beats), which
+    still counts as that beat."""
+    return int(math.floor(span + sample))
+
+
 def _figure(width: float, height: float):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -130,8 +138,8 @@ def bars_figure(waves: Sequence[np.ndarray], sample_rate: int, path: str | os.Pa
         ax.set_ylim(_LOW_HZ, sample_rate / 2.0)
         ax.set_xlim(0.0, span)
         if bpm:
-            beats = int(math.floor(span + 1e-6))
-            for b in range(1, beats + (1 if span - beats > 1e-6 else 0)):
+            beats = _whole_beats(span, scale / float(sample_rate))
+            for b in range(1, beats + (1 if span - beats > scale / float(sample_rate) else 0)):
                 strong = b % beats_per_bar == 0
                 ax.axvline(b, color="cyan", alpha=0.9 if strong else 0.6,
                            linewidth=1.4 if strong else 0.8)

@@ -59,6 +59,29 @@ def test_axes_speak_beats_hertz_and_decibels(make_loop, tmp_path, monkeypatch):
     assert "dB" in colour_bar.get_ylabel()
 
 
+@pytest.mark.parametrize("bpm", [169.0, 171.0, 172.0, 173.0, 126.1])
+def test_every_beat_is_drawn_whatever_the_rounding_of_the_bar(bpm, make_loop, tmp_path,
+                                                             monkeypatch):
+    """A bar of round(sr * 240 / bpm) samples can end half a sample short of its fourth beat
+    (171 BPM at 22.05 kHz: 3.99995 beats); the fourth beat is still labelled."""
+    seen = {}
+    real = plotting._figure
+
+    def spy(*args, **kwargs):
+        seen["fig"] = real(*args, **kwargs)
+        return seen["fig"]
+
+    monkeypatch.setattr(plotting, "_figure", spy)
+    sr = 22050
+    n = int(round(sr * 240 / bpm))
+    plotting.bars_figure([make_loop(sr, bpm, 1)[:n]], sr, tmp_path / "f.png", labels=["a"],
+                         bpms=[bpm])
+    beats = seen["fig"].axes[0]
+    assert [t.get_text() for t in beats.get_xticklabels()] == ["1", "2", "3", "4"]
+    assert [line.get_xdata()[0] for line in beats.get_lines()] == [1, 2, 3]
+    assert f"{bpm:.1f} BPM" in beats.get_xlabel()
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="at least one"):
         plotting.bars_figure([], SR, "x.png", labels=[])

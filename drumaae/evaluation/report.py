@@ -172,6 +172,21 @@ def _html_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _lufs(wave: np.ndarray, sample_rate: int) -> float:
+    from drumaae.audio.loudness import integrated_loudness
+
+    return integrated_loudness(np.asarray(wave, np.float32), sample_rate)
+
+
+def _matched(wave: np.ndarray, sample_rate: int, lufs: float) -> np.ndarray:
+    """A report player's audio as the CLI writes it: brought to `lufs` (BS.1770) and
+    true-peak limited (`drumaae.audio.loudness.match_loudness`), so the model's steps play
+    at their inputs' loudness beside the source."""
+    from drumaae.audio.loudness import match_loudness
+
+    return match_loudness(np.asarray(wave, np.float32), sample_rate, lufs).wave
+
+
 def _figure(waves: Sequence[np.ndarray], labels: Sequence[str], path: str, sample_rate: int,
             title: str, bpms: Sequence[float]) -> None:
     """A report figure: `drumaae.plotting.bars_figure`, the code of every drumaae figure
@@ -210,6 +225,8 @@ def write_report(results: dict, out_dir: str | os.PathLike, *, data, examples: l
         force: replace an existing folder.
     """
     from drumaae.audio.io import save_wav
+    from drumaae.audio.loudness import target_loudness
+    from drumaae.inference.operations import step_tempos
 
     check_report_dir(out_dir, force)
     out_dir = os.path.abspath(os.fspath(out_dir))
@@ -271,18 +288,24 @@ def write_report(results: dict, out_dir: str | os.PathLike, *, data, examples: l
             parts.append(f"<img src='{img}' alt='source and target spectrograms'>")
             parts.append("<div class='steps'>" + _player(src_rel, "source")
                          + _player(tgt_rel, "target") + "</div>")
+            # each step at its own tempo (``blend``: the source's to the target's)
+            step_bpms = ex.get("bpms") or step_tempos(
+                alphas, s.get("interpolation_tempo", "source"), data.bpms[i], data.bpms[j])
+            levels = [target_loudness(_lufs(data.waves[i], sr), _lufs(data.waves[j], sr), a)
+                      for a in alphas]
             for key, title in (("model", "latent interpolation (model)"),
                                ("crossfade", "spectrogram crossfade (baseline)")):
                 labels = [f"\u03b1 = {a:.2f}" for a in alphas]
                 img = f"img/pair{p:02d}_{key}.png"
                 _figure(ex[key], labels, os.path.join(tmp, img), sr, f"{title}, pair {p + 1}",
-                        [data.bpms[i]] * len(ex[key]))
+                        step_bpms)
                 tr = row[key]["trend"]
                 parts.append(f"<h3>{html.escape(title)}: rho {_f(tr['rho'])}, "
                              f"{'monotonic' if tr['monotonic'] else 'not monotonic'}</h3>")
                 parts.append(f"<img src='{img}' alt='{html.escape(title)} spectrograms'>")
-                players = [_player(wav(f"pair{p:02d}_{key}_{k:02d}_alpha{a:.2f}", w),
-                                   f"\u03b1 = {a:.2f}")
+                # players at the loudness the CLI's outputs get (source to target, LUFS)
+                players = [_player(wav(f"pair{p:02d}_{key}_{k:02d}_alpha{a:.2f}",
+                                       _matched(w, sr, levels[k])), f"\u03b1 = {a:.2f}")
                            for k, (a, w) in enumerate(zip(alphas, ex[key]))]
                 parts.append("<div class='steps'>" + "".join(players) + "</div>")
 
@@ -302,8 +325,10 @@ def write_report(results: dict, out_dir: str | os.PathLike, *, data, examples: l
             parts.append(f"<img src='{img}' alt='spectrograms of {name}'>")
             parts.append("<div class='steps'>"
                          + _player(wav(f"{name}_source", ex["source"]), "source")
-                         + _player(wav(f"{name}_source_gl", ex["source_gl"]), "source_GL")
-                         + _player(wav(f"{name}_model", ex["model"]), "model")
+                         + _player(wav(f"{name}_source_gl", _matched(
+                             ex["source_gl"], sr, _lufs(ex["source"], sr))), "source_GL")
+                         + _player(wav(f"{name}_model", _matched(
+                             ex["model"], sr, _lufs(ex["source"], sr))), "model")
                          + "</div>")
         parts.append("</body></html>")
         with open(os.path.join(tmp, "index.html"), "w", encoding="utf-8") as f:
