@@ -39,9 +39,9 @@ command = click.Group(
 @click.option("--no-soundfonts", is_flag=True, help="Use only the Hydrogen kits.")
 @click.option("--bars", "n_bars", type=click.IntRange(min=1), default=1000, show_default=True,
               help="Files to render.")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=options.SEED_TYPE, default=0, show_default=True,
               help="Seed of everything: same seed, same files.")
-@click.option("--bpm-range", type=(options.BPM_TYPE, options.BPM_TYPE), default=(70.0, 180.0),
+@click.option("--bpm-range", type=(options.BPM_TYPE, options.BPM_TYPE), default=(60.0, 200.0),
               show_default=True, metavar="LOW HIGH", help="Tempo range in BPM (uniform).")
 @click.option("--val-kits", type=click.IntRange(min=0), default=None,
               help="Kits held out per kit family (at most half of it), picked by seed  "
@@ -63,6 +63,23 @@ command = click.Group(
 @click.option("--revoice-share", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Share of training files whose kit is re-voiced role by role (tuning, "
               "decay, EQ shelves); never validation files.")
+@click.option("--synth-share", type=click.FloatRange(0, 1), default=0.3, show_default=True,
+              help="Share of training files played on a procedurally synthesized kit (a new "
+              "kit per file).")
+@click.option("--partial-share", type=click.FloatRange(0, 1), default=0.22, show_default=True,
+              help="Share of files that keep only some roles (hats only, tops, kick and "
+              "hats, ...).")
+@click.option("--realism-share", type=click.FloatRange(0, 1), default=0.35, show_default=True,
+              help="Share of training files 'recorded' (room, tape, noise floor, codec, mic "
+              "bleed, tails over the bar line).")
+@click.option("--val-realism-share", type=click.FloatRange(0, 1), default=0.3,
+              show_default=True,
+              help="Share of validation files in the held-out 'realism' family.")
+@click.option("--fast-loops/--no-fast-loops", default=True, show_default=True,
+              help="Render jungle, dnb, footwork and rave as 2-bar loops at 160-200 BPM.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes rendering in parallel (the same seed and worker count give "
+              "the same files).")
 @click.option("--loop-bars", type=click.IntRange(min=1), default=1, show_default=True,
               help="Bars per file.")
 @click.option("--sample-rate", type=click.IntRange(min=1000), default=22050,
@@ -71,7 +88,9 @@ command = click.Group(
 @pass_errors
 def render(out_dir, kits_dir, songs_dir, soundfont_dirs, no_soundfonts, n_bars, seed,
            bpm_range, val_kits, val_kit_names, val_families, val_family_names, val_share,
-           process_share, val_process_share, revoice_share, loop_bars, sample_rate, force):
+           process_share, val_process_share, revoice_share, synth_share, partial_share,
+           realism_share, val_realism_share, fast_loops, workers, loop_bars, sample_rate,
+           force):
     """Render --bars WAV files (16-bit mono) and manifest.json into --out.
 
     \b
@@ -106,6 +125,8 @@ def render(out_dir, kits_dir, songs_dir, soundfont_dirs, no_soundfonts, n_bars, 
             n_bars=n_bars, seed=seed, bpm_range=bpm_range, val_kits=held_out,
             val_families=held_families, val_share=val_share, process_share=process_share,
             val_process_share=val_process_share, revoice_share=revoice_share,
+            synth_share=synth_share, partial_share=partial_share, realism_share=realism_share,
+            val_realism_share=val_realism_share, fast_loops=fast_loops, workers=workers,
             loop_bars=loop_bars,
             sample_rate=sample_rate, force=force, progress=progress,
         )
@@ -144,7 +165,9 @@ def info(corpus_dir, as_json):
         return
     click.echo(f"{summary['files']} files, {summary['seconds']} s, "
                f"BPM {summary['bpm_min']}-{summary['bpm_max']}; "
-               f"{summary['processed']} processed, {summary['revoiced']} re-voiced")
+               f"{summary['processed']} processed, {summary['revoiced']} re-voiced, "
+               f"{summary['realism']} recorded (realism), {summary['partial']} partial kits, "
+               f"{summary['synth']} on synth kits")
     for title, key in (("split", "per_split"), ("family", "per_family"),
                        ("kit family", "per_kit_family"),
                        ("pattern family", "per_pattern_family"), ("kit", "per_kit")):

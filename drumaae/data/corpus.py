@@ -17,6 +17,7 @@ layer chosen by each note's velocity; processing chains from `drumaae.data.proce
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import re
 import shutil
@@ -29,8 +30,13 @@ from drumaae import fileio
 from drumaae.data.grooves import (
     CHOP_SOURCES,
     DRUM_GENRES,
+    FAST_BPM_RANGE,
+    FAST_GENRES,
+    FAST_LOOP_BARS,
     GENRES,
     HAND_GENRES,
+    draw_partial,
+    drop_roles,
     generate_groove,
     vary_pattern,
 )
@@ -49,12 +55,14 @@ from drumaae.data.hydrogen import (
     read_song_patterns,
 )
 from drumaae.data.processing import apply_chain, draw_chain, resample
+from drumaae.data.realism import apply_bleed, apply_realism, draw_bleed, draw_realism
 from drumaae.data.soundfont import (
     DEFAULT_SOUNDFONT_DIRS,
     SoundfontKitRenderer,
     list_soundfonts,
     soundfont_kits,
 )
+from drumaae.data.synth import SYNTH_SOURCE, SynthVoiceLoader, synth_kit
 from drumaae.data.voicing import draw_voicing, voice_sample
 from drumaae.errors import DataError
 from drumaae.version import __version__
@@ -70,6 +78,8 @@ __all__ = [
     "INSTALL_HINT",
     "KIT_FAMILIES",
     "PROCESSED",
+    "REALISM",
+    "SYNTH_FAMILY_WEIGHTS",
     "Kit",
     "Note",
     "Pattern",
@@ -87,7 +97,7 @@ __all__ = [
 ]
 
 #: Bumped whenever the same seed would render different audio.
-GENERATOR_VERSION = "4"
+GENERATOR_VERSION = "5"
 #: The one command that installs every kit source the corpus reads.
 INSTALL_HINT = (
     "sudo apt-get install --no-install-recommends hydrogen-drumkits hydrogen-drumkits-effects "
@@ -96,8 +106,17 @@ INSTALL_HINT = (
 )
 #: The family of a file passed through a processing chain (beside the kit families).
 PROCESSED = "processed"
+#: The family of a file recorded "for real" (`drumaae.data.realism`: room, tape, noise floor,
+#: codec, mic bleed, tails over the bar line); takes precedence over `PROCESSED`.
+REALISM = "realism"
 #: How often each kit family is drawn for a file (kits are then drawn uniformly within it).
 FAMILY_WEIGHTS = {"acoustic": 0.45, "electronic": 0.33, "hand_percussion": 0.22}
+#: How often each family is drawn for a procedurally synthesized kit (`drumaae.data.synth`):
+#: electronic and hand kits are the ones the recorded sets have few of.
+SYNTH_FAMILY_WEIGHTS = {"acoustic": 0.2, "electronic": 0.45, "hand_percussion": 0.35}
+#: Synth kit seeds: training files draw even seeds, held-out (validation) files odd ones,
+#: so no held-out synth kit is ever heard in training.
+_SYNTH_SEEDS = 2 ** 30
 #: The pattern family of a Hydrogen song bar.
 SONG_FAMILY = "song"
 MANIFEST_NAME = "manifest.json"
@@ -210,14 +229,19 @@ class KitRenderer:
 
 def render_pattern(renderer: KitRenderer, pattern: Pattern, bpm: float,
                    rng: np.random.Generator,
-                   voicing: dict[str, dict] | None = None) -> np.ndarray:
+                   voicing: dict[str, dict] | None = None, *, wrap: bool = False,
+                   bleed: dict | None = None) -> np.ndarray:
     """Render `pattern` at `bpm` on the renderer's kit, peak-normalised to -1 dBFS.
 
     Each note plays the layer picked by its velocity, scaled by velocity and the layer's and
     instrument's gains, starting at its (humanised) time. An open hat is choked (10 ms fade)
     by the next closed or open hat. Sounds still ringing at the end are cut. With a
     `voicing` (`drumaae.data.voicing.draw_voicing`), each note's sample is first re-voiced
-    by its role's settings (roles without settings play as they are).
+    by its role's settings (roles without settings play as they are). With `wrap`, the
+    pattern is a loop: what still rings at the end sounds again from the start (the tail of
+    the bar before, as in a bar cut from a recorded loop). With `bleed`
+    (`drumaae.data.realism.draw_bleed`), the roles are rendered apart and mixed as a multi-mic
+    recording (`apply_bleed`).
 
     Returns:
         float32 mono samples, exactly `bar_samples(pattern.bars, bpm, sample_rate)` long.
@@ -233,6 +257,7 @@ def render_pattern(renderer: KitRenderer, pattern: Pattern, bpm: float,
                        if note.role in ("hat_closed", "hat_open") and s < n)
     fade = max(1, int(_CHOKE_FADE_S * sr))
     voiced: dict[tuple[str, str], np.ndarray] = {}
+    stems: dict[str, np.ndarray] = {}
     for start, note in zip(starts, pattern.notes):
         if start >= n or note.role not in instruments:
             continue
@@ -255,7 +280,15 @@ def render_pattern(renderer: KitRenderer, pattern: Pattern, bpm: float,
             seg = seg.copy()
             seg[len(seg) - k:] *= np.linspace(1.0, 0.0, k)
         gain = note.velocity * role_gain * layer.gain * inst.gain * inst.volume
-        out[start:end] += gain * seg
+        target = out
+        if bleed is not None:
+            target = stems.setdefault(note.role, np.zeros(n, dtype=np.float64))
+        target[start:end] += gain * seg
+        if wrap and note.role != "hat_open" and start + len(sample) > n:
+            tail = sample[n - start:][:n].astype(np.float64)
+            target[: len(tail)] += gain * tail
+    if bleed is not None and stems:
+        out = np.asarray(apply_bleed(stems, sr, bleed), dtype=np.float64)
     peak = float(np.max(np.abs(out))) if n else 0.0
     if peak > 0:
         out *= 10.0 ** (PEAK_DBFS / 20.0) / peak
@@ -263,6 +296,49 @@ def render_pattern(renderer: KitRenderer, pattern: Pattern, bpm: float,
 
 
 # --- the corpus ------------------------------------------------------------------------------
+
+def _worker(fn: Callable[[int], dict], indices: list[int], queue) -> None:
+    try:
+        for i in indices:
+            queue.put((i, fn(i), None))
+    except BaseException as exc:  # reported to the parent, which raises it
+        queue.put((None, None, f"{type(exc).__name__}: {exc}"))
+
+
+def _in_workers(fn: Callable[[int], dict], n: int, workers: int,
+                progress: ProgressFn | None) -> list[dict]:
+    """``[fn(0), ..., fn(n - 1)]`` in `workers` forked processes (`fn` is a closure over the
+    loaded kits, so the processes are forked rather than spawned). The assignment is static
+    (blocks of 8 files in turn) and each process renders its files in index order, so a
+    corpus depends on the worker count but never on timing: tinysoundfont voices carry a
+    little state from one rendered key to the next."""
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_worker, args=(fn, [i for i in range(n) if (i // 8) % workers == w],
+                                               queue), daemon=True)
+             for w in range(workers)]
+    for proc in procs:
+        proc.start()
+    out: dict[int, dict] = {}
+    try:
+        while len(out) < n:
+            try:
+                i, entry, error = queue.get(timeout=5.0)
+            except Exception:  # queue.Empty: check the workers are alive
+                if any(p.exitcode not in (None, 0) for p in procs):
+                    raise DataError("a corpus rendering process died (out of memory?)")
+                continue
+            if error is not None:
+                raise DataError(f"rendering a corpus file failed: {error}")
+            out[i] = entry
+            if progress is not None:
+                progress(len(out), n)
+    finally:
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+            proc.join()
+    return [out[i] for i in range(n)]
 
 
 def _slug(text: str) -> str:
@@ -420,15 +496,21 @@ def render_corpus(
     soundfont_dirs: Sequence[str] = DEFAULT_SOUNDFONT_DIRS,
     n_bars: int = 1000,
     seed: int = 0,
-    bpm_range: tuple[float, float] = (70.0, 180.0),
+    bpm_range: tuple[float, float] = (60.0, 200.0),
     val_kits: int | Sequence[str] = 2,
     val_families: int | Sequence[str] = 2,
     val_share: float = 0.12,
     process_share: float = 0.3,
     val_process_share: float = 0.25,
     revoice_share: float = 0.0,
+    synth_share: float = 0.3,
+    partial_share: float = 0.22,
+    realism_share: float = 0.35,
+    val_realism_share: float = 0.3,
+    fast_loops: bool = True,
     loop_bars: int = 1,
     sample_rate: int = 22050,
+    workers: int = 1,
     force: bool = False,
     progress: ProgressFn | None = None,
 ) -> dict:
@@ -449,8 +531,19 @@ def render_corpus(
     Each file: a pattern of the chosen family (a fresh groove, or a humanised Hydrogen song
     bar with probability `SONG_SHARE` on drum kits), a tempo uniform in `bpm_range` (0.01 BPM),
     `loop_bars` bars = `bar_samples(loop_bars, bpm, sample_rate)` samples, 16-bit PCM mono
-    WAV. Everything is drawn from `seed`: the same arguments give byte-identical files and
-    manifest. Output is written to a temporary folder beside `out_dir` and moved into place
+    WAV; the fast families (`grooves.FAST_GENRES`) are `FAST_LOOP_BARS`-bar loops at a tempo in
+    `FAST_BPM_RANGE` instead (`fast_loops`). Everything is drawn from `seed`: the same
+    arguments give byte-identical files and manifest.
+
+    The range of real recordings (generator version 5): a share `synth_share` of training
+    files plays a procedurally synthesized kit (`drumaae.data.synth`, a new kit per file,
+    even seeds); a share `partial_share` of all files drops roles (`grooves.drop_roles`:
+    hats only, tops without kick, ...); a share `realism_share` of training files is
+    "recorded" (`drumaae.data.realism`: rendered as a loop so tails cross the bar line,
+    mic bleed in half of them, then room, tape, noise floor, codec stages; family
+    ``realism``). A share `val_realism_share` of validation files forms the held-out
+    ``realism`` family: the same recording treatment on a held-out synth kit (odd seed) or a
+    held-out recorded kit, playing any pattern family. Output is written to a temporary folder beside `out_dir` and moved into place
     when complete.
 
     Args:
@@ -469,8 +562,17 @@ def render_corpus(
         revoice_share: share of training files whose kit is re-voiced role by role
             (`drumaae.data.voicing`: tuning, decay, shelves); validation files never are.
             With 0 (the default) the corpus is what earlier versions rendered from the seed.
-        loop_bars: bars per file.
+        synth_share: share of training files played on a procedural synth kit.
+        partial_share: share of files whose pattern keeps only some roles.
+        realism_share: share of training files given the recording treatment.
+        val_realism_share: share of validation files in the held-out ``realism`` family.
+        fast_loops: render the fast families as 2-bar loops at 160-200 BPM.
+        loop_bars: bars per file (other than fast-family files with `fast_loops`).
         sample_rate: output rate in Hz.
+        workers: processes rendering files in parallel (forked after the kits are loaded).
+            The manifest is the same for any number; soundfont-kit files can differ in their
+            last bits between worker counts (`_in_workers`), so the same seed and worker
+            count give byte-identical files.
         force: replace an existing `out_dir`.
         progress: called as ``progress(done, total)`` after each file.
 
@@ -485,11 +587,15 @@ def render_corpus(
     low, high = (float(b) for b in bpm_range)
     if not 0 < low <= high:
         raise DataError(f"bad BPM range {low}-{high}: need 0 < low <= high")
+    if workers < 1:
+        raise DataError(f"workers must be >= 1, not {workers}")
     if n_bars < 1 or loop_bars < 1 or sample_rate < 1000:
         raise DataError("n_bars and loop_bars must be >= 1 and sample_rate >= 1000 Hz")
     for name, share in (("val_share", val_share), ("process_share", process_share),
                         ("val_process_share", val_process_share),
-                        ("revoice_share", revoice_share)):
+                        ("revoice_share", revoice_share), ("synth_share", synth_share),
+                        ("partial_share", partial_share), ("realism_share", realism_share),
+                        ("val_realism_share", val_realism_share)):
         if not 0.0 <= share <= 1.0:
             raise DataError(f"{name} must be in 0..1, not {share}")
     out_dir = _prepare_out_dir(out_dir, force)
@@ -516,6 +622,17 @@ def render_corpus(
     has_val = bool(val or val_fams) and val_share > 0
     renderers: dict[str, KitRenderer] = {}
     loader = SoundfontKitRenderer(sample_rate)
+    synth_loader = SynthVoiceLoader(sample_rate)
+    val_sample_kits = [k for k in kits if k.name in val]
+
+    def synth_renderer(draw: np.random.Generator, held_out: bool) -> KitRenderer:
+        """A fresh procedural kit (not cached: each is heard once): even seeds for
+        training, odd ones held out."""
+        names = list(SYNTH_FAMILY_WEIGHTS)
+        p = np.array([SYNTH_FAMILY_WEIGHTS[f] for f in names])
+        family = names[int(draw.choice(len(names), p=p / p.sum()))]
+        kit_seed = 2 * int(draw.integers(_SYNTH_SEEDS)) + int(held_out)
+        return KitRenderer(synth_kit(kit_seed, family), sample_rate, synth_loader)
 
     def renderer(kit: Kit) -> KitRenderer:
         if kit.name not in renderers:
@@ -547,6 +664,99 @@ def render_corpus(
             held = "kit"
         return kit, fams[int(bar_rng.integers(len(fams)))], held
 
+    def render_file(i: int) -> dict:
+        """Render file `i` into the staging folder; its manifest entry. Depends only on
+        (seed, i), so files render alike in any process and order."""
+        file_seed = int(np.random.SeedSequence([seed, i]).generate_state(1)[0])
+        bar_rng = np.random.default_rng(file_seed)
+        split = "val" if has_val and bar_rng.random() < val_share else "train"
+        # Generator 5's draws (synth kits, partial kits, recording realism) come from their
+        # own stream, so they never shift the pattern, tempo and chain draws.
+        extra = np.random.default_rng([file_seed, 2])
+        rend = None
+        realism = False
+        if split == "val" and extra.random() < val_realism_share:
+            realism, holdout = True, REALISM
+            if val_sample_kits and extra.random() < 0.5:
+                kit = val_sample_kits[int(extra.integers(len(val_sample_kits)))]
+            else:
+                rend = synth_renderer(extra, held_out=True)
+                kit = rend.kit
+            group = HAND_GENRES if kit.family == "hand_percussion" else DRUM_GENRES
+            pattern_family = group[int(extra.integers(len(group)))]
+        elif split == "val":
+            kit, pattern_family, holdout = val_choice(bar_rng)
+        else:
+            holdout = None
+            realism = extra.random() < realism_share
+            if extra.random() < synth_share:
+                rend = synth_renderer(extra, held_out=False)
+                kit = rend.kit
+            else:
+                pool = train_by_family[_draw_family(bar_rng, train_families)]
+                kit = pool[int(bar_rng.integers(len(pool)))]
+            fams = _pattern_families(kit, val_fams, bool(song_patterns), False)
+            if song_patterns and kit.family != "hand_percussion":
+                # Songs keep their share of the drum-kit bars, whatever the family count.
+                fams.remove(SONG_FAMILY)
+                if bar_rng.random() < SONG_SHARE:
+                    fams = [SONG_FAMILY]
+            pattern_family = fams[int(bar_rng.integers(len(fams)))]
+        if rend is None:
+            rend = renderer(kit)
+        fast = fast_loops and pattern_family in FAST_GENRES
+        pattern = _draw_pattern(pattern_family, bar_rng, FAST_LOOP_BARS if fast else loop_bars,
+                                song_patterns, rend)
+        partial = None
+        if extra.random() < partial_share:
+            scheme = draw_partial(extra, kit.family == "hand_percussion")
+            kept = drop_roles(pattern, scheme)
+            if kept is not None and any(n.role in rend.playable_roles for n in kept.notes):
+                pattern, partial = kept, scheme
+        bpm = round(float(bar_rng.uniform(*(FAST_BPM_RANGE if fast else (low, high)))), 2)
+        voicing = None
+        if split == "train" and revoice_share > 0:
+            # Its own stream: a re-voiced file keeps the pattern, tempo and chain that
+            # the same seed renders without re-voicing.
+            voice_rng = np.random.default_rng([file_seed, 1])
+            if voice_rng.random() < revoice_share:
+                voicing = draw_voicing(voice_rng, set(kit.roles) | set(_FALLBACK))
+        stages = draw_realism(extra) if realism else None
+        bleed = draw_bleed(extra) if realism and extra.random() < 0.5 else None
+        audio = render_pattern(rend, pattern, bpm, bar_rng, voicing, wrap=realism,
+                               bleed=bleed)
+        chance = val_process_share if split == "val" else process_share
+        chain = draw_chain(bar_rng) if bar_rng.random() < chance else None
+        if chain is not None:
+            audio = apply_chain(audio, sample_rate, chain)
+        if stages:
+            audio = apply_realism(audio, sample_rate, stages)
+        rel = f"{split}/{i:06d}_{_slug(kit.name)}_{_slug(pattern_family)}.wav"
+        sf.write(os.path.join(tmp, rel), audio, sample_rate, subtype="PCM_16", format="WAV")
+        return {
+            "path": rel,
+            "kit": kit.name,
+            "kit_family": kit.family,
+            "kit_source": kit.source,
+            "license": kit.license,
+            "pattern": pattern.name,
+            "pattern_family": pattern_family,
+            "source": pattern.source,
+            "genre": pattern.genre,
+            "chain": chain,
+            "voicing": voicing,
+            "partial": partial,
+            "realism": ((stages or []) + ([bleed] if bleed else [])) if realism else None,
+            "family": (REALISM if realism else
+                       PROCESSED if chain is not None else kit.family),
+            "bpm": bpm,
+            "bars": pattern.bars,
+            "samples": int(len(audio)),
+            "seed": file_seed,
+            "split": split,
+            "holdout": holdout,
+        }
+
     # Claimed until the corpus is in place: a second run to --out fails at once. The new
     # corpus is staged beside it and swapped in whole (`fileio.commit_folder`).
     held = fileio.claim(out_dir, force=force, folder=True, kind=CORPUS_KIND)
@@ -555,62 +765,16 @@ def render_corpus(
     try:
         for split in ("train", "val"):
             os.makedirs(os.path.join(tmp, split))
-        for i in range(n_bars):
-            file_seed = int(np.random.SeedSequence([seed, i]).generate_state(1)[0])
-            bar_rng = np.random.default_rng(file_seed)
-            split = "val" if has_val and bar_rng.random() < val_share else "train"
-            if split == "val":
-                kit, pattern_family, holdout = val_choice(bar_rng)
-            else:
-                holdout = None
-                pool = train_by_family[_draw_family(bar_rng, train_families)]
-                kit = pool[int(bar_rng.integers(len(pool)))]
-                fams = _pattern_families(kit, val_fams, bool(song_patterns), False)
-                if song_patterns and kit.family != "hand_percussion":
-                    # Songs keep their share of the drum-kit bars, whatever the family count.
-                    fams.remove(SONG_FAMILY)
-                    if bar_rng.random() < SONG_SHARE:
-                        fams = [SONG_FAMILY]
-                pattern_family = fams[int(bar_rng.integers(len(fams)))]
-            pattern = _draw_pattern(pattern_family, bar_rng, loop_bars, song_patterns,
-                                    renderer(kit))
-            bpm = round(float(bar_rng.uniform(low, high)), 2)
-            voicing = None
-            if split == "train" and revoice_share > 0:
-                # Its own stream: a re-voiced file keeps the pattern, tempo and chain that
-                # the same seed renders without re-voicing.
-                voice_rng = np.random.default_rng([file_seed, 1])
-                if voice_rng.random() < revoice_share:
-                    voicing = draw_voicing(voice_rng, set(kit.roles) | set(_FALLBACK))
-            audio = render_pattern(renderer(kit), pattern, bpm, bar_rng, voicing)
-            chance = val_process_share if split == "val" else process_share
-            chain = draw_chain(bar_rng) if bar_rng.random() < chance else None
-            if chain is not None:
-                audio = apply_chain(audio, sample_rate, chain)
-            rel = f"{split}/{i:06d}_{_slug(kit.name)}_{_slug(pattern_family)}.wav"
-            sf.write(os.path.join(tmp, rel), audio, sample_rate, subtype="PCM_16", format="WAV")
-            files.append({
-                "path": rel,
-                "kit": kit.name,
-                "kit_family": kit.family,
-                "kit_source": kit.source,
-                "license": kit.license,
-                "pattern": pattern.name,
-                "pattern_family": pattern_family,
-                "source": pattern.source,
-                "genre": pattern.genre,
-                "chain": chain,
-                "voicing": voicing,
-                "family": PROCESSED if chain is not None else kit.family,
-                "bpm": bpm,
-                "bars": loop_bars,
-                "samples": int(len(audio)),
-                "seed": file_seed,
-                "split": split,
-                "holdout": holdout,
-            })
-            if progress is not None:
-                progress(i + 1, n_bars)
+        if workers > 1 and n_bars > 1:
+            files.extend(_in_workers(render_file, n_bars, workers, progress))
+        else:
+            for i in range(n_bars):
+                files.append(render_file(i))
+                if progress is not None:
+                    progress(i + 1, n_bars)
+        synth_counts = {split: sum(1 for e in files if e["split"] == split
+                                   and e["kit_source"] == SYNTH_SOURCE)
+                        for split in ("train", "val")}
         manifest = {
             **fileio.manifest_header(CORPUS_KIND),
             "format": "drumaae-corpus",
@@ -625,6 +789,12 @@ def render_corpus(
             "process_share": process_share,
             "val_process_share": val_process_share,
             "revoice_share": revoice_share,
+            "synth_share": synth_share,
+            "partial_share": partial_share,
+            "realism_share": realism_share,
+            "val_realism_share": val_realism_share,
+            "fast_loops": fast_loops,
+            "synth_kits": synth_counts,
             "kits_dir": os.path.abspath(kits_dir) if kits_dir else None,
             "soundfonts": fonts,
             "missing_sources": missing,
@@ -716,9 +886,14 @@ def summarize(manifest: dict) -> dict:
         "per_kit_family": count("kit_family"),
         "per_pattern_family": count("pattern_family"),
         "per_holdout": count("holdout", [e for e in files if e["split"] == "val"]),
-        "per_kit": count("kit"),
+        "per_kit": count("kit", [
+            {**e, "kit": f"synth {e.get('kit_family')} (one kit per file)"}
+            if e.get("kit_source") == SYNTH_SOURCE else e for e in files]),
         "per_genre": count("genre"),
         "processed": sum(1 for e in files if e.get("chain")),
+        "realism": sum(1 for e in files if e.get("realism")),
+        "partial": sum(1 for e in files if e.get("partial")),
+        "synth": sum(1 for e in files if e.get("kit_source") == SYNTH_SOURCE),
         "revoiced": sum(1 for e in files if e.get("voicing")),
         "bpm_min": min(bpms) if bpms else None,
         "bpm_max": max(bpms) if bpms else None,

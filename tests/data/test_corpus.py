@@ -32,7 +32,8 @@ from drumaae.data.corpus import (
     render_pattern,
     _draw_pattern,
 )
-from drumaae.data.grooves import CHOP_SOURCES, CHOPPED_BREAK, HAND_GENRES, STYLES
+from drumaae.data.grooves import (CHOP_SOURCES, CHOPPED_BREAK, FAST_BPM_RANGE, FAST_GENRES,
+                                   FAST_LOOP_BARS, HAND_GENRES, STYLES)
 from drumaae.data.hydrogen import (
     HAND_ROLES,
     ROLES,
@@ -161,8 +162,11 @@ def library(tmp_path_factory):
 
 
 def _render(library, out, **kwargs):
+    # Generator 5's additions off unless a test asks for them: the tests of the kit,
+    # pattern and hold-out logic see only recorded kits and one-bar files.
     args = dict(kits_dir=library["kits"], songs_dir=library["songs"], soundfont_dirs=(),
-                n_bars=12, seed=3, val_kits=1, val_share=0.5, sample_rate=SR)
+                n_bars=12, seed=3, val_kits=1, val_share=0.5, sample_rate=SR, synth_share=0.0,
+                partial_share=0.0, realism_share=0.0, val_realism_share=0.0, fast_loops=False)
     args.update(kwargs)
     return render_corpus(str(out), **args)
 
@@ -379,13 +383,46 @@ def test_render_corpus_files(corpus):
         info = sf.info(path)
         assert info.channels == 1 and info.samplerate == SR and info.subtype == "PCM_16"
         x, _ = sf.read(path, dtype="float32")
-        assert len(x) == entry["samples"] == bar_samples(1, entry["bpm"], SR)
-        assert len(x) == round(4 * 60 / entry["bpm"] * SR)
+        fast = m["fast_loops"] and entry["pattern_family"] in FAST_GENRES
+        assert entry["bars"] == (FAST_LOOP_BARS if fast else 1)
+        assert len(x) == entry["samples"] == bar_samples(entry["bars"], entry["bpm"], SR)
+        assert len(x) == round(entry["bars"] * 4 * 60 / entry["bpm"] * SR)
         peak_db = 20 * np.log10(float(np.max(np.abs(x))))
+        # a recorded (realism) file is peak-normalised last; a chain's gain stage sets the rest
         gains = [s["gain_db"] for s in entry["chain"] or [] if s["stage"] == "gain"]
-        assert peak_db == pytest.approx(-1.0 + sum(gains), abs=0.05)
-        assert 70 <= entry["bpm"] <= 180
+        assert peak_db == pytest.approx(-1.0 + (0 if entry["realism"] else sum(gains)),
+                                        abs=0.05)
+        low, high = FAST_BPM_RANGE if fast else (60, 200)
+        assert low <= entry["bpm"] <= high
     assert corpus["calls"][-1] == (12, 12) and len(corpus["calls"]) == 12
+
+
+def test_generator_5_range_of_recordings(library, tmp_path):
+    """Synth kits (even seeds in training, odd held out), partial kits, the realism family,
+    fast loops; two workers render the same manifest as one."""
+    m = _render(library, tmp_path / "g5", n_bars=60, seed=11, synth_share=0.5,
+                partial_share=0.5, realism_share=0.5, val_realism_share=0.6, val_share=0.3,
+                fast_loops=True, workers=2)
+    files = m["files"]
+    synth = [e for e in files if e["kit_source"] == "synth"]
+    assert synth and all(int(e["kit"].rsplit(" ", 1)[1]) % 2 == (e["split"] == "val")
+                         for e in synth)
+    assert all(e["split"] == "train" or e["holdout"] == "realism" for e in synth)
+    realism = [e for e in files if e["realism"]]
+    assert realism and all(e["family"] == "realism" for e in realism)
+    assert {e["split"] for e in realism} == {"train", "val"}
+    val_realism = [e for e in files if e["split"] == "val" and e["holdout"] == "realism"]
+    assert val_realism and all(e["kit"] in m["val_kits"] or e["kit_source"] == "synth"
+                               for e in val_realism)
+    partial = [e for e in files if e["partial"]]
+    assert partial and all(e["pattern"].endswith("+" + e["partial"]) for e in partial)
+    assert m["synth_kits"]["train"] + m["synth_kits"]["val"] == len(synth)
+    one = _render(library, tmp_path / "g5one", n_bars=60, seed=11, synth_share=0.5,
+                  partial_share=0.5, realism_share=0.5, val_realism_share=0.6, val_share=0.3,
+                  fast_loops=True)
+    assert one["files"] == files
+    fast = [e for e in files if e["pattern_family"] in FAST_GENRES]
+    assert all(e["bars"] == FAST_LOOP_BARS and 160 <= e["bpm"] <= 200 for e in fast)
 
 
 def test_render_corpus_manifest(corpus):
