@@ -85,37 +85,44 @@ def _sha256_file(path: str) -> str:
 
 
 def _load(audio: AudioInput, cfg: AudioConfig, name: str = "audio"
-          ) -> tuple[np.ndarray, Source]:
-    """Mono float32 samples at the model's rate, and where they came from."""
-    from drumaae.audio.io import check_samples, decode_audio
+          ) -> tuple[np.ndarray, Source, np.ndarray]:
+    """Mono float32 samples at the model's rate (`drumaae.audio.io.to_mono`), where they
+    came from, and the input as heard: float32 ``(frames, channels)`` at its own rate
+    (``source.sample_rate``), for its loudness over its channels."""
+    from drumaae.audio.io import decode_audio, to_mono
 
     min_seconds = 60.0 / limits.MAX_BPM
     if isinstance(audio, (str, os.PathLike)):
         path = os.fspath(audio)
         decoded = decode_audio(path, cfg.sample_rate, min_seconds=min_seconds)
         src = Source(os.path.basename(path), os.path.abspath(path), _sha256_file(path),
-                     decoded.source_rate, decoded.samples.size / cfg.sample_rate)
-        return decoded.samples, src
+                     decoded.source_rate, decoded.samples.size / cfg.sample_rate,
+                     channels=decoded.channels)
+        return decoded.samples, src, decoded.heard
     if isinstance(audio, tuple) and len(audio) == 2:
         samples, rate = audio
-        if isinstance(rate, bool) or not isinstance(rate, (int, np.integer)) or rate <= 0:
-            raise AudioError(f"{name}: the sample rate must be a positive integer in Hz, "
-                             f"got {rate!r}")
-        x = check_samples(np.asarray(samples), int(rate), name, min_seconds)
-        if x.ndim == 2:
-            x = x.mean(axis=1, dtype=np.float32)
-        elif x.ndim != 1:
-            raise AudioError(f"{name}: samples must be (samples,) or (samples, channels), "
-                             f"got shape {x.shape}")
-        if int(rate) != cfg.sample_rate:
-            import soxr
-
-            x = soxr.resample(x, int(rate), cfg.sample_rate, quality="HQ").astype(np.float32)
-        x = np.clip(np.ascontiguousarray(x, np.float32), -1.0, 1.0)
+        x = to_mono(samples, rate, cfg.sample_rate, name=name, min_seconds=min_seconds)
+        heard = np.asarray(samples, np.float32)
+        heard = heard.reshape(len(heard), -1)
         digest = hashlib.sha256(np.ascontiguousarray(samples, np.float32).tobytes()).hexdigest()
-        return x, Source(name, None, digest, int(rate), x.size / cfg.sample_rate)
+        return x, Source(name, None, digest, int(rate), x.size / cfg.sample_rate,
+                         channels=int(heard.shape[1])), heard
     raise AudioError(f"{name}: give a file path or a (samples, sample_rate) pair, got "
                      f"{type(audio).__name__}")
+
+
+def _heard_loudness(heard: np.ndarray, rate: int, starts: Sequence[int], model_rate: int,
+                    bar_seconds: float) -> list[float]:
+    """BS.1770 loudness over its channels of each bar of the input as heard: the span
+    ``[start, start + bar_seconds)`` (`starts` at the model's rate) of `heard` at `rate`."""
+    from drumaae.audio.loudness import integrated_loudness
+
+    span = max(1, int(round(bar_seconds * rate)))
+    out = []
+    for start in starts:
+        first = min(int(round(int(start) * rate / model_rate)), max(0, len(heard) - span))
+        out.append(integrated_loudness(heard[first: first + span], rate))
+    return out
 
 
 def _iters(backend: Backend, iters: int | None) -> int:
@@ -176,7 +183,7 @@ def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
         audio = (audio, sample_rate)
     label = name or (os.path.basename(os.fspath(audio)) if isinstance(audio, (str, os.PathLike))
                      else "audio array")
-    samples, source = _load(audio, backend.audio, label)
+    samples, source, heard = _load(audio, backend.audio, label)
     if bpm is not None:
         bpm = limits.check_bpm(bpm)
     cut = cut_bars(samples, backend.audio.sample_rate, backend.audio, bpm=bpm, bars=bars,
@@ -186,9 +193,10 @@ def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
     # each code is fitted on its own bar: chunks change nothing but the progress lines
     codes = _in_chunks(lambda c: backend.encode_bars(c, refine=refine), waves, progress,
                        "encoded bar")
-    from drumaae.audio.loudness import integrated_loudness
-
-    lufs = [integrated_loudness(w, backend.audio.sample_rate) for w in waves]
+    # the bars' loudness as heard: over the input's channels, at its own rate
+    lufs = _heard_loudness(heard, source.sample_rate, [int(cut.starts[i]) for i in chosen],
+                           backend.audio.sample_rate,
+                           backend.audio.bar_samples(float(cut.bpm)) / backend.audio.sample_rate)
     # `waves` are cut on the model's frame grid; an output bar is exactly bar_samples(bpm).
     return Encoded(codes=codes, bpm=float(cut.bpm),
                    bar_length=backend.audio.bar_samples(float(cut.bpm)),
@@ -234,22 +242,45 @@ def decode(codes: Any, *, model: Any = None, bpm: float | None = None,
 
 
 def _level_bars(waves: Sequence[np.ndarray], sample_rate: int,
-               targets: Sequence[float | None], match: bool = True
-               ) -> tuple[list[np.ndarray], list[dict]]:
+               targets: Sequence[float | None], match: bool = True, *,
+               audio: AudioConfig | None = None, bpms: Sequence[float] | None = None,
+               output_rate: int | None = None) -> tuple[list[np.ndarray], list[dict]]:
     """Bring each output bar to its target loudness (LUFS; None: keep its level) unless
     `match` is False, and true-peak limit every bar (`drumaae.audio.loudness`).
+
+    With `output_rate` (and the model's `audio` settings and each bar's tempo in `bpms`),
+    each bar rendered at `sample_rate` is first resampled (soxr) to `output_rate`, exactly
+    ``round(output_rate * 60 * beats / bpm)`` samples, and leveled there: the true peak is
+    that of the file written.
 
     Returns:
         The bars (float32) and, per bar, `Leveled.summary()` (what was measured and done).
     """
     from drumaae.audio.loudness import match_loudness as level
 
+    rate = sample_rate
+    if output_rate is not None and audio is not None and bpms is not None:
+        import dataclasses
+
+        from drumaae.audio.io import resample_exact
+
+        rate = int(output_rate)
+        at_rate = dataclasses.replace(audio, sample_rate=rate)
+        waves = [resample_exact(w, sample_rate, rate, at_rate.bar_samples(b))
+                 for w, b in zip(waves, bpms)]
     out, info = [], []
     for wave, target in zip(waves, targets):
-        leveled = level(wave, sample_rate, target if match else None)
+        leveled = level(wave, rate, target if match else None)
         out.append(leveled.wave)
         info.append(leveled.summary())
     return out, info
+
+
+def _output_rate(output_rate: int | None, default: int) -> int:
+    """The rate outputs are written at: `output_rate` (checked) or `default` (the input's)."""
+    from drumaae.audio.io import check_output_rate
+
+    return check_output_rate(default if output_rate is None else output_rate)
 
 
 def _codes_array(codes: Any, backend: Backend) -> np.ndarray:

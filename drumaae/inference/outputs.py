@@ -34,6 +34,7 @@ __all__ = [
     "save_samples",
     "build_manifest",
     "check_codes_model",
+    "loudness_manifest",
     "INTERPOLATION_KIND",
     "SAMPLE_KIND",
     "step_file_name",
@@ -43,17 +44,19 @@ __all__ = [
 @dataclass
 class Source:
     """Where audio came from: `path` (None for an array), sha256 of the file (or of the
-    float32 samples), the original rate, channels and duration in seconds."""
+    float32 samples), the original rate, duration in seconds and channels."""
 
     name: str
     path: str | None
     sha256: str
     sample_rate: int
     duration: float
+    channels: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "path": self.path, "sha256": self.sha256,
-                "sample_rate": self.sample_rate, "duration": round(self.duration, 6)}
+                "sample_rate": self.sample_rate, "channels": self.channels,
+                "duration": round(self.duration, 6)}
 
 
 @dataclass
@@ -269,7 +272,25 @@ def load_codes(path: str | os.PathLike) -> Encoded:
                    sample_rate=int(meta.get("sample_rate", 0)),
                    bars=[int(b) for b in meta.get("bars", range(len(codes)))],
                    model=str(meta.get("model", "")), lufs=_stored_lufs(meta, len(codes)),
-                   model_identity=_stored_identity(meta), refine=_stored_refine(meta))
+                   model_identity=_stored_identity(meta), refine=_stored_refine(meta),
+                   source=_stored_source(meta))
+
+
+def _stored_source(meta: dict[str, Any]) -> Source | None:
+    """The recording the codes came from, as `save_codes` stored it (None when absent or
+    malformed): its rate is the default rate of decoded audio."""
+    src = meta.get("source")
+    if not isinstance(src, dict):
+        return None
+    try:
+        rate = int(src["sample_rate"])
+        if rate <= 0:
+            return None
+        return Source(str(src.get("name", "")), src.get("path") if isinstance(
+            src.get("path"), str) else None, str(src.get("sha256", "")), rate,
+            float(src.get("duration", 0.0)), channels=int(src.get("channels", 1)))
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _stored_refine(meta: dict[str, Any]) -> int | None:
@@ -435,17 +456,23 @@ def interpolation_manifest(result: Interpolation, files: list[dict], figure: str
         files=files,
         joined=joined,
         figure=figure,
-        loudness={"standard": "ITU-R BS.1770-4", "matched": any(
-                      (lv or {}).get("lufs_target") is not None for lv in result.loudness),
-                  "true_peak_ceiling_dbtp": _ceiling()},
+        loudness=loudness_manifest(result.loudness, [f["file"] for f in files]),
         codes=np.asarray(result.codes, float).tolist(),
     )
 
 
-def _ceiling() -> float:
-    from drumaae.audio.loudness import TRUE_PEAK_CEILING_DB
+def loudness_manifest(levels: Sequence[dict], names: Sequence[str]) -> dict[str, Any]:
+    """The ``loudness`` entry of a manifest: the standard, whether outputs were matched to
+    their inputs (measured over the inputs' channels, as heard), the true-peak ceiling and,
+    where the limiter cut an output by more than `loudness.LIMITER_NOTE_DB`, a ``note``
+    saying which and by how much (`loudness.limiter_note`; None otherwise)."""
+    from drumaae.audio.loudness import TRUE_PEAK_CEILING_DB, limiter_note
 
-    return TRUE_PEAK_CEILING_DB
+    return {"standard": "ITU-R BS.1770-4",
+            "matched": any((lv or {}).get("lufs_target") is not None for lv in levels),
+            "inputs_measured": "over their channels, at their own rate (as heard)",
+            "true_peak_ceiling_dbtp": TRUE_PEAK_CEILING_DB,
+            "note": limiter_note(levels, names)}
 
 
 def _write_manifest(path: str, manifest: dict[str, Any]) -> None:
@@ -495,7 +522,10 @@ def save_samples(result: Sampled, out: str | os.PathLike, *, force: bool = False
         n=int(len(result.bars)), component=result.component,
         bpm=result.bpm, seed=result.seed, sample_rate=result.sample_rate,
         bar_length=int(result.bars.shape[1]),
-        files=[{"file": n} for n in names], codes=np.asarray(result.codes, float).tolist())
+        files=[{"file": n} for n in names],
+        loudness=loudness_manifest(result.loudness, names or [f"bar {i}" for i in
+                                                             range(len(result.bars))]),
+        codes=np.asarray(result.codes, float).tolist())
     save_bars(list(result.bars), result.sample_rate, out, force=force, names=names or None,
               manifest=None if to_file else manifest)
     return manifest
