@@ -26,6 +26,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from drumaae.audio.stft import centred_istft, hann_window, window_envelope
+from drumaae.models.losses import spectral_convergence  # the one home of the measure
 
 __all__ = ["griffin_lim", "spectral_convergence"]
 
@@ -143,18 +144,3 @@ def griffin_lim(magnitude: tf.Tensor, n_fft: int, hop, *, iters=64, momentum=0.9
     if isinstance(out_len, int):
         out.set_shape([magnitude.shape[0], out_len])
     return out[0] if unbatched else out
-
-
-def spectral_convergence(ref_mag, est_mag) -> tf.Tensor:
-    """``|| |X| - |Y| ||_F / || |X| ||_F`` over all axes (0 is perfect; lower is better).
-
-    Args:
-        ref_mag: reference magnitudes, any shape.
-        est_mag: estimated magnitudes, same shape.
-
-    Returns:
-        A float32 scalar.
-    """
-    ref = tf.cast(ref_mag, tf.float32)
-    est = tf.cast(est_mag, tf.float32)
-    return tf.norm(tf.reshape(ref - est, [-1])) / (tf.norm(tf.reshape(ref, [-1])) + _EPS)

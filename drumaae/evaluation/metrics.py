@@ -1,7 +1,9 @@
 """Quality metrics of rendered drum bars: spectral distances and rhythm (onset) agreement.
 
 Spectral: log-spectral distance (dB) and spectral convergence between magnitude
-spectrograms. Rhythmic: onsets from `librosa.onset.onset_detect`, compared with
+spectrograms on the bar grid (`bar_magnitude`), and the mel distance (dB) between 64-band
+log-mel spectrograms, each referenced to its own peak (`mel_distance`: what is heard, not
+the noise fine structure no code can carry). Rhythmic: onsets from `librosa.onset.onset_detect`, compared with
 `mir_eval.onset.f_measure` on a *bar-relative* grid (onset time / bar duration), so bars at
 different tempi compare; and onset-strength envelopes (`librosa.onset.onset_strength`)
 resampled to a fixed number of points per bar, compared by cosine similarity (the
@@ -22,8 +24,13 @@ __all__ = [
     "DEFAULT_ONSET_WINDOW",
     "DEFAULT_ENVELOPE_POINTS",
     "ENVELOPE_SMOOTHING",
+    "MEL_BANDS",
+    "MEL_FLOOR_DB",
     "smooth_db",
+    "bar_magnitude",
     "log_spectral_distance",
+    "log_mel",
+    "mel_distance",
     "spectral_convergence",
     "onset_hop",
     "onset_times",
@@ -49,6 +56,27 @@ ENVELOPE_SMOOTHING = (9, 3)
 3 frames at the default 22.05 kHz, n_fft 1024): what remains is the error of the spectral
 envelope, without the random fine structure of noise bins that no model with a compact code
 can reproduce (docs/model.md, "What LSD <= 5 dB asks for")."""
+
+
+MEL_BANDS = 64
+"""Mel bands of `mel_distance` (n_fft 1024, hop 256)."""
+MEL_N_FFT = 1024
+MEL_HOP = 256
+MEL_FLOOR_DB = 60.0
+"""`mel_distance` floors each log-mel this many dB under its own peak."""
+
+
+def bar_magnitude(wave, n_fft: int, bar_frames: int) -> np.ndarray:
+    """Magnitude STFT of one bar on the bar grid: hop ``len(wave) // bar_frames``, the first
+    `bar_frames` centred frames, float32 `(bar_frames, n_fft // 2 + 1)`. Bars of one tempo a
+    few samples apart (a cut input bar on the model's frame grid, an output of exactly
+    ``bar_samples``) give frames at the same places in the bar, so they compare frame by
+    frame."""
+    from drumaae.audio.features import stft_magnitude
+
+    y = np.asarray(wave, np.float32)
+    hop = max(1, y.shape[-1] // int(bar_frames))
+    return np.asarray(stft_magnitude(y, int(n_fft), hop))[..., : int(bar_frames), :]
 
 
 def smooth_db(db, bins: int, frames: int) -> np.ndarray:
@@ -97,9 +125,51 @@ def log_spectral_distance(ref_mag, est_mag, *, floor_db: float = -80.0,
     return float(np.mean(per_frame))
 
 
+def log_mel(wave, sample_rate: int, *, n_mels: int = MEL_BANDS, n_fft: int = MEL_N_FFT,
+            hop: int = MEL_HOP, floor_db: float = MEL_FLOOR_DB) -> np.ndarray:
+    """Log-mel power spectrogram of one bar in dB relative to its own peak, floored
+    `floor_db` below it: float64 `(frames, n_mels)` in ``[-floor_db, 0]``, centred frames
+    (librosa's `melspectrogram`, Slaney mel bands). Silence is all ``-floor_db``."""
+    import librosa
+
+    y = np.asarray(wave, np.float32)
+    power = librosa.feature.melspectrogram(y=y, sr=sample_rate, n_fft=n_fft, hop_length=hop,
+                                           n_mels=n_mels, power=2.0).T.astype(np.float64)
+    peak = float(power.max()) if power.size else 0.0
+    if peak <= 0.0:
+        return np.full(power.shape, -float(floor_db))
+    db = 10.0 * np.log10(np.maximum(power, peak * 10.0 ** (-floor_db / 10.0)) / peak)
+    return db
+
+
+def mel_distance(ref_wave, est_wave, sample_rate: int, *, n_mels: int = MEL_BANDS,
+                 n_fft: int = MEL_N_FFT, hop: int = MEL_HOP,
+                 floor_db: float = MEL_FLOOR_DB) -> float:
+    """Mean absolute difference in dB of two bars' log-mel spectrograms (`log_mel`) on the
+    bar grid.
+
+    Each bar is referenced to its own peak and floored `floor_db` below it, so a level
+    difference costs nothing and inaudible cells count as equal. The estimate's frames are
+    interpolated (in dB) to the reference's positions in the bar (frame time / bar
+    duration), so bars at different tempi compare by position in the bar.
+
+    Returns:
+        Distance in dB (0 = identical; two unrelated bars score well above it).
+    """
+    a = log_mel(ref_wave, sample_rate, n_mels=n_mels, n_fft=n_fft, hop=hop, floor_db=floor_db)
+    b = log_mel(est_wave, sample_rate, n_mels=n_mels, n_fft=n_fft, hop=hop, floor_db=floor_db)
+    n_ref = max(1, np.asarray(ref_wave).shape[-1])
+    n_est = max(1, np.asarray(est_wave).shape[-1])
+    if n_ref != n_est or a.shape != b.shape:
+        pos_a = np.arange(a.shape[0]) * hop / n_ref
+        pos_b = np.arange(b.shape[0]) * hop / n_est
+        b = np.stack([np.interp(pos_a, pos_b, b[:, m]) for m in range(b.shape[1])], axis=1)
+    return float(np.mean(np.abs(a - b)))
+
+
 def spectral_convergence(ref_mag, est_mag) -> float:
-    """``|| |X| - |Y| ||_F / || |X| ||_F`` (0 is perfect); `drumaae.audio.griffinlim`'s."""
-    from drumaae.audio.griffinlim import spectral_convergence as _sc
+    """``|| |X| - |Y| ||_F / || |X| ||_F`` (0 is perfect); `drumaae.models.losses`'s."""
+    from drumaae.models.losses import spectral_convergence as _sc
 
     return float(_sc(np.asarray(ref_mag, np.float32), np.asarray(est_mag, np.float32)))
 

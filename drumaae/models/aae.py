@@ -1,40 +1,37 @@
 """DrumAAE: the adversarial autoencoder with a Gaussian-mixture prior (AAE-GM).
 
-drumaae runs on Keras's TensorFlow backend. The parts are backend-portable Keras layers, and
-`train_step` also runs on the torch backend (its gradients come from `_minimize`), so the
-training step can be measured on a GPU machine that has PyTorch but no TensorFlow
-(`bench/gpu_training.py`). What stays TensorFlow-only: `refine`, and the distribution
-strategies of `drumaae.training`.
+The model of parts and its three-player `train_step`. Its neighbours hold the rest: the
+loss terms (`drumaae.models.losses`), the backend-specific update (`drumaae.models.backend`:
+the step also runs on Keras's torch backend), code refinement (`drumaae.models.refine`,
+TensorFlow only), the private Keras hooks it needs (`drumaae.models.keras_hooks`), and the
+warm-up callback `fit` adds (`drumaae.training.callbacks.AdversarialWarmupEnd`).
 """
 
 from __future__ import annotations
 
-import math
-import weakref
 from typing import Any, Sequence
 
 import keras
 import numpy as np
 from keras import ops
 
-from drumaae.config import TrainingConfig, feature_span_db
+from drumaae.config import TrainingConfig
+from drumaae.errors import ModelFormatError
+from drumaae.latent import latent_path
 from drumaae.limits import DEFAULT_REFINE
+from drumaae.models import keras_hooks, losses
+from drumaae.models.backend import BACKEND, minimize, replicas
 from drumaae.models.discriminator import LatentDiscriminator
 from drumaae.models.encoder import Encoder
 from drumaae.models.generator import Generator
 from drumaae.models.prior import GaussianMixturePrior
+from drumaae.models.refine import refine_codes
+from drumaae.training.callbacks import AdversarialWarmupEnd
 
 FORMAT_VERSION = 1
 """Bumped whenever a saved model's structure changes incompatibly."""
 
 METRIC_NAMES = ("recon/loss", "adv/d_loss", "adv/e_loss", "adv/d_acc")
-
-_BACKEND = keras.backend.backend()
-if _BACKEND == "tensorflow":
-    import tensorflow as tf
-elif _BACKEND != "torch":
-    raise ImportError(f"drumaae's models run on Keras's tensorflow or torch backend, not "
-                      f"{_BACKEND!r} (KERAS_BACKEND)")
 
 _TRAINING = TrainingConfig()
 """The defaults of `DrumAAE.compile`: TrainingConfig is their one source."""
@@ -153,7 +150,7 @@ class DrumAAE(keras.Model):
                 responsibilities of their code instead of their rhythm label.
             **kwargs: passed to `keras.Model.compile` (e.g. ``jit_compile``).
         """
-        if recon_loss not in ("l1", "l2"):
+        if recon_loss not in losses.RECON_KINDS:
             raise ValueError(f"recon_loss must be 'l1' or 'l2', got {recon_loss!r}")
 
         def make(opt, lr):
@@ -260,29 +257,12 @@ class DrumAAE(keras.Model):
         return features, ops.cast(labels, "int32")
 
     def _reconstruction(self, x, x_hat):
-        """The reconstruction loss: L1/L2 on features (cells weighted by their true level
-        when `level_weight` > 0), plus (weighted) spectral convergence on the linear
-        magnitude, L1 of the frame-to-frame differences (transients) and L1 of the
-        per-frame onset flux (`onset_flux`)."""
-        x = ops.cast(x, "float32")
-        x_hat = ops.cast(x_hat, "float32")
-        diff = x - x_hat
-        cell = ops.square(diff) if self.recon_loss == "l2" else ops.abs(diff)
-        if self.level_weight:
-            weight = 1.0 + self.level_weight * x
-            loss = ops.sum(weight * cell) / ops.sum(weight)
-        else:
-            loss = ops.mean(cell)
-        if self.sc_weight:
-            loss = loss + self.sc_weight * spectral_convergence(
-                x, ops.clip(x_hat, 0.0, 1.0), self.audio_config)
-        if self.transient_weight:
-            dx = x[:, 1:] - x[:, :-1]
-            dx_hat = x_hat[:, 1:] - x_hat[:, :-1]
-            loss = loss + self.transient_weight * ops.mean(ops.abs(dx - dx_hat))
-        if self.onset_weight:
-            loss = loss + self.onset_weight * ops.mean(ops.abs(onset_flux(x) - onset_flux(x_hat)))
-        return loss
+        """The reconstruction loss with this model's compile settings
+        (`losses.reconstruction_loss`)."""
+        return losses.reconstruction_loss(
+            x, x_hat, kind=self.recon_loss, level_weight=self.level_weight,
+            sc_weight=self.sc_weight, transient_weight=self.transient_weight,
+            onset_weight=self.onset_weight, audio=self.audio_config)
 
     # --- labels of the conditional generator ----------------------------------------------
     def label_weights(self, z):
@@ -311,21 +291,10 @@ class DrumAAE(keras.Model):
             label_weights = self.label_weights(z)
         return self.generator(z, label_weights, training=training)
 
-    @staticmethod
-    def _bce(target: float, logits):
-        labels = ops.full_like(logits, target)
-        return ops.mean(ops.binary_crossentropy(labels, logits, from_logits=True))
-
-    @staticmethod
-    def _d_accuracy(real_logits, fake_logits):
-        hits = ops.concatenate([ops.cast(real_logits > 0, "float32"),
-                                ops.cast(fake_logits < 0, "float32")], axis=0)
-        return ops.mean(hits)
-
     def train_step(self, data):
         x, labels = self._unpack(data)
         # Gradients are summed over replicas: divide so the update uses the global mean.
-        replicas = _replicas()
+        n_replicas = replicas()
         # 0 during the warm-up (reconstruction alone), then 1; read before any update.
         adv_on = ops.cast(self.ae_optimizer.iterations >= self.adv_warmup_steps, "float32")
 
@@ -335,9 +304,9 @@ class DrumAAE(keras.Model):
                           else None)
             x_hat = self._generate(z, gen_labels, training=True)
             recon = self._reconstruction(x, x_hat)
-            return self.recon_weight * recon / replicas, (z, recon)
+            return self.recon_weight * recon / n_replicas, (z, recon)
 
-        z, recon = _minimize(self.ae_optimizer, ae_loss,
+        z, recon = minimize(self.ae_optimizer, ae_loss,
                              self.encoder.trainable_variables
                              + self.generator.trainable_variables)
 
@@ -348,20 +317,20 @@ class DrumAAE(keras.Model):
         def d_loss_fn():
             real_logits = self.discriminator(z_real, labels, training=True)
             fake_logits = self.discriminator(z_fake, labels, training=True)
-            d_loss = self._bce(1.0, real_logits) + self._bce(0.0, fake_logits)
-            return adv_on * d_loss / replicas, (d_loss, real_logits, fake_logits)
+            d_loss = losses.adversarial_loss(1.0, real_logits) + losses.adversarial_loss(0.0, fake_logits)
+            return adv_on * d_loss / n_replicas, (d_loss, real_logits, fake_logits)
 
-        d_loss, real_logits, fake_logits = _minimize(
+        d_loss, real_logits, fake_logits = minimize(
             self.d_optimizer, d_loss_fn, self.discriminator.trainable_variables)
 
         def e_loss_fn():
             z, _, _ = self.encoder(x, training=True)
-            e_loss = self._bce(1.0, self.discriminator(z, labels, training=False))
-            return adv_on * self.adv_weight * e_loss / replicas, e_loss
+            e_loss = losses.adversarial_loss(1.0, self.discriminator(z, labels, training=False))
+            return adv_on * self.adv_weight * e_loss / n_replicas, e_loss
 
-        e_loss = _minimize(self.e_optimizer, e_loss_fn, self.encoder.trainable_variables)
+        e_loss = minimize(self.e_optimizer, e_loss_fn, self.encoder.trainable_variables)
         return self._update_trackers(recon, d_loss, e_loss,
-                                     self._d_accuracy(real_logits, fake_logits))
+                                     losses.discriminator_accuracy(real_logits, fake_logits))
 
     def test_step(self, data):
         x, labels = self._unpack(data)
@@ -369,26 +338,16 @@ class DrumAAE(keras.Model):
         recon = self._reconstruction(x, self._generate(mu, training=False))
         real_logits = self.discriminator(self.prior.sample_for_labels(labels), labels)
         fake_logits = self.discriminator(mu, labels)
-        d_loss = self._bce(1.0, real_logits) + self._bce(0.0, fake_logits)
-        e_loss = self._bce(1.0, fake_logits)
+        d_loss = losses.adversarial_loss(1.0, real_logits) + losses.adversarial_loss(0.0, fake_logits)
+        e_loss = losses.adversarial_loss(1.0, fake_logits)
         return self._update_trackers(recon, d_loss, e_loss,
-                                     self._d_accuracy(real_logits, fake_logits))
+                                     losses.discriminator_accuracy(real_logits, fake_logits))
 
     def _update_trackers(self, recon, d_loss, e_loss, d_acc):
         for name, value in zip(METRIC_NAMES, (recon, d_loss, e_loss, d_acc)):
             self.trackers[name].update_state(value)
-        results = {name: tracker.result() for name, tracker in self.trackers.items()}
-        if _BACKEND != "tensorflow":
-            return results
-        strategy = tf.distribute.get_strategy()
-        # Keras 3.15 averages a step's outputs over workers with `strategy.reduce("MEAN", v,
-        # axis=0)` under MultiWorkerMirroredStrategy, which rejects scalars ("Invalid
-        # reduction dimension 0", tensorflow/tensorflow#72388); shape (1,) reduces to the
-        # scalar mean over workers. Same test as Keras's own.
-        if (isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-                and strategy.extended._in_multi_worker_mode()):
-            results = {name: ops.reshape(v, [1]) for name, v in results.items()}
-        return results
+        return keras_hooks.results_for_workers(
+            {name: tracker.result() for name, tracker in self.trackers.items()})
 
     # --- inference API --------------------------------------------------------------------
     def call(self, features, training=False):
@@ -411,7 +370,7 @@ class DrumAAE(keras.Model):
     @property
     def can_refine(self) -> bool:
         """Whether `refine` runs here: on Keras's TensorFlow backend only."""
-        return _BACKEND == "tensorflow"
+        return BACKEND == "tensorflow"
 
     def refine(self, features, z=None, steps: int = DEFAULT_REFINE, learning_rate: float = 0.05,
                prior_weight: float = 1e-3):
@@ -438,15 +397,13 @@ class DrumAAE(keras.Model):
         """
         if not self.can_refine:
             raise NotImplementedError(f"refine runs on Keras's tensorflow backend, not "
-                                      f"{_BACKEND!r}")
-        x = tf.convert_to_tensor(features, tf.float32)
+                                      f"{BACKEND!r}")
+        x = ops.convert_to_tensor(features, "float32")
         if z is None:
             z = self.encode(x)
         if int(steps) <= 0:
             return np.asarray(z, np.float32)
-        return _refine_codes(self, x, tf.convert_to_tensor(z, tf.float32), int(steps),
-                             tf.constant(float(learning_rate)),
-                             tf.constant(float(prior_weight))).numpy()
+        return refine_codes(self, x, z, int(steps), learning_rate, prior_weight)
 
     def fit(self, *args, callbacks=None, **kwargs):
         """`keras.Model.fit`, plus a callback that gives the discriminator and the encoder's
@@ -460,17 +417,12 @@ class DrumAAE(keras.Model):
         return super().fit(*args, callbacks=callbacks, **kwargs)
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        """Keras 3.15's `fit` averages the first batch over workers (`strategy.reduce`) only
-        to read its shapes for a symbolic build, and that reduce fails on our
-        ``(features, labels)`` batches under MultiWorkerMirroredStrategy ("Attempt to convert
-        a value (PerReplica...)"). This worker's own part of the batch has the same shapes
-        (but the batch size), so it is used instead, with no cross-worker call."""
-        if iterator is not None and data_batch is None and self._distribute_strategy is not None:
-            strategy = self._distribute_strategy
-            for _, _, it in iterator:
-                data_batch = tf.nest.map_structure(
-                    lambda v: strategy.experimental_local_results(v)[0], next(it))
-                break
+        """Keras's private hook, overridden (no public one exists in Keras 3.15): the
+        symbolic build reads this worker's part of the first batch instead of averaging it
+        over workers, which fails on our batches (`keras_hooks`, hook 1)."""
+        strategy = keras_hooks.model_strategy(self)
+        if iterator is not None and data_batch is None and strategy is not None:
+            data_batch = keras_hooks.local_first_batch(strategy, iterator)
             iterator = None
         return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
@@ -480,7 +432,7 @@ class DrumAAE(keras.Model):
         optimizer too) and a loss-scale optimizer's scale are kept."""
         for opt in (self.d_optimizer, self.e_optimizer):
             inner = getattr(opt, "inner_optimizer", opt)
-            keep = {id(inner._learning_rate)}
+            keep = {id(inner.learning_rate)}
             for var in inner.variables:
                 if id(var) not in keep:
                     var.assign(ops.zeros(var.shape, var.dtype))
@@ -496,8 +448,6 @@ class DrumAAE(keras.Model):
         Returns:
             `(steps, latent_dim)` or `(batch, steps, latent_dim)`.
         """
-        from drumaae.latent import latent_path
-
         return latent_path(ops.convert_to_tensor(z_a, "float32"),
                            ops.convert_to_tensor(z_b, "float32"),
                            ops.convert_to_tensor(np.asarray(alphas, "float32").reshape(-1)))
@@ -505,10 +455,6 @@ class DrumAAE(keras.Model):
     def sample_codes(self, n: int, component: int | None = None, seed: int | None = None):
         """`(n, latent_dim)` codes from the prior (one component, or the whole mixture)."""
         return self.prior.sample(n, component=component, seed=seed)
-
-    def sample(self, n: int, component: int | None = None, seed: int | None = None):
-        """Features `(n, frames, bins)` of `n` bars decoded from prior samples."""
-        return self.decode(self.sample_codes(n, component=component, seed=seed))
 
     # --- serialisation --------------------------------------------------------------------
     def get_config(self):
@@ -528,8 +474,6 @@ class DrumAAE(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        from drumaae.errors import ModelFormatError
-
         version = int(config.get("format_version", 0))
         if version != FORMAT_VERSION:
             raise ModelFormatError(
@@ -541,128 +485,3 @@ class DrumAAE(keras.Model):
         config.setdefault("trained_steps", None)  # saved before the count was kept
         return cls(**parts, **config)
 
-
-def spectral_convergence(x, x_hat, audio: dict):
-    """Mean over bars of ``|M - M_hat|_F / |M|_F`` on the linear magnitudes of features
-    `(batch, frames, bins)` (features in [0, 1] span `config.feature_span_db` dB)."""
-    scale = feature_span_db(audio) * math.log(10.0) / 20.0
-    mag = ops.exp(x * scale)
-    mag_hat = ops.exp(x_hat * scale)
-    num = ops.sqrt(ops.sum(ops.square(mag - mag_hat), axis=(1, 2)))
-    den = ops.sqrt(ops.sum(ops.square(mag), axis=(1, 2))) + 1e-6
-    return ops.mean(num / den)
-
-
-def onset_flux(x):
-    """`(batch, frames - 1)` onset flux of features `(batch, frames, bins)`: the mean over
-    bins of each frame's rise over the frame before (falls count 0), the feature-domain twin
-    of an onset-strength envelope. A quiet hit's broadband rise stands out in it where
-    per-cell differences are dominated by the noise floor's detail."""
-    return ops.mean(ops.relu(x[:, 1:] - x[:, :-1]), axis=-1)
-
-
-def _replicas() -> int:
-    """Replicas whose gradients are summed per step (TensorFlow's distribution strategy;
-    1 on another backend)."""
-    if _BACKEND == "tensorflow":
-        return tf.distribute.get_strategy().num_replicas_in_sync
-    return 1
-
-
-def _minimize(optimizer, loss_fn, variables):
-    """One player's update: the gradients of ``loss_fn()[0]`` with respect to `variables`,
-    applied by `optimizer`; returns ``loss_fn()[1]`` (values the caller keeps).
-
-    The loss goes through ``optimizer.scale_loss`` (a LossScaleOptimizer, under
-    mixed_float16, unscales the gradients in ``apply``). Gradients come from a GradientTape
-    on TensorFlow and from autograd on torch.
-    """
-    if _BACKEND == "torch":
-        import torch
-
-        for v in variables:
-            v.value.grad = None
-        loss, kept = loss_fn()
-        optimizer.scale_loss(loss).backward()
-        grads = [v.value.grad for v in variables]
-        with torch.no_grad():
-            optimizer.apply(grads, variables)
-        return kept
-    with tf.GradientTape() as tape:
-        loss, kept = loss_fn()
-        scaled = optimizer.scale_loss(loss)
-    optimizer.apply(tape.gradient(scaled, variables), variables)
-    return kept
-
-
-def _refine_codes(model, x, z, steps: int, learning_rate, prior_weight):
-    """Adam on the codes (see `DrumAAE.refine`): a Python loop over the model's one traced
-    step (`_traced_refine_step`)."""
-    step = _traced_refine_step(model)
-    zeros = tf.zeros_like(z)
-    m, v = zeros, zeros
-    for i in range(steps):
-        z, m, v = step(x, z, m, v, tf.constant(i + 1, tf.float32), learning_rate, prior_weight)
-    return z
-
-
-_REFINE_STEPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-"""Each model's traced refinement step (`_traced_refine_step`), dropped with the model."""
-
-
-def _traced_refine_step(model):
-    """The model's refinement step as one `tf.function`, traced once per process whatever
-    the number of bars (the batch size is an input). AutoGraph is off: the step has no
-    tensor-dependent Python control flow, and converting the decoder's code took half of the
-    first call. One traced step rather than a traced `tf.while_loop` over all steps: tracing
-    the loop cost about twice as long. That first trace is most of what refinement adds to a
-    one-bar command (docs/model.md)."""
-    step = _REFINE_STEPS.get(model)
-    if step is None:
-        frames, bins = model.generator.frames, model.generator.bins
-        latent = tf.TensorSpec([None, model.encoder.latent_dim], tf.float32)
-        scalar = tf.TensorSpec([], tf.float32)
-        step = tf.function(
-            lambda x, z, m, v, t, lr, w: _refine_step(model, x, z, m, v, t, lr, w),
-            input_signature=[tf.TensorSpec([None, frames, bins], tf.float32), latent, latent,
-                             latent, scalar, scalar, scalar],
-            autograph=False)
-        _REFINE_STEPS[model] = step
-    return step
-
-
-def _refine_step(model, x, z, m, v, t, learning_rate, prior_weight):
-    """One Adam step (beta_1 0.9, beta_2 0.999) of `_refine_codes` at step number t."""
-    beta_1, beta_2, eps = 0.9, 0.999, 1e-8
-    dim = tf.cast(tf.shape(z)[-1], tf.float32)
-    with tf.GradientTape() as tape:
-        tape.watch(z)
-        x_hat = tf.cast(model.decode(z), tf.float32)
-        fit = tf.reduce_mean(tf.abs(x - x_hat), axis=[1, 2])
-        prior = -model.prior.log_prob(z) / dim
-        loss = tf.reduce_sum(fit + prior_weight * prior)
-    g = tape.gradient(loss, z)
-    m = beta_1 * m + (1 - beta_1) * g
-    v = beta_2 * v + (1 - beta_2) * g * g
-    m_hat = m / (1 - beta_1 ** t)
-    v_hat = v / (1 - beta_2 ** t)
-    return z - learning_rate * m_hat / (tf.sqrt(v_hat) + eps), m, v
-
-
-class AdversarialWarmupEnd(keras.callbacks.Callback):
-    """Resets the adversarial optimizers of a `DrumAAE` at the step its warm-up ends.
-
-    The step counter is read (a device-to-host copy) only until the warm-up is over, not at
-    every batch of a long run."""
-
-    def on_train_begin(self, logs=None):
-        self._past = False
-
-    def on_train_batch_begin(self, batch, logs=None):
-        model = self.model
-        if self._past or not model.adv_warmup_steps:
-            return
-        step = int(ops.convert_to_numpy(model.ae_optimizer.iterations))
-        if step == model.adv_warmup_steps:
-            model.reset_adversarial_optimizers()
-        self._past = step >= model.adv_warmup_steps
