@@ -45,7 +45,7 @@ GROUPS = ("griffin-lim", "tempo", "features", "training", "interpolate", "cold s
           "serving", "memory")
 
 __all__ = ["GROUPS", "Row", "BenchConfig", "run_bench", "format_rows", "rows_table", "timed",
-           "measure_process", "machine", "load_average"]
+           "measure_process", "machine", "load_average", "failed_row", "one_line", "FAILED"]
 
 
 @dataclasses.dataclass
@@ -156,7 +156,8 @@ def measure_process(cmd: Sequence[str], timeout: float = 600) -> dict[str, Any]:
 def run_bench(cfg: BenchConfig | None = None,
               progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Run every benchmark of `cfg`; returns ``{"machine", "load_before", "load_after",
-    "date", "config", "rows": [Row as dict]}``."""
+    "date", "config", "rows": [Row as dict], "failed": ["group: task", ...]}``. A benchmark
+    that raises becomes one row without a number (`failed_row`) and the run goes on."""
     from drumaae.config import load_recipe
 
     from .audio import bench_features, bench_griffin_lim, bench_tempo
@@ -171,43 +172,46 @@ def run_bench(cfg: BenchConfig | None = None,
     load_before = load_average()
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
+        def run(group: str, what: str, fn: Callable[[], list[Row]]) -> None:
+            # a benchmark that fails becomes one failed row: the others still run
+            say(f"{what} ...")
+            try:
+                rows.extend(fn())
+            except Exception as exc:
+                rows.append(failed_row(group, what, exc))
+
         if cfg.wants("griffin-lim"):
-            say("Griffin-Lim ...")
-            rows += bench_griffin_lim(audio, cfg.gl_iters, cfg.gl_bars, cfg.repeats)
+            run("griffin-lim", "Griffin-Lim",
+                lambda: bench_griffin_lim(audio, cfg.gl_iters, cfg.gl_bars, cfg.repeats))
         if cfg.wants("tempo"):
-            say("tempo ...")
-            rows += bench_tempo(audio, cfg.repeats)
+            run("tempo", "tempo", lambda: bench_tempo(audio, cfg.repeats))
         if cfg.wants("features"):
-            say("feature pipeline ...")
-            rows += bench_features(audio, cfg.files, cfg.repeats)
+            run("features", "feature pipeline",
+                lambda: bench_features(audio, cfg.files, cfg.repeats))
         if cfg.wants("training"):
-            say("training ...")
-            rows += bench_training(cfg.recipe, cfg.train_batches, cfg.train_steps,
-                                   cfg.repeats)
-            say("training input pipeline ...")
-            rows += bench_training_input(audio, cfg.input_files, cfg.repeats)
+            run("training (CPU)", "training",
+                lambda: bench_training(cfg.recipe, cfg.train_batches, cfg.train_steps,
+                                       cfg.repeats))
+            run("training (CPU)", "training input pipeline",
+                lambda: bench_training_input(audio, cfg.input_files, cfg.repeats))
         if cfg.workers and cfg.wants("training"):
             from .workers import bench_workers
 
-            say("training, one vs two worker processes ...")
-            rows += bench_workers(cfg.recipe, max(cfg.train_batches), cfg.train_steps)
+            run("training (CPU)", "training, one vs two worker processes",
+                lambda: bench_workers(cfg.recipe, max(cfg.train_batches), cfg.train_steps))
         model_path, model_label = model_file(cfg, tmp)
         if cfg.wants("interpolate"):
-            say("interpolate ...")
-            rows += bench_interpolate(cfg, model_path, tmp)
+            run("interpolate", "interpolate", lambda: bench_interpolate(cfg, model_path, tmp))
         if cfg.subprocess and cfg.wants("cold start"):
-            say("cold interpolate (child processes) ...")
-            rows += bench_cold_start(cfg, model_path, tmp)
+            run("interpolate", "cold interpolate (child processes)",
+                lambda: bench_cold_start(cfg, model_path, tmp))
         if cfg.savedmodel and cfg.wants("serving"):
-            say("SavedModel ...")
-            try:
-                rows += bench_savedmodel(model_path, tmp, cfg.repeats)
-            except Exception as exc:  # a benchmark row must not end the run
-                rows.append(Row("serving", "SavedModel latency per bar", None,
-                                note=f"failed: {type(exc).__name__}: {exc}"[:200]))
+            run("serving", "SavedModel latency per bar",
+                lambda: bench_savedmodel(model_path, tmp, cfg.repeats))
         if cfg.subprocess and cfg.wants("memory"):
-            say("training memory ...")
-            rows += bench_training_memory(cfg.recipe, max(cfg.train_batches), cfg.train_steps)
+            run("memory", "training memory",
+                lambda: bench_training_memory(cfg.recipe, max(cfg.train_batches),
+                                              cfg.train_steps))
     return {
         "machine": machine(),
         "load_before": load_before,
@@ -217,7 +221,24 @@ def run_bench(cfg: BenchConfig | None = None,
         "model": model_label,
         "config": dataclasses.asdict(cfg),
         "rows": [dataclasses.asdict(r) for r in rows],
+        "failed": [f"{r.group}: {r.task}" for r in rows if r.note.startswith(FAILED)],
     }
+
+
+FAILED = "failed: "
+"""How a failed row's note begins (`failed_row`); ``run_bench``'s ``failed`` lists them."""
+
+
+def one_line(text: str, limit: int = 160) -> str:
+    """`text` fit for one Markdown table cell: whitespace runs (newlines) as one space, ``|``
+    escaped, cut to `limit` characters."""
+    flat = " ".join(str(text).split()).replace("|", "\\|")
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def failed_row(group: str, task: str, exc: BaseException) -> Row:
+    """The row of a benchmark that raised: no number, and the error's first words."""
+    return Row(group, task, None, note=one_line(f"{FAILED}{type(exc).__name__}: {exc}"))
 
 
 def _num(x: float | None) -> str:
@@ -252,7 +273,8 @@ def rows_table(rows: Sequence[dict[str, Any]]) -> str:
              "|---|---|---:|---:|---|---:|---|"]
     for r in rows:
         ratio = f"{r['ratio']:.2f}x" if r["ratio"] is not None else ""
-        lines.append(f"| {r['group']} | {r['task']} | {_num(r['ours'])} | "
+        lines.append(f"| {one_line(r['group'])} | {one_line(r['task'], 200)} | "
+                     f"{_num(r['ours'])} | "
                      f"{_num(r['baseline']) if r['baseline'] is not None else ''} | {r['unit']} "
-                     f"| {ratio} | {r['note']} |")
+                     f"| {ratio} | {one_line(r['note'], 200)} |")
     return "\n".join(lines)

@@ -18,7 +18,7 @@ import time
 
 import numpy as np
 
-from .harness import BenchConfig, Row, measure_process, timed
+from .harness import BenchConfig, Row, failed_row, measure_process, timed
 
 __all__ = ["bench_interpolate", "bench_cold_start", "model_file", "write_inputs"]
 
@@ -166,8 +166,7 @@ def bench_cold_start(cfg: BenchConfig, model_path: str, tmp: str) -> list[Row]:
     try:
         rows += _bench_pairs(cfg, model_path, tmp, src, tgt, steps)
     except Exception as exc:  # a benchmark row must not end the run
-        rows.append(Row("cold start", "`drumaae interpolate --pairs FILE`", None,
-                        note=f"failed: {type(exc).__name__}: {exc}"[:200]))
+        rows.append(failed_row("cold start", "`drumaae interpolate --pairs FILE`", exc))
     return rows
 
 

@@ -32,9 +32,11 @@ def bench_savedmodel(model_path: str, tmp: str, repeats: int, steps: int = 5) ->
     sr = audio.sample_rate
     from drumaae.testing import synthetic_loop
 
-    src = tf.constant(synthetic_loop(sr, audio.reference_bpm, 1, seed=0)[: audio.bar_samples()])
-    tgt = tf.constant(synthetic_loop(sr, audio.reference_bpm, 1, seed=1,
-                                     pattern="funk")[: audio.bar_samples()])
+    # The export takes bars on the model's frame grid: a multiple of bar_frames samples
+    # (`audio.grid_samples`), as `drumaae.audio.bars.cut_bars` cuts them.
+    n = audio.grid_samples()
+    src = tf.constant(synthetic_loop(sr, audio.reference_bpm, 2, seed=0)[:n])
+    tgt = tf.constant(synthetic_loop(sr, audio.reference_bpm, 2, seed=1, pattern="funk")[:n])
     alphas = tf.constant(np.linspace(0, 1, steps), tf.float32)
     t0 = time.perf_counter()
     fn(source=src, target=tgt, alphas=alphas)

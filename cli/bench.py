@@ -12,7 +12,8 @@ from drumaae_cli.common import claim_json_out, emit, pass_errors
 
 @click.command("bench")
 @click.option("--quick", is_flag=True,
-              help="A small version (tiny recipe, few iterations): checks that every row runs.")
+              help="A small version (tiny recipe, few iterations): checks that every row runs "
+                   "(exit status 1 if one fails).")
 @options.recipe_option()
 @options.MODEL_FILE
 @click.option("--repeats", type=click.IntRange(min=1), default=None,
@@ -34,7 +35,8 @@ def command(quick, recipe_ref, model_ref, repeats, no_subprocess, no_savedmodel,
     (end to end and model only), SavedModel latency and peak memory, in one run.
 
     Prints a Markdown table with the machine, its load average and the date; ratios compare
-    rows measured in this same run (> 1 favours ours). See docs/benchmarks.md.
+    rows measured in this same run (> 1 favours ours). A row that fails keeps its table cell
+    (the error in one line) and the command exits with status 1. See docs/benchmarks.md.
 
     \b
     Example:
@@ -61,3 +63,8 @@ def command(quick, recipe_ref, model_ref, repeats, no_subprocess, no_savedmodel,
     result = run_bench(cfg, progress=lambda text: click.echo(text, err=True))
     emit(result, as_json, [format_rows(result)], json_out=json_out, force=force,
          dumps=lambda r: json.dumps(r, indent=1))
+    if result["failed"]:  # the table is out; the exit status says a row has no number
+        click.echo(f"Error: {len(result['failed'])} benchmark row"
+                   f"{'s' * (len(result['failed']) != 1)} failed ({'; '.join(result['failed'])}):"
+                   " see the note column", err=True)
+        click.get_current_context().exit(1)
