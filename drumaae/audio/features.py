@@ -150,7 +150,7 @@ def bar_features(bars, audio: AudioConfig) -> tf.Tensor:
 
 
 def render_bars(features, audio: AudioConfig, bar_length, *, iters=None, momentum=None,
-                seed: int = 0) -> tf.Tensor:
+                seed: int = 0, init_phase=None) -> tf.Tensor:
     """Model features -> waveform bars of `bar_length` samples, through Griffin-Lim.
 
     The magnitude is rebuilt at the bar's own tempo: ``variable_hop`` inverts with hop
@@ -165,6 +165,9 @@ def render_bars(features, audio: AudioConfig, bar_length, *, iters=None, momentu
         iters: Griffin-Lim iterations (default `audio.griffin_lim_iters`).
         momentum: fast Griffin-Lim momentum (default `audio.griffin_lim_momentum`).
         seed: seed of the initial phases.
+        init_phase: None, or phases in radians to start Griffin-Lim from, on the frame grid
+            it renders (`drumaae.audio.render.bar_phase` computes them from input bars);
+            NaN rows start from the seeded random phases.
 
     Returns:
         float32 `(batch, bar_length)` (or `(bar_length,)`).
@@ -182,14 +185,14 @@ def render_bars(features, audio: AudioConfig, bar_length, *, iters=None, momentu
         # the waveform to the exact bar length (a change of at most bar_frames / 2 samples).
         grid = _frame_grid(bar_length, frames)
         out = griffin_lim(mag, audio.n_fft, grid // frames, iters=iters, momentum=momentum,
-                          length=grid, seed=seed)
+                          length=grid, seed=seed, init_phase=init_phase)
         out = resample_length(out, bar_length)
     elif audio.bar_method == "resample_frames":
         hop = audio.hop_length
         target = num_frames(bar_length, hop)
         mag = resample_frames(mag, target, tf.cast(bar_length, tf.float32) / frames, hop)
         out = griffin_lim(mag, audio.n_fft, hop, iters=iters, momentum=momentum,
-                          length=bar_length, seed=seed)
+                          length=bar_length, seed=seed, init_phase=init_phase)
     else:
         raise ValueError(f"unknown bar_method {audio.bar_method!r}")
     return out[0] if unbatched else out

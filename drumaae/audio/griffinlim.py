@@ -64,13 +64,15 @@ def _reanalysis_blocks(wave, n_fft: int, hop, frames, blocks, index):
 
 
 def griffin_lim(magnitude: tf.Tensor, n_fft: int, hop, *, iters=64, momentum=0.99,
-                length=None, seed: int = 0, centred: bool = True) -> tf.Tensor:
+                length=None, seed: int = 0, centred: bool = True,
+                init_phase=None) -> tf.Tensor:
     """Fast Griffin-Lim (with momentum) of a batch of magnitude spectrograms.
 
     Follows librosa.griffinlim: ``angles <- phase(rebuilt - momentum / (1 + momentum) *
     previous_rebuilt)``, starting from uniformly random phases drawn from a stateless RNG
-    seeded with `seed`, so the result is deterministic. Iterations run in a `tf.while_loop`
-    (no unrolling); the function works eagerly, inside `tf.function` and in a SavedModel.
+    seeded with `seed`, or from `init_phase` where given (librosa's ``init=None``), so the
+    result is deterministic. Iterations run in a `tf.while_loop` (no unrolling); the function
+    works eagerly, inside `tf.function` and in a SavedModel.
 
     Args:
         magnitude: `(batch, frames, n_fft // 2 + 1)` non-negative magnitudes (unnormalised
@@ -81,6 +83,9 @@ def griffin_lim(magnitude: tf.Tensor, n_fft: int, hop, *, iters=64, momentum=0.9
         momentum: fast Griffin-Lim momentum in [0, 1); 0 is the original algorithm.
         length: output samples; default ``frames * hop``.
         seed: seed of the initial phases.
+        init_phase: None, or float32 phases in radians of the same shape as `magnitude`
+            (e.g. the angle of an input bar's STFT on the same frame grid) to start from
+            instead of random ones; a row of NaN starts that row from the random phases.
         centred: must be True (the only framing drumaae uses; kept explicit for readers
             coming from tf.signal, whose STFT does not centre).
 
@@ -104,6 +109,11 @@ def griffin_lim(magnitude: tf.Tensor, n_fft: int, hop, *, iters=64, momentum=0.9
     mag_c = tf.complex(magnitude, tf.zeros_like(magnitude))
     uniform = tf.random.stateless_uniform(tf.shape(magnitude), seed=[seed, 0x6C])
     phase = 2.0 * 3.141592653589793 * uniform
+    if init_phase is not None:
+        given = tf.cast(tf.convert_to_tensor(init_phase), tf.float32)
+        if unbatched and given.shape.rank == 2:
+            given = given[tf.newaxis]
+        phase = tf.where(tf.math.is_nan(given), phase, given)
     angles = tf.complex(tf.cos(phase), tf.sin(phase))
     m = tf.cast(momentum, tf.float32)
     factor = tf.complex(m / (1.0 + m), 0.0)
