@@ -113,3 +113,19 @@ def test_envelope_correlation_of_same_and_shifted_rhythm():
     b = clicks([0.125, 0.375, 0.625, 0.875])
     assert envelope_correlation(a, a, sr) > 0.99
     assert envelope_correlation(a, b, sr) < 0.3
+
+
+def test_mel_distance_ignores_level_and_tempo_but_not_rhythm(make_loop):
+    from drumaae.evaluation.metrics import MEL_FLOOR_DB, log_mel, mel_distance
+
+    sr = 22050
+    bar = make_loop(sr, 120.0, 1, seed=0)
+    assert mel_distance(bar, bar, sr) == 0.0
+    # each bar is referenced to its own peak: 12 dB quieter costs nothing
+    assert mel_distance(bar, 0.25 * bar, sr) < 1e-6
+    # the same pattern at another tempo compares by bar position
+    slower = make_loop(sr, 100.0, 1, seed=0)
+    other = make_loop(sr, 120.0, 1, seed=5, pattern="funk")
+    assert mel_distance(bar, slower, sr) < mel_distance(bar, other, sr)
+    silent = log_mel(np.zeros(sr, np.float32), sr)
+    assert silent.shape[1] == 64 and np.all(silent == -MEL_FLOOR_DB)
