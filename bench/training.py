@@ -145,8 +145,7 @@ def bench_training_input(audio, n_files: int, repeats: int, batch: int = 32) -> 
     import librosa
     import soundfile as sf
 
-    from drumaae.data.dataset import build_index, make_dataset
-    from drumaae.data.feature_cache import cached_features
+    from drumaae.data.dataset import build_index, cached_bar_features, make_dataset
     from drumaae.testing import PATTERNS, synthetic_loop
 
     rng = np.random.default_rng(0)
@@ -178,7 +177,7 @@ def bench_training_input(audio, n_files: int, repeats: int, batch: int = 32) -> 
 
         def fill():
             shutil.rmtree(cache_dir, ignore_errors=True)
-            return len(cached_features(index, audio, cache_dir, log=lambda m: None))
+            return len(cached_bar_features(index, audio, cache_dir, log=lambda m: None))
 
         def theirs(files=None):
             count = 0

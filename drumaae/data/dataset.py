@@ -16,6 +16,7 @@ TensorFlow-specific on purpose. tensorflow-io is used only through `drumaae.audi
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
@@ -29,6 +30,7 @@ import numpy as np
 
 from drumaae.audio import io as audio_io
 from drumaae.config import AudioConfig
+from drumaae.data.feature_cache import cached_features
 from drumaae.errors import DataError, DrumaaeError
 
 __all__ = [
@@ -42,6 +44,8 @@ __all__ = [
     "split_by_file",
     "make_dataset",
     "iterate_bars",
+    "bar_feature_batches",
+    "cached_bar_features",
 ]
 
 logger = logging.getLogger(__name__)
@@ -473,7 +477,7 @@ def make_dataset(index: BarIndex, audio: AudioConfig, *, batch_size: int, shuffl
         shuffle_buffer: bars in the shuffle buffer (default: all bars, at most 4096).
         drop_remainder: drop a last, smaller batch.
         feature_cache: a folder: serve features from the on-disk cache there
-            (`drumaae.data.feature_cache.cached_features`, computed on the first use), instead
+            (`cached_bar_features`, computed on the first use), instead
             of decoding and transforming audio (`cache` is then ignored). Same batches, bit
             for bit, as without it: same features, same shuffle order for the same seed.
 
@@ -497,9 +501,7 @@ def make_dataset(index: BarIndex, audio: AudioConfig, *, batch_size: int, shuffl
             raise ValueError(f"labels must have shape ({len(index)},), got {labels.shape}")
         labels = labels.astype(np.int32)
     if feature_cache is not None:
-        from drumaae.data.feature_cache import cached_features
-
-        return _from_features(cached_features(index, audio, feature_cache), audio,
+        return _from_features(cached_bar_features(index, audio, feature_cache), audio,
                               batch_size=batch_size, shuffle=shuffle, seed=seed, labels=labels,
                               repeat=repeat, augment=augment, shuffle_buffer=shuffle_buffer,
                               drop_remainder=drop_remainder)
@@ -637,14 +639,27 @@ def iterate_bars(index: BarIndex, audio: AudioConfig, *, batch_size: int = 64,
     """``(record, features (bar_frames, n_bins))`` for every bar, in index order (evaluation,
     rhythm labels); from the feature cache in `feature_cache` when given."""
     if feature_cache is not None:
-        from drumaae.data.feature_cache import cached_features
-
-        feats = cached_features(index, audio, feature_cache)
+        feats = cached_bar_features(index, audio, feature_cache)
         for i, record in enumerate(index.records):
             yield record, np.asarray(feats[i])
         return
-    ds = make_dataset(index, audio, batch_size=batch_size, shuffle=False, seed=0, cache=False)
     records = iter(index.records)
-    for batch in ds.as_numpy_iterator():
+    for batch in bar_feature_batches(index, audio, batch_size):
         for feats in batch:
             yield next(records), feats
+
+
+def bar_feature_batches(index: BarIndex, audio: AudioConfig, batch_size: int = 64
+                        ) -> Iterator[np.ndarray]:
+    """Every bar's features in index order, as float32 batches ``(n, bar_frames, n_bins)``:
+    the pipeline (`make_dataset`) unshuffled and uncached, what the feature cache stores."""
+    ds = make_dataset(index, audio, batch_size=batch_size, shuffle=False, seed=0, cache=False)
+    return ds.as_numpy_iterator()
+
+
+def cached_bar_features(index: BarIndex, audio: AudioConfig, cache_dir: str | os.PathLike,
+                        **kwargs) -> np.ndarray:
+    """`feature_cache.cached_features` of this pipeline's features (`bar_feature_batches`);
+    `kwargs` go to it (``log``, ``batch_size``)."""
+    return cached_features(index, audio, cache_dir, compute=functools.partial(
+        bar_feature_batches, index, audio), **kwargs)

@@ -1,7 +1,8 @@
 """An on-disk cache of a corpus's bar features, reused across epochs, runs and resumes.
 
 Features of every bar of a `BarIndex` are computed once, by the training pipeline's own code
-(`drumaae.data.dataset.make_dataset` without shuffling), and stored as one float32 ``.npy``
+(`drumaae.data.dataset.cached_bar_features` passes `make_dataset` without shuffling as the
+`compute` function: this module does not import the pipeline), and stored as one float32 ``.npy``
 file ``(bars, bar_frames, n_bins)`` in index order. Later passes memory-map that file, so a
 cached epoch reads pages instead of decoding and transforming audio, and the bytes served are
 the bytes computed (bit-identical; tests/data/test_feature_cache.py checks it).
@@ -27,12 +28,14 @@ import json
 import os
 import sys
 import time
-from typing import Callable
+from importlib.metadata import version
+from typing import Callable, Iterable
 
 import numpy as np
 
 from drumaae.config import AudioConfig
 from drumaae.errors import DataError
+from drumaae.fileio import atomic_write, claim, write_json
 
 __all__ = ["CACHE_FORMAT", "CACHE_VERSION", "cache_key", "cached_features"]
 
@@ -42,11 +45,9 @@ CACHE_VERSION = 1
 
 
 def _library_versions() -> dict[str, str]:
-    import tensorflow as tf
+    import tensorflow as tf  # lazy: see docs/architecture.md, "Lazy imports"
 
     try:
-        from importlib.metadata import version
-
         tfio = version("tensorflow-io")
     except Exception:  # not installed: the soundfile path computed every file
         tfio = "none"
@@ -78,6 +79,7 @@ def _open(path: str, shape: tuple[int, int, int]) -> np.ndarray | None:
 
 
 def cached_features(index, audio: AudioConfig, cache_dir: str | os.PathLike, *,
+                    compute: Callable[[int], Iterable[np.ndarray]],
                     log: Callable[[str], None] | None = None,
                     batch_size: int = 64) -> np.ndarray:
     """Every bar's features, from the cache in `cache_dir` (computed and stored on a miss).
@@ -87,6 +89,8 @@ def cached_features(index, audio: AudioConfig, cache_dir: str | os.PathLike, *,
         audio: the recipe's AudioConfig.
         cache_dir: the cache folder (created if missing); entries of other corpora and
             settings may share it.
+        compute: on a miss, ``compute(batch_size)`` gives every bar's features in index
+            order, as float32 batches ``(n, bar_frames, n_bins)``.
         log: where progress lines go on a miss (default: stderr).
         batch_size: bars per batch while computing.
 
@@ -98,8 +102,6 @@ def cached_features(index, audio: AudioConfig, cache_dir: str | os.PathLike, *,
         DataError: the index is empty.
         OutputNotWritableError: the folder cannot be written (read-only, disk full).
     """
-    from drumaae.fileio import atomic_write, claim, write_json
-
     if len(index) == 0:
         raise DataError("the bar index is empty: nothing to cache")
     log = log or (lambda m: print(m, file=sys.stderr, flush=True))
@@ -115,7 +117,7 @@ def cached_features(index, audio: AudioConfig, cache_dir: str | os.PathLike, *,
         hit = _open(path, shape)  # another run may have written it while we waited
         if hit is not None:
             return hit
-        atomic_write(path, lambda tmp: _compute_into(tmp, index, audio, shape, batch_size, log))
+        atomic_write(path, lambda tmp: _compute_into(tmp, compute(batch_size), shape, log))
         write_json(os.path.join(folder, f"{key}.json"), {
             **_key_payload(index, audio), "bars": shape[0], "shape": list(shape),
             "dtype": "float32", "files": len(index.files),
@@ -126,17 +128,14 @@ def cached_features(index, audio: AudioConfig, cache_dir: str | os.PathLike, *,
     return out
 
 
-def _compute_into(tmp: str, index, audio: AudioConfig, shape: tuple[int, int, int],
-                  batch_size: int, log: Callable[[str], None]) -> None:
-    """Fill the ``.npy`` file `tmp` with the pipeline's features, in index order."""
-    from drumaae.data.dataset import make_dataset
-
-    ds = make_dataset(index, audio, batch_size=batch_size, shuffle=False, seed=0, cache=False)
+def _compute_into(tmp: str, batches: Iterable[np.ndarray], shape: tuple[int, int, int],
+                  log: Callable[[str], None]) -> None:
+    """Fill the ``.npy`` file `tmp` with `batches` of features, in index order."""
     out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
     t0 = last = time.perf_counter()
     row = 0
     log(f"feature cache: computing {shape[0]} bars into {os.path.dirname(tmp)}")
-    for batch in ds.as_numpy_iterator():
+    for batch in batches:
         out[row:row + len(batch)] = batch
         row += len(batch)
         now = time.perf_counter()

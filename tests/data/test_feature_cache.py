@@ -38,11 +38,11 @@ def _all(ds):
 def test_cache_holds_the_pipelines_features_bit_for_bit(index, tiny_recipe, tmp_path,
                                                          monkeypatch):
     from drumaae.data import feature_cache
-    from drumaae.data.dataset import make_dataset
+    from drumaae.data.dataset import cached_bar_features, make_dataset
 
     audio = tiny_recipe.audio
     logs = []
-    cached = feature_cache.cached_features(index, audio, tmp_path / "c", log=logs.append)
+    cached = cached_bar_features(index, audio, tmp_path / "c", log=logs.append)
     assert cached.shape == (len(index), audio.bar_frames, audio.n_bins)
     assert cached.dtype == np.float32 and not cached.flags.writeable
     computed, _ = _all(make_dataset(index, audio, batch_size=5, shuffle=False, seed=0,
@@ -57,7 +57,7 @@ def test_cache_holds_the_pipelines_features_bit_for_bit(index, tiny_recipe, tmp_
         raise AssertionError("recomputed a cached entry")
 
     monkeypatch.setattr(feature_cache, "_compute_into", fail)
-    again = feature_cache.cached_features(index, audio, tmp_path / "c")
+    again = cached_bar_features(index, audio, tmp_path / "c")
     assert again.tobytes() == cached.tobytes()
 
 
@@ -96,12 +96,27 @@ def test_key_follows_content_and_settings(index, tiny_recipe, tmp_path):
 
 
 def test_damaged_entry_is_recomputed(index, tiny_recipe, tmp_path):
-    from drumaae.data.feature_cache import cache_key, cached_features
+    from drumaae.data.dataset import cached_bar_features
+    from drumaae.data.feature_cache import cache_key
 
     audio = tiny_recipe.audio
-    good = np.array(cached_features(index, audio, tmp_path))
+    good = np.array(cached_bar_features(index, audio, tmp_path))
     entry = tmp_path / f"{cache_key(index, audio)}.npy"
     entry.write_bytes(entry.read_bytes()[:1000])  # truncated, as by a full disk elsewhere
-    again = cached_features(index, audio, tmp_path, log=lambda m: None)
+    again = cached_bar_features(index, audio, tmp_path, log=lambda m: None)
     assert again.tobytes() == good.tobytes()
     assert not [n for n in os.listdir(tmp_path) if n.startswith(".partial-")]
+
+
+def test_the_cache_does_not_import_the_pipeline():
+    """No import cycle: the cache stores what its `compute` gives (dataset passes the
+    pipeline in), so drumaae.data.feature_cache never imports drumaae.data.dataset."""
+    import ast
+    import inspect
+
+    from drumaae.data import feature_cache
+
+    tree = ast.parse(inspect.getsource(feature_cache))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not {m for m in imported if m and m.startswith("drumaae.data")}
