@@ -30,7 +30,8 @@ import soxr
 
 from drumaae.errors import DataError
 
-__all__ = ["STAGES", "draw_chain", "apply_chain", "describe_chain", "resample"]
+__all__ = ["STAGES", "draw_chain", "apply_chain", "describe_chain", "resample", "low_shelf",
+           "high_shelf", "run_plugins", "rounded"]
 
 #: Stage name -> chance it is part of a drawn chain.
 STAGES: dict[str, float] = {
@@ -63,6 +64,11 @@ def resample(x: np.ndarray, orig_sr: float, target_sr: float) -> np.ndarray:
     return y[:n] if len(y) >= n else np.pad(y, (0, n - len(y)))
 
 
+def low_shelf(cutoff_hz: float, gain_db: float):
+    """pedalboard's `LowShelfFilter`."""
+    return _pedalboard().LowShelfFilter(cutoff_frequency_hz=cutoff_hz, gain_db=gain_db)
+
+
 def high_shelf(cutoff_hz: float, gain_db: float, sample_rate: int):
     """pedalboard's `HighShelfFilter`, its corner kept below Nyquist (at most 0.45 x the
     rate), so a chain or a voicing drawn for 22.05 kHz also runs on a low-rate corpus."""
@@ -70,7 +76,14 @@ def high_shelf(cutoff_hz: float, gain_db: float, sample_rate: int):
                                          gain_db=gain_db)
 
 
-def _r(x: float, digits: int = 2) -> float:
+def run_plugins(x: np.ndarray, sample_rate: int, plugins: list) -> np.ndarray:
+    """Mono samples `x` through pedalboard `plugins` on a fresh board (no state carried in
+    from an earlier call); the same length."""
+    return _pedalboard().Pedalboard(plugins)(x[None, :], float(sample_rate), reset=True)[0]
+
+
+def rounded(x: float, digits: int = 2) -> float:
+    """A drawn value as stored in a manifest (chains, voicings): `digits` decimals."""
     return round(float(x), digits)
 
 
@@ -91,27 +104,27 @@ def draw_chain(rng: np.random.Generator) -> list[dict[str, Any]]:
             continue
         if name == "eq":
             step = {"stage": "eq",
-                    "low_hz": _r(rng.uniform(60, 250), 1), "low_db": _r(rng.uniform(-9, 9)),
-                    "peak_hz": _r(np.exp(rng.uniform(np.log(200), np.log(5000))), 1),
-                    "peak_db": _r(rng.uniform(-8, 8)), "peak_q": _r(rng.uniform(0.5, 3)),
-                    "high_hz": _r(rng.uniform(3000, 10000), 1),
-                    "high_db": _r(rng.uniform(-9, 9))}
+                    "low_hz": rounded(rng.uniform(60, 250), 1), "low_db": rounded(rng.uniform(-9, 9)),
+                    "peak_hz": rounded(np.exp(rng.uniform(np.log(200), np.log(5000))), 1),
+                    "peak_db": rounded(rng.uniform(-8, 8)), "peak_q": rounded(rng.uniform(0.5, 3)),
+                    "high_hz": rounded(rng.uniform(3000, 10000), 1),
+                    "high_db": rounded(rng.uniform(-9, 9))}
         elif name == "compressor":
-            step = {"stage": "compressor", "threshold_db": _r(rng.uniform(-30, -8)),
-                    "ratio": _r(rng.uniform(2, 10)), "attack_ms": _r(rng.uniform(0.5, 30)),
-                    "release_ms": _r(rng.uniform(40, 300), 1)}
+            step = {"stage": "compressor", "threshold_db": rounded(rng.uniform(-30, -8)),
+                    "ratio": rounded(rng.uniform(2, 10)), "attack_ms": rounded(rng.uniform(0.5, 30)),
+                    "release_ms": rounded(rng.uniform(40, 300), 1)}
         elif name == "saturation":
-            step = {"stage": "saturation", "drive_db": _r(rng.uniform(4, 24))}
+            step = {"stage": "saturation", "drive_db": rounded(rng.uniform(4, 24))}
         elif name == "bitcrush":
             step = {"stage": "bitcrush", "bit_depth": int(rng.integers(6, 13))}
         elif name == "resample":
             step = {"stage": "resample", "rate_hz": int(rng.integers(6000, 16001))}
         elif name == "reverb":
-            step = {"stage": "reverb", "room_size": _r(rng.uniform(0.1, 0.9)),
-                    "damping": _r(rng.uniform(0.1, 0.9)), "wet": _r(rng.uniform(0.05, 0.45)),
-                    "dry": _r(rng.uniform(0.6, 1.0))}
+            step = {"stage": "reverb", "room_size": rounded(rng.uniform(0.1, 0.9)),
+                    "damping": rounded(rng.uniform(0.1, 0.9)), "wet": rounded(rng.uniform(0.05, 0.45)),
+                    "dry": rounded(rng.uniform(0.6, 1.0))}
         else:
-            step = {"stage": "gain", "gain_db": _r(rng.uniform(-12, 0))}
+            step = {"stage": "gain", "gain_db": rounded(rng.uniform(-12, 0))}
         chain.append(step)
     return chain
 
@@ -128,7 +141,7 @@ def _plugins(chain: list[dict[str, Any]], sample_rate: int) -> tuple[list, float
         stage = step["stage"]
         if stage == "eq":
             plugins += [
-                pb.LowShelfFilter(cutoff_frequency_hz=step["low_hz"], gain_db=step["low_db"]),
+                low_shelf(step["low_hz"], step["low_db"]),
                 pb.PeakFilter(cutoff_frequency_hz=step["peak_hz"], gain_db=step["peak_db"],
                               q=step["peak_q"]),
                 high_shelf(step["high_hz"], step["high_db"], sample_rate),
@@ -172,8 +185,7 @@ def apply_chain(audio: np.ndarray, sample_rate: int, chain: list[dict[str, Any]]
     n = len(x)
     plugins, gain_db = _plugins(chain, sample_rate)
     if plugins and n:
-        board = _pedalboard().Pedalboard(plugins)
-        y = board(np.concatenate([x, x])[None, :], float(sample_rate), reset=True)[0]
+        y = run_plugins(np.concatenate([x, x]), sample_rate, plugins)
         x = np.asarray(y[n:2 * n], dtype=np.float32)
     peak = float(np.max(np.abs(x))) if n else 0.0
     if peak > 0:

@@ -20,7 +20,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from drumaae.data.processing import _pedalboard, _r, high_shelf, resample
+from drumaae.data.processing import high_shelf, low_shelf, resample, rounded, run_plugins
 
 __all__ = ["DECAY_CHANCE", "draw_voicing", "voice_sample"]
 
@@ -42,14 +42,14 @@ def draw_voicing(rng: np.random.Generator, roles: Iterable[str]) -> dict[str, di
     """
     voicing = {}
     for role in sorted(set(roles)):
-        pitch = _r(rng.uniform(-PITCH_SEMITONES, PITCH_SEMITONES))
+        pitch = rounded(rng.uniform(-PITCH_SEMITONES, PITCH_SEMITONES))
         decay = None
         if rng.random() < DECAY_CHANCE:
             lo, hi = np.log(DECAY_RANGE_S[0]), np.log(DECAY_RANGE_S[1])
-            decay = _r(np.exp(rng.uniform(lo, hi)), 3)
+            decay = rounded(np.exp(rng.uniform(lo, hi)), 3)
         voicing[role] = {"pitch_st": pitch, "decay_s": decay,
-                         "low_db": _r(rng.uniform(-SHELF_DB, SHELF_DB)),
-                         "high_db": _r(rng.uniform(-SHELF_DB, SHELF_DB))}
+                         "low_db": rounded(rng.uniform(-SHELF_DB, SHELF_DB)),
+                         "high_db": rounded(rng.uniform(-SHELF_DB, SHELF_DB))}
     return voicing
 
 
@@ -73,10 +73,6 @@ def voice_sample(sample: np.ndarray, sample_rate: int, settings: dict[str, Any])
         x = x[:max(1, keep)]
     low, high = float(settings.get("low_db", 0.0)), float(settings.get("high_db", 0.0))
     if len(x) and (low or high):
-        pb = _pedalboard()
-        board = pb.Pedalboard([
-            pb.LowShelfFilter(cutoff_frequency_hz=LOW_SHELF_HZ, gain_db=low),
-            high_shelf(HIGH_SHELF_HZ, high, sample_rate),
-        ])
-        x = board(x[None, :], float(sample_rate), reset=True)[0]
+        x = run_plugins(x, sample_rate, [low_shelf(LOW_SHELF_HZ, low),
+                                         high_shelf(HIGH_SHELF_HZ, high, sample_rate)])
     return np.ascontiguousarray(x, dtype=np.float32)
