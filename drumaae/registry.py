@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 import threading
+import time
 from importlib import resources
 from typing import Any
 
@@ -49,6 +50,10 @@ __all__ = [
     "BUNDLED_LABEL",
     "clear_cache",
     "cache_dir",
+    "registry_client",
+    "register",
+    "registered_uri",
+    "list_models",
 ]
 
 BUNDLED_MODEL = str(resources.files("drumaae") / "assets" / "default.keras")
@@ -394,3 +399,105 @@ def clear_cache() -> None:
     with _LOCK:
         _CACHE.clear()
         _RESOLVED.clear()
+
+
+# --- the Model Registry: registering and listing (training's Tracker and `drumaae models`) ---
+_READY_POLLS, _READY_POLL_S = 60, 0.5
+"""`register` waits up to 60 x 0.5 s for a new version to be READY: file and SQLite stores
+are at once; a server may lag."""
+
+
+def registry_client(tracking_uri: str | None = None) -> tuple[Any, str]:
+    """An `MlflowClient` of an existing store (never created by a lookup: `check_store`),
+    failing fast (`fast_fail`), and the store's URI as messages may show it (`redact`)."""
+    from mlflow.tracking import MlflowClient
+
+    uri = resolve_tracking_uri(tracking_uri)
+    check_store(uri)
+    fast_fail()
+    return MlflowClient(tracking_uri=uri, registry_uri=uri), redact(uri)
+
+
+def register(model_uri: str, name: str, *, alias: str | None = None,
+             tracking_uri: str | None = None, client: Any = None) -> str:
+    """Register a logged model as a new version of `name`; returns the version (a string).
+
+    Creates the registered model if it is new, checks that a ``runs:/`` source's run exists,
+    creates the version, waits until the store says it is READY, then points `alias` at it.
+    The one registration of drumaae: `drumaae.training.Tracker` (``--register-as``) and
+    ``drumaae models register`` both call it.
+
+    Args:
+        model_uri: ``runs:/RUN_ID/model`` (a run's logged model) or a ``models:/`` URI.
+        name: the registered model's name.
+        alias: point this registry alias at the new version.
+        tracking_uri: the store (see `resolve_tracking_uri`).
+        client: an `MlflowClient` of that store to use (training's own, which made the
+            store); by default one from `registry_client` (an existing store only).
+
+    Raises:
+        UnknownModelError: the store refused (unknown run, bad name...): one line naming the
+            store, without a password. Connection errors are raised as they come, so a
+            caller can tell an outage from a refusal.
+    """
+    from mlflow.exceptions import MlflowException
+
+    if not model_uri.startswith(MLFLOW_SCHEMES):
+        raise UnknownModelError(f"cannot register {model_uri}: give runs:/RUN_ID/model (a "
+                                "run's logged model)")
+    if client is None:
+        client, uri = registry_client(tracking_uri)
+    else:
+        uri = redact(resolve_tracking_uri(tracking_uri))
+    run_id = model_uri[len("runs:/"):].split("/", 1)[0] if model_uri.startswith("runs:/") \
+        else None
+    try:
+        try:
+            client.create_registered_model(name)
+        except MlflowException as exc:
+            if "already exists" not in str(exc).lower() and "RESOURCE_ALREADY_EXISTS" not in \
+                    str(getattr(exc, "error_code", "")):
+                raise
+        if run_id:
+            client.get_run(run_id)
+        version = str(client.create_model_version(name, source=model_uri, run_id=run_id).version)
+        for _ in range(_READY_POLLS):
+            if str(client.get_model_version(name, version).status) in ("READY", "1"):
+                break
+            time.sleep(_READY_POLL_S)
+        if alias:
+            client.set_registered_model_alias(name, alias, version)
+    except MlflowException as exc:
+        raise UnknownModelError(
+            f"cannot register {model_uri} in the MLflow registry at {uri}: "
+            f"{redact(' '.join(str(exc).split())[:200])}") from exc
+    return version
+
+
+def registered_uri(name: str, version: str, alias: str | None = None) -> str:
+    """How a registration is shown: ``models:/NAME/VERSION`` and its alias, if any."""
+    return f"models:/{name}/{version}" + (f" (alias models:/{name}@{alias})" if alias else "")
+
+
+def list_models(tracking_uri: str | None = None) -> list[dict[str, Any]]:
+    """Every version in the store's Model Registry, sorted by name and version: dicts
+    ``{"name", "version", "aliases" (sorted), "run_id", "uri" (models:/NAME/VERSION)}``.
+
+    Raises:
+        UnknownModelError: no store there (`check_store`), or it could not be read.
+    """
+    client, uri = registry_client(tracking_uri)
+    rows = []
+    try:
+        for rm in client.search_registered_models():
+            aliases = dict(rm.aliases or {})
+            for mv in client.search_model_versions(f"name='{rm.name}'"):
+                rows.append({"name": rm.name, "version": str(mv.version),
+                             "aliases": sorted(a for a, v in aliases.items()
+                                               if str(v) == str(mv.version)),
+                             "run_id": mv.run_id, "uri": f"models:/{rm.name}/{mv.version}"})
+    except Exception as exc:
+        raise UnknownModelError(f"cannot read the MLflow registry at {uri}: "
+                                f"{redact(' '.join(str(exc).split())[:200])}") from exc
+    rows.sort(key=lambda r: (r["name"], int(r["version"])))
+    return rows

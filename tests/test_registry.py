@@ -65,3 +65,75 @@ def test_unknown_registry_name_names_store(tmp_path, monkeypatch):
     with pytest.raises(UnknownModelError) as info:
         registry.resolve_model_path("models:/nobody/1", tracking_uri=uri)
     assert "models:/nobody/1" in str(info.value) and uri in str(info.value)
+
+
+# --- registration and listing: the one register() of training and `drumaae models` ---------
+@pytest.fixture
+def store_with_run(tmp_path):
+    """A new SQLite store holding one run (made by MLflow itself, as training does)."""
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    run = client.create_run(client.create_experiment("tests"))
+    return uri, run.info.run_id
+
+
+def test_register_versions_aliases_and_list(store_with_run):
+    uri, run_id = store_with_run
+    source = f"runs:/{run_id}/model"
+    assert registry.register(source, "drums", alias="champion", tracking_uri=uri) == "1"
+    assert registry.register(source, "drums", tracking_uri=uri) == "2"   # name exists: v2
+    assert registry.register(source, "other", alias="x", tracking_uri=uri) == "1"
+    rows = registry.list_models(uri)
+    assert [(r["name"], r["version"], r["aliases"]) for r in rows] == [
+        ("drums", "1", ["champion"]), ("drums", "2", []), ("other", "1", ["x"])]
+    assert rows[0]["run_id"] == run_id and rows[0]["uri"] == "models:/drums/1"
+    assert registry.registered_uri("drums", "1", "champion") == \
+        "models:/drums/1 (alias models:/drums@champion)"
+
+
+def test_register_refuses_an_unknown_run_and_names_the_store(store_with_run):
+    uri, _ = store_with_run
+    with pytest.raises(UnknownModelError) as info:
+        registry.register("runs:/0123456789abcdef/model", "drums", tracking_uri=uri)
+    assert "runs:/0123456789abcdef/model" in str(info.value) and uri in str(info.value)
+    assert registry.list_models(uri) == []
+
+
+def test_register_waits_until_the_version_is_ready(monkeypatch):
+    # A tracking server may answer PENDING_REGISTRATION first: the alias is set only after
+    # the store says READY.
+    from types import SimpleNamespace
+
+    calls = []
+
+    class Client:
+        statuses = iter(["PENDING_REGISTRATION", "PENDING_REGISTRATION", "READY"])
+
+        def create_registered_model(self, name):
+            calls.append("create")
+
+        def get_run(self, run_id):
+            calls.append(f"run {run_id}")
+
+        def create_model_version(self, name, source, run_id):
+            return SimpleNamespace(version=7)
+
+        def get_model_version(self, name, version):
+            calls.append("status")
+            return SimpleNamespace(status=next(self.statuses))
+
+        def set_registered_model_alias(self, name, alias, version):
+            calls.append(f"alias {alias}={version}")
+
+    monkeypatch.setattr(registry, "_READY_POLL_S", 0.0)
+    version = registry.register("runs:/abc/model", "drums", alias="prod", client=Client(),
+                                tracking_uri="http://host:5000")
+    assert version == "7"
+    assert calls == ["create", "run abc", "status", "status", "status", "alias prod=7"]
+
+
+def test_register_refuses_a_source_that_is_no_logged_model():
+    with pytest.raises(UnknownModelError, match="runs:/RUN_ID/model"):
+        registry.register("/tmp/m.keras", "drums", client=object())

@@ -11,7 +11,8 @@
 - at the end: the model through the `mlflow.keras` flavor (name ``model``, a tensor signature
   ``(-1, frames, bins)`` float32 and an input example), ``history.json``;
 - tags: ``drumaae.git_commit``, ``drumaae.data_hash``, ``drumaae.version``, ...;
-- optionally: registration as ``register_as`` with an ``alias``.
+- optionally: registration as ``register_as`` with an ``alias`` (`drumaae.registry.register`,
+  the one registration, shared with ``drumaae models register``).
 
 Every MLflow call goes through `_call`: a failure (server gone, network error) is queued, not
 raised; once the server stops answering, later calls are queued without waiting. `finish`
@@ -36,7 +37,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from drumaae.registry import fast_fail, redact, resolve_tracking_uri
+from drumaae.registry import (fast_fail, redact, register, registered_uri,
+                              resolve_tracking_uri)
 
 __all__ = ["Tracker", "describe_store", "DEFAULT_EXPERIMENT", "PENDING_FILE"]
 
@@ -414,26 +416,9 @@ class Tracker:
         return f"runs:/{self.run_id}/model"
 
     def _register(self, model_uri: str) -> str:
-        from mlflow.exceptions import MlflowException
-
-        name = self.register_as
-        try:
-            self.client.create_registered_model(name)
-        except MlflowException as exc:
-            if "already exists" not in str(exc).lower() and "RESOURCE_ALREADY_EXISTS" not in \
-                    str(getattr(exc, "error_code", "")):
-                raise
-        mv = self.client.create_model_version(name, source=model_uri, run_id=self.run_id)
-        version = str(mv.version)
-        for _ in range(60):  # file/sqlite stores are READY at once; servers may lag
-            if str(self.client.get_model_version(name, version).status) in ("READY", "1"):
-                break
-            time.sleep(0.5)
-        text = f"MLflow: registered models:/{name}/{version}"
-        if self.alias:
-            self.client.set_registered_model_alias(name, self.alias, version)
-            text += f" (alias models:/{name}@{self.alias})"
-        self.log(text)
+        version = register(model_uri, self.register_as, alias=self.alias,
+                           tracking_uri=self.tracking_uri, client=self.client)
+        self.log(f"MLflow: registered {registered_uri(self.register_as, version, self.alias)}")
         return version
 
 
