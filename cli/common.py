@@ -21,7 +21,17 @@ from drumaae.errors import AudioFileNotFoundError, DrumaaeError, NotAudioError
 
 
 def _one_line(message: str) -> str:
-    return " ".join(str(message).split())
+    """One line, with the credentials of any URI in it hidden (`drumaae.uris.redact`)."""
+    from drumaae.uris import redact
+
+    return redact(" ".join(str(message).split()))
+
+
+def _print_traceback() -> None:
+    """The current traceback on stderr (--debug, or a bug), passwords hidden."""
+    from drumaae.uris import redact
+
+    click.echo(redact(traceback.format_exc()).rstrip("\n"), err=True)
 
 
 class DrumaaeGroup(click.Group):
@@ -48,8 +58,11 @@ class DrumaaeGroup(click.Group):
             sys.exit(1)
         except DrumaaeError as exc:
             if debug:
-                traceback.print_exc()
+                _print_traceback()
             click.echo(f"Error: {_one_line(str(exc))}", err=True)
+            sys.exit(1)
+        except Exception:  # a bug: its traceback, never a password in it
+            _print_traceback()
             sys.exit(1)
         if isinstance(rv, int) and rv:
             sys.exit(rv)
@@ -168,6 +181,17 @@ class Progress:
         self._last = now
         self._shown.add(what)
         click.echo(f"{self.command}: {what} {done}/{total}", err=True)
+
+
+def bar_ranges(bars: list[int]) -> str:
+    """Bar numbers as runs: ``0-311``, ``0-3, 7, 9-10`` (not 312 numbers on one line)."""
+    runs: list[list[int]] = []
+    for b in bars:
+        if runs and b == runs[-1][1] + 1:
+            runs[-1][1] = b
+        else:
+            runs.append([b, b])
+    return ", ".join(str(a) if a == z else f"{a}-{z}" for a, z in runs)
 
 
 def plural(n: int, word: str, many: str | None = None) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from drumaae_cli import options
-from drumaae_cli.common import (Progress, check_inputs, emit, make_backend, pass_errors,
-                                plural)
+from drumaae_cli.common import (Progress, bar_ranges, check_inputs, emit, make_backend,
+                                pass_errors, plural)
 
 
 @click.command("encode")
@@ -50,5 +50,5 @@ def command(audio, out_path, bar_list, bpm, bars, refine, model_ref, tracking_ur
     emit(summary, as_json, [
         f"{enc.source.name}: {plural(enc.n_bars, 'bar')} at {enc.bpm:.1f} BPM; encoded "
         f"{'bar' if len(enc.bars) == 1 else 'bars'} "
-        f"{', '.join(map(str, enc.bars))} -> {out_path} ({enc.codes.shape[0]} x "
+        f"{bar_ranges(enc.bars)} -> {out_path} ({enc.codes.shape[0]} x "
         f"{enc.codes.shape[1]} codes)"])

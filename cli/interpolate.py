@@ -10,35 +10,28 @@ from drumaae_cli import options
 from drumaae_cli.common import Progress, check_inputs, emit, make_backend, pass_errors
 
 
+def _check_repeat(repeat: int, steps: int) -> int:
+    """--repeat against --steps (`drumaae.limits.check_repeat`: 512 bars in morph.wav)."""
+    from drumaae.limits import check_repeat
+
+    return check_repeat(repeat, steps, "morph.wav")
+
+
 def _stem(path: str) -> str:
     return os.path.splitext(os.path.basename(os.path.normpath(path)))[0] or "audio"
 
 
-def _pairs(src: str | None, tgt: str | None, listing: str | None) -> list[tuple[str, str]]:
+def _pairs(src: str | None, tgt: str | None, listing: list[tuple[str, str]] | None
+           ) -> list[tuple[str, str]]:
     """The (source, target) pairs to morph: SRC TGT; SRC and a folder TGT (every audio file
-    in it, sorted); or --pairs FILE (one ``SRC TGT`` per line, shell quoting for spaces,
-    blank lines and ``#`` comments skipped)."""
-    import shlex
-
+    in it, sorted); or the pairs of --pairs FILE."""
     from drumaae.audio.io import AUDIO_EXTENSIONS
     from drumaae.errors import DrumaaeError
 
-    if listing is not None:
+    if listing is not None:  # read and checked by its option type (`options.PairsFileType`)
         if src is not None or tgt is not None:
             raise click.UsageError("give SRC TGT or --pairs FILE, not both")
-        pairs = []
-        with open(listing, encoding="utf-8") as f:
-            for number, line in enumerate(f, 1):
-                if not line.strip() or line.lstrip().startswith("#"):
-                    continue
-                fields = shlex.split(line)
-                if len(fields) != 2:
-                    raise DrumaaeError(f"{listing}, line {number}: expected 'SRC TGT', got "
-                                       f"{len(fields)} field{'s' * (len(fields) != 1)}")
-                pairs.append((fields[0], fields[1]))
-        if not pairs:
-            raise DrumaaeError(f"{listing} lists no pairs: write one 'SRC TGT' per line")
-        return pairs
+        return list(listing)
     if src is None or tgt is None:
         raise click.UsageError("give SRC and TGT (a file or a folder of targets), or --pairs "
                                "FILE")
@@ -69,7 +62,7 @@ def _out_dirs(pairs: list[tuple[str, str]], out_dir: str | None) -> list[str]:
 @click.command("interpolate")
 @click.argument("src", type=click.Path(dir_okay=False), required=False)
 @click.argument("tgt", type=click.Path(), required=False)
-@click.option("--pairs", "listing", type=click.Path(exists=True, dir_okay=False),
+@click.option("--pairs", "listing", type=options.PairsFileType(),
               default=None, metavar="FILE",
               help="Morph many pairs in one process (the model loads once): one 'SRC TGT' per "
                    "line; each pair writes OUT/SRC_to_TGT/.")
@@ -89,7 +82,7 @@ def _out_dirs(pairs: list[tuple[str, str]], out_dir: str | None) -> list[str]:
 @options.bars_option("--src-bars", help="Bars in SRC (overrides --bars).")
 @options.bars_option("--tgt-bars", help="Bars in TGT (overrides --bars).")
 @options.FILL
-@click.option("--repeat", type=click.IntRange(1, 64), default=1, show_default=True,
+@click.option("--repeat", type=options.REPEAT_TYPE, default=1, show_default=True,
               help="Times each step plays in morph.wav (all steps in order, one file).")
 @options.MATCH_LOUDNESS
 @click.option("--no-figure", is_flag=True, help="Skip the spectrogram PNG.")
@@ -134,6 +127,7 @@ def command(src, tgt, listing, steps, out_dir, tempo, bar, src_bar, tgt_bar, bpm
 
     pairs = _pairs(src, tgt, listing)
     outs = _out_dirs(pairs, out_dir)
+    repeat = _check_repeat(repeat, steps)  # its bound depends on --steps: before work
     for pair in pairs:  # cheap checks before the model loads
         check_inputs(*pair)
     if len(pairs) > 1 and out_dir is not None and not os.path.isdir(out_dir):

@@ -18,7 +18,8 @@ import click
 from drumaae import limits
 
 __all__ = [
-    "LimitedType", "BPM_TYPE", "BAR_TYPE", "BARS_TYPE", "COUNT_TYPE", "TempoType",
+    "LimitedType", "whole_type", "BPM_TYPE", "BAR_TYPE", "BARS_TYPE", "COUNT_TYPE",
+    "SEED_TYPE", "REPEAT_TYPE", "TempoType", "ServerType", "PairsFileType",
     "MODEL", "TRACKING_URI", "SERVER", "MODEL_NAME", "TIMEOUT", "BACKEND", "MODEL_FILE",
     "DATA", "FORCE", "JSON", "JSON_OUT", "QUIET", "GL_ITERS", "STEPS", "TEMPO", "REFINE",
     "FILL", "BAR_LIST", "BARS", "bar_option", "bars_option", "bpm_option", "seed_option",
@@ -39,25 +40,103 @@ class LimitedType(click.ParamType):
         from drumaae.errors import LimitError
 
         if isinstance(value, str):
+            text = value.strip()
             try:
-                number = float(value.strip())
+                value = int(text)  # exact, however many digits
             except ValueError:
-                self.fail(f"{value!r} is not a number", param, ctx)
-            value = int(number) if number.is_integer() else number
+                try:
+                    number = float(text)
+                except ValueError:
+                    self.fail(f"{value!r} is not a number", param, ctx)
+                value = int(number) if number.is_integer() else number
         try:
             return self.check(value)
         except LimitError as exc:
             self.fail(str(exc), param, ctx)
 
 
+def whole_type(what: str, low: int, high: int, name: str = "N") -> LimitedType:
+    """A whole number in [`low`, `high`] (`limits.check_whole`), called `what` in errors."""
+    return LimitedType(lambda value: limits.check_whole(value, what, low, high), name)
+
+
 BPM_TYPE = LimitedType(limits.check_bpm, "BPM")
 """A tempo in beats per minute, in the library's range (`limits.MIN_BPM`-`limits.MAX_BPM`)."""
-BAR_TYPE = click.IntRange(min=0)
+BAR_TYPE = whole_type("bar", 0, limits.MAX_INDEX, "N")
 """A bar number, from 0."""
-BARS_TYPE = click.IntRange(min=1)
+BARS_TYPE = whole_type("bars", 1, limits.MAX_INDEX, "N")
 """A count of bars in a loop."""
 COUNT_TYPE = LimitedType(limits.check_bars, "N")
 """A count of output bars (1-`limits.MAX_BARS`)."""
+SEED_TYPE = LimitedType(limits.check_seed, "SEED")
+"""A random seed (0-`limits.MAX_SEED`)."""
+REPEAT_TYPE = whole_type("repeat", 1, limits.MAX_BARS // 2)
+"""Times each interpolation step repeats in morph.wav: the command checks it against
+``--steps`` too (`limits.check_repeat`) before any work."""
+
+
+class ServerType(click.ParamType):
+    """A TF Serving REST root, ``http(s)://HOST[:PORT]`` with a port in range
+    (`limits.check_server_url`); errors never show a password given in it."""
+
+    name = "URL"
+
+    def convert(self, value: Any, param, ctx) -> Any:
+        from drumaae.errors import LimitError
+
+        try:
+            return limits.check_server_url(value)
+        except LimitError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+MAX_PAIRS_FILE_BYTES = 4 * 2**20
+"""Largest --pairs file (one line per pair: tens of thousands of pairs)."""
+
+
+class PairsFileType(click.ParamType):
+    """A --pairs FILE read into ``[(SRC, TGT), ...]``: UTF-8 text, one ``SRC TGT`` per line
+    (shell quoting for spaces, blank lines and ``#`` comments skipped); any problem (not
+    text, an unclosed quote, a line without two fields, no pairs) is one error naming the
+    file and line."""
+
+    name = "FILE"
+
+    def convert(self, value: Any, param, ctx) -> Any:
+        import shlex
+
+        if isinstance(value, list):
+            return value
+        path = os.fspath(value)
+        try:
+            if os.path.getsize(path) > MAX_PAIRS_FILE_BYTES:
+                self.fail(f"{path} is larger than {MAX_PAIRS_FILE_BYTES:,} bytes: is it a "
+                          "list of 'SRC TGT' lines?", param, ctx)
+            with open(path, "rb") as f:
+                text = f.read().decode("utf-8")
+        except UnicodeDecodeError:
+            self.fail(f"{path} is not UTF-8 text: write one 'SRC TGT' per line", param, ctx)
+        except OSError as exc:
+            self.fail(f"cannot read {path}: {exc.strerror or exc}", param, ctx)
+        if "\x00" in text:
+            self.fail(f"{path} holds binary data, not text: write one 'SRC TGT' per line",
+                      param, ctx)
+        pairs = []
+        for number, line in enumerate(text.splitlines(), 1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            try:
+                fields = shlex.split(line)
+            except ValueError as exc:  # "No closing quotation", "No escaped character"
+                self.fail(f"{path}, line {number}: {str(exc).lower()}: quote names with "
+                          "spaces as 'a b.wav' or \"a b.wav\"", param, ctx)
+            if len(fields) != 2:
+                self.fail(f"{path}, line {number}: expected 'SRC TGT', got {len(fields)} "
+                          f"field{'s' * (len(fields) != 1)}", param, ctx)
+            pairs.append((fields[0], fields[1]))
+        if not pairs:
+            self.fail(f"{path} lists no pairs: write one 'SRC TGT' per line", param, ctx)
+        return pairs
 
 
 class TempoType(click.ParamType):
@@ -87,7 +166,7 @@ TRACKING_URI = click.option(
     help="MLflow tracking URI (default: sqlite:///mlflow.db in the current folder). "
          "Env: MLFLOW_TRACKING_URI.")
 SERVER = click.option(
-    "--server", envvar="DRUMAAE_SERVER", default=None, metavar="URL",
+    "--server", envvar="DRUMAAE_SERVER", default=None, metavar="URL", type=ServerType(),
     help="Use a TF Serving REST endpoint (e.g. http://localhost:8501) instead of a local "
          "model. Env: DRUMAAE_SERVER.")
 MODEL_NAME = click.option(
@@ -209,8 +288,8 @@ TEMPO = tempo_option()
 def seed_option(default: int | None = 0) -> Callable:
     """--seed: Griffin-Lim's initial phases (and a prior draw); None = a random seed."""
     return click.option(
-        "--seed", type=int, default=default, show_default=default is not None,
-        help="Random seed (Griffin-Lim phases, prior draws)"
+        "--seed", type=SEED_TYPE, default=default, show_default=default is not None,
+        help=f"Random seed, 0-{limits.MAX_SEED} (Griffin-Lim phases, prior draws)"
              + ("" if default is not None else "  [default: random]") + ".")
 
 

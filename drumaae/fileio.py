@@ -65,6 +65,7 @@ __all__ = [
     "clean_stale",
     "clean_stale_in",
     "partial_name",
+    "resolve",
     "manifest_header",
     "read_manifest",
     "manifest_files",
@@ -134,15 +135,51 @@ def _fsync_tree(path: str) -> None:
         _fsync_path(root, directory=True)
 
 
-def _write_error(path: str, exc: OSError) -> OutputNotWritableError:
-    reason = exc.strerror or str(exc) or type(exc).__name__
-    if exc.errno == errno.ENOSPC:
+def _is_write_failure(exc: BaseException) -> bool:
+    """An error of the system under a write: an `OSError`, or one a library made of it
+    without its errno (libsndfile says only ``System error.``)."""
+    if isinstance(exc, OutputNotWritableError):
+        return False
+    return isinstance(exc, OSError) or (
+        type(exc).__module__ == "soundfile" and type(exc).__name__ == "LibsndfileError")
+
+
+def _free_bytes(path: str) -> int | None:
+    folder = path
+    while folder and not os.path.isdir(folder):
+        folder = os.path.dirname(folder)
+    try:
+        return shutil.disk_usage(folder or ".").free
+    except OSError:
+        return None
+
+
+def _write_error(path: str, exc: BaseException) -> OutputNotWritableError:
+    """One line for a failed write (ENOSPC, EDQUOT, EROFS, EFBIG, ENOTDIR, ...), naming the
+    output, the system's reason and what to do."""
+    code = getattr(exc, "errno", None) if isinstance(exc, OSError) else None
+    reason = (getattr(exc, "strerror", None) if isinstance(exc, OSError) else None) or \
+        " ".join(str(exc).split()) or type(exc).__name__
+    if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
         hint = "free some space or write elsewhere"
-    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+    elif code in (errno.EACCES, errno.EPERM, errno.EROFS):
         hint = "check the folder is writable or write elsewhere"
+    elif code in (errno.ENOTDIR, errno.EISDIR, errno.ENOENT):
+        hint = "check the path: a part of it is not a folder, or is gone"
+    elif code is None:  # the library lost the errno: a full disk is the usual cause
+        free = _free_bytes(os.path.dirname(os.path.abspath(path)))
+        hint = ("the disk may be full" + (f", {free:,} bytes free now" if free is not None
+                                          else "") + "; free some space or write elsewhere")
     else:
         hint = "check the destination"
     return OutputNotWritableError(f"cannot write {path}: {reason} ({hint}); nothing was replaced")
+
+
+def resolve(path: PathLike) -> str:
+    """The absolute path an output really is, links followed (in the path's folders and
+    at its end, also a link to a path that does not exist yet): outputs are written there,
+    and a symlinked output is never replaced by a real file or folder."""
+    return os.path.realpath(os.path.abspath(os.fspath(path)))
 
 
 def atomic_write(path: PathLike, write: Callable[[str], Any] | bytes | str, *,
@@ -166,8 +203,9 @@ def atomic_write(path: PathLike, write: Callable[[str], Any] | bytes | str, *,
     Raises:
         OutputNotWritableError: the folder is missing or read-only, or the disk is full.
     """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
+    given = os.fspath(path)
+    path = resolve(given)  # a link's target is written, the link stays
+    folder = os.path.dirname(path)
     if not os.path.isdir(folder):
         raise OutputNotWritableError(f"the folder {folder} does not exist: create it first")
     tmp = os.path.join(folder, partial_name(os.path.basename(path)))
@@ -187,12 +225,14 @@ def atomic_write(path: PathLike, write: Callable[[str], Any] | bytes | str, *,
         _fsync_path(tmp)
         os.replace(tmp, path)
         _fsync_path(folder, directory=True)
-    except OSError as exc:
-        raise _write_error(path, exc) from exc
+    except Exception as exc:
+        if _is_write_failure(exc):
+            raise _write_error(given, exc) from exc
+        raise
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
-    return path
+    return given
 
 
 def write_text(path: PathLike, text: str) -> str:
@@ -287,7 +327,7 @@ def check_new_file(path: PathLike, force: bool, inputs: Iterable[PathLike] = ())
     Raises:
         OutputExistsError: with a one-line message saying what to do.
     """
-    path = os.fspath(path)
+    path = resolve(path)
     if os.path.isdir(path):
         raise OutputExistsError(f"{path} is a folder: give a file name")
     _check_inputs(path, inputs)
@@ -306,7 +346,7 @@ def check_out_dir(out_dir: PathLike, force: bool, kind: str | None = None,
     Raises:
         OutputExistsError: with a one-line message saying what to do.
     """
-    out_dir = os.path.abspath(os.fspath(out_dir))
+    out_dir = resolve(out_dir)
     if os.path.lexists(out_dir) and not os.path.isdir(out_dir):
         raise OutputExistsError(f"{out_dir} exists and is not a folder: choose another --out")
     manifest = read_manifest(out_dir) if os.path.isdir(out_dir) else None
@@ -402,7 +442,7 @@ def claim(target: PathLike, *, force: bool = False, kind: str | None = None,
         OutputBusyError: another run holds `target`.
         OutputExistsError, OutputNotWritableError: see the checks.
     """
-    target = os.path.abspath(os.fspath(target))
+    target = resolve(target)
     with _HELD_LOCK:
         held = _HELD.get(target)
         if held is not None:
@@ -549,7 +589,7 @@ def replace_folder(stage: PathLike, target: PathLike, keep: Iterable[str] = ()) 
     to ``.replaced-<token>.<name>`` first; `clean_stale` puts it back if a kill falls
     between them). The old folder is removed last.
     """
-    stage, target = os.path.abspath(os.fspath(stage)), os.path.abspath(os.fspath(target))
+    stage, target = os.path.abspath(os.fspath(stage)), resolve(target)
     _fsync_tree(stage)
     if not os.path.isdir(target):
         os.rename(stage, target)
@@ -594,7 +634,7 @@ class StagedFolder:
 
     def __init__(self, out_dir: PathLike, force: bool = False, kind: str | None = None,
                  inputs: Iterable[PathLike] = ()):
-        self.final = os.path.abspath(os.fspath(out_dir))
+        self.final = resolve(out_dir)  # a linked folder is followed, never replaced
         self.force = force
         self.kind = kind
         self.inputs = list(inputs)
@@ -622,8 +662,15 @@ class StagedFolder:
         try:
             if exc_type is None:
                 self._commit()
-        except OSError as err:
-            raise _write_error(self.final, err) from err
+            elif _is_write_failure(exc):  # a file of the folder could not be written
+                raise _write_error(self.final, exc) from exc
+            elif isinstance(exc, OutputNotWritableError) and self.tmp and self.tmp in str(exc):
+                # name the output the user asked for, not its hidden staging folder
+                raise OutputNotWritableError(str(exc).replace(self.tmp, self.final)) from exc
+        except Exception as err:
+            if _is_write_failure(err):
+                raise _write_error(self.final, err) from err
+            raise
         finally:
             if self.tmp and os.path.exists(self.tmp):
                 shutil.rmtree(self.tmp, ignore_errors=True)
@@ -640,7 +687,7 @@ def commit_folder(stage: PathLike, target: PathLike, *, force: bool = False,
     """Swap the complete folder `stage` in as `target` (`replace_folder`), after checking
     again (`check_out_dir`) that `target` may be replaced; the old folder's entries that its
     manifest does not own are kept. Call with `target` claimed."""
-    target = os.path.abspath(os.fspath(target))
+    target = resolve(target)
     keep: list[str] = []
     if os.path.isdir(target) and os.listdir(target):
         # Checked again under the claim: the folder may have changed since the first check.

@@ -38,6 +38,26 @@ __all__ = [
     "check_repeat",
     "check_deadline",
     "figure_panels",
+    "MAX_SAMPLE_RATE",
+    "MAX_BAR_SAMPLES",
+    "MAX_INDEX",
+    "MAX_SEED",
+    "MAX_LATENT_DIM",
+    "MAX_CODE_ABS",
+    "MIN_LUFS",
+    "MAX_LUFS",
+    "MAX_JSON_DEPTH",
+    "MAX_CODES_FILE_BYTES",
+    "MAX_MODEL_CONFIG_BYTES",
+    "MAX_MODEL_BYTES",
+    "check_whole",
+    "check_seed",
+    "check_latent_dim",
+    "check_codes",
+    "check_lufs",
+    "check_port",
+    "check_server_url",
+    "parse_json",
 ]
 
 MIN_BPM = 20.0
@@ -68,6 +88,39 @@ MIN_FREE_BYTES = 16 * 2**20
 up front; a disk that fills up during the write is still caught, atomically)."""
 
 
+MAX_SAMPLE_RATE = 192000
+"""Highest sample rate of a model, a served model's settings or a codes file, in Hz."""
+MAX_BAR_SAMPLES = 192000 * 3 * 64
+"""Longest bar a file may state, in samples: 64 beats (a recipe's most) at `MIN_BPM` (3 s a
+beat) at `MAX_SAMPLE_RATE`."""
+MAX_INDEX = 2**31 - 1
+"""Largest bar number or bar count an option may name (a real input has far fewer: the
+operations say which bars exist)."""
+MAX_SEED = 2**31 - 1
+"""Largest random seed (TensorFlow, Keras and NumPy all take 0 .. 2**31 - 1)."""
+MAX_LATENT_DIM = 1024
+"""Largest code size a model, a server or a codes file may declare (the recipes use 8-128)."""
+MAX_CODE_ABS = 100.0
+"""Largest magnitude of one code value: the prior's means lie at its radius (4 in every
+recipe) with spreads of 0.1-1, so a code 25 radii out is no drum bar the model knows; the
+generator turns such codes into full-scale noise or DC."""
+MIN_LUFS = -70.0
+"""Quietest loudness a codes file may ask a bar to be brought to (BS.1770's absolute gate)."""
+MAX_LUFS = 6.0
+"""Loudest: a full-scale square wave measures about +3 LUFS."""
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of a JSON document drumaae parses (codes files, model configs, a server's
+settings): ours nest 5 deep; 100,000 deep overflowed Python's stack."""
+MAX_CODES_FILE_BYTES = 32 * 2**20
+"""Largest codes file, and largest decompressed size of all members of a ``.npz`` one:
+`MAX_BARS` codes of `MAX_LATENT_DIM` values take 2 MiB as float32, about 16 MiB as the
+indented JSON `save_codes` writes."""
+MAX_MODEL_CONFIG_BYTES = 16 * 2**20
+"""Largest ``config.json`` inside a ``.keras`` file (a drumaae model's is about 4 KB)."""
+MAX_MODEL_BYTES = 4 * 2**30
+"""Largest decompressed size of all members of a ``.keras`` file (the bundled model: 12 MB)."""
+
+
 def _number(value: Any, what: str, kind: str) -> float:
     """`value` as a finite float; `kind` says what was expected ("a number of seconds")."""
     try:
@@ -82,7 +135,10 @@ def _number(value: Any, what: str, kind: str) -> float:
 
 
 def _whole(value: Any, what: str, low: int, high: int, why: str = "") -> int:
-    number = _number(value, what, "a whole number")
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value  # exact, however large (a float would round 2**64 + 1)
+    else:
+        number = _number(value, what, "a whole number")
     if number != int(number) or not low <= number <= high:
         raise LimitError(f"{what} must be a whole number, at least {low}{why} and at most "
                          f"{high}; got {value!r}")
@@ -151,3 +207,111 @@ def figure_panels(steps: int) -> list[int]:
         return list(range(steps))
     return sorted({round(i * (steps - 1) / (FIGURE_MAX_PANELS - 1))
                    for i in range(FIGURE_MAX_PANELS)})
+
+
+def check_whole(value: Any, what: str, low: int, high: int) -> int:
+    """A whole number in [`low`, `high`], else `LimitError` naming `what` and the range."""
+    return _whole(value, what, int(low), int(high))
+
+
+def check_seed(value: Any, what: str = "seed") -> int:
+    """A random seed: a whole number in [0, MAX_SEED]."""
+    return _whole(value, what, 0, MAX_SEED)
+
+
+def check_latent_dim(value: Any, what: str = "latent size") -> int:
+    """A code size d: a whole number in [1, MAX_LATENT_DIM]."""
+    return _whole(value, what, 1, MAX_LATENT_DIM)
+
+
+def check_codes(codes: Any, what: str = "the codes", fix: str = "encode the audio again"
+                ) -> Any:
+    """Codes `(n, d)` as float32, every value finite and within +-`MAX_CODE_ABS`, else
+    `LimitError` naming `what` (the file or the model) and `fix`."""
+    import numpy as np
+
+    try:
+        z = np.asarray(codes, np.float32)
+    except (TypeError, ValueError):
+        raise LimitError(f"{what} are not numbers: {fix}") from None
+    if not np.all(np.isfinite(z)):
+        raise LimitError(f"{what} hold NaN or infinite values: {fix}")
+    if z.size and float(np.abs(z).max()) > MAX_CODE_ABS:
+        raise LimitError(f"{what} reach {float(np.abs(z).max()):.3g}, beyond the model's "
+                         f"prior (codes stay within +-{MAX_CODE_ABS:g}): {fix}")
+    return z
+
+
+def check_lufs(value: Any, what: str = "loudness") -> float:
+    """A loudness in [MIN_LUFS, MAX_LUFS] LUFS."""
+    lufs = _number(value, what, "a loudness in LUFS")
+    if not MIN_LUFS <= lufs <= MAX_LUFS:
+        raise LimitError(f"{what} must be in [{MIN_LUFS:g}, {MAX_LUFS:g}] LUFS, got {value!r}")
+    return lufs
+
+
+def check_port(value: Any, what: str = "port") -> int:
+    """A TCP port: a whole number in [1, 65535]."""
+    return _whole(value, what, 1, 65535)
+
+
+def check_server_url(url: Any, what: str = "--server") -> str:
+    """A REST root ``http(s)://HOST[:PORT][/PATH]``: the scheme, a host, a port in range;
+    the URL without a trailing slash. Messages hide any password in it."""
+    import urllib.parse
+
+    from drumaae.uris import redact
+
+    text = str(url).strip()
+    try:
+        parts = urllib.parse.urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise LimitError(f"{what} {redact(text)!r} is not a URL ({exc}): give "
+                         "http://HOST:PORT, e.g. http://localhost:8501") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise LimitError(f"{what} {redact(text)!r} must look like http://HOST:8501 (TF "
+                         "Serving's REST port)")
+    if port is not None:
+        check_port(port, f"the port of {what}")
+    elif parts.netloc.endswith(":"):
+        raise LimitError(f"{what} {redact(text)!r} has an empty port: give http://HOST:PORT")
+    return text.rstrip("/")
+
+
+_JSON_STRING = None
+
+
+def parse_json(text: str | bytes, what: str, max_bytes: int, *,
+               max_depth: int = MAX_JSON_DEPTH, allow_nan: bool = False) -> Any:
+    """`text` parsed as JSON after checking its length (`max_bytes`) and nesting
+    (`max_depth`) without recursion; NaN and Infinity are refused unless `allow_nan`.
+    `LimitError` for a document over a bound, `ValueError` (`json.JSONDecodeError`,
+    `UnicodeDecodeError`) for one that is not JSON.
+    """
+    import json
+    import re
+
+    import numpy as np
+
+    global _JSON_STRING
+    if len(text) > max_bytes:
+        raise LimitError(f"{what} is {len(text):,} bytes, more than the {max_bytes:,} allowed")
+    if isinstance(text, bytes):
+        text = text.decode("utf-8")
+    if _JSON_STRING is None:
+        _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+    bare = _JSON_STRING.sub("", text).encode("utf-8", "replace")
+    step = np.zeros(256, np.int8)
+    step[[ord("["), ord("{")]] = 1
+    step[[ord("]"), ord("}")]] = -1
+    if bare:
+        depth = int(np.cumsum(step[np.frombuffer(bare, np.uint8)], dtype=np.int64).max())
+        if depth > max_depth:
+            raise LimitError(f"{what} nests {depth} levels deep, more than the {max_depth} "
+                             "allowed")
+
+    def no_constant(name: str) -> Any:
+        raise ValueError(f"{name} is not a number JSON allows")
+
+    return json.loads(text, parse_constant=None if allow_nan else no_constant)

@@ -33,6 +33,7 @@ from typing import Any
 
 from drumaae import fileio
 from drumaae.errors import UnknownModelError
+from drumaae.uris import redact
 
 __all__ = [
     "BUNDLED_MODEL",
@@ -96,9 +97,6 @@ _FAST_FAIL = {
     "MLFLOW_HTTP_REQUEST_TIMEOUT": "10",
 }
 
-_CREDENTIALS = re.compile(r"(?<=://)[^/@\s]+@")
-
-
 def fast_fail() -> None:
     """Bound MLflow's HTTP retries and timeouts (the user's own MLFLOW_HTTP_REQUEST_*
     settings win): for registry lookups and for training's tracker alike."""
@@ -106,38 +104,83 @@ def fast_fail() -> None:
         os.environ.setdefault(key, value)
 
 
-def redact(text: Any) -> str:
-    """`text` with the credentials of any URI in it hidden (``https://user:pw@host`` ->
-    ``https://***@host``), for messages and logs."""
-    return _CREDENTIALS.sub("***@", str(text))
+def _local_store(uri: str) -> tuple[str, str] | None:
+    """``(kind, path)`` of a local store URI: ``("sqlite", FILE)`` or ``("folder", DIR)``
+    (``file:`` URIs and plain paths); None for a remote or in-memory store."""
+    from urllib.parse import unquote, urlsplit
 
-
-def _local_store(uri: str) -> str | None:
-    """The file or folder of a local store URI (sqlite, file, a path), else None."""
-    if uri.startswith("sqlite:///"):
-        return uri[len("sqlite:///"):] or None
+    if uri.startswith("sqlite:"):
+        # sqlite:///relative.db, sqlite:////absolute.db; a query (?mode=...) is no part of it
+        path = uri[len("sqlite:///"):] if uri.startswith("sqlite:///") else ""
+        path = unquote(path.split("?", 1)[0])
+        return ("sqlite", path) if path and path != ":memory:" else None
     if uri.startswith("file:"):
-        from urllib.parse import unquote, urlparse
-
-        return unquote(urlparse(uri).path) or None
+        return "folder", unquote(urlsplit(uri).path) or "."
     if "://" in uri or uri.split(":")[0] in ("databricks", "databricks-uc", "uc"):
         return None
-    return uri
+    return "folder", uri
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def _sqlite_problem(path: str) -> str | None:
+    """Why the file `path` is not an MLflow SQLite store, or None when it is one. Read only
+    (the header, then the table names through a read-only connection): nothing is created,
+    migrated or locked for writing, and a folder or an unreadable file answers at once."""
+    import sqlite3
+    from urllib.parse import quote
+
+    if os.path.isdir(path):
+        return "it is a folder, not a database file"
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(_SQLITE_MAGIC))
+    except OSError as exc:
+        return f"cannot read it: {exc.strerror or exc}"
+    if not head:
+        return "it is an empty file, not an MLflow database"
+    if head != _SQLITE_MAGIC:
+        return "it is not an SQLite database"
+    try:
+        conn = sqlite3.connect(f"file:{quote(os.path.abspath(path))}?mode=ro", uri=True,
+                               timeout=5)
+        try:
+            tables = {row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return f"cannot read it as a database: {exc}"
+    if not {"alembic_version", "experiments", "registered_models"} <= tables:
+        return "it is an SQLite database but not an MLflow store"
+    return None
 
 
 def check_store(uri: str, what: str = "registered models") -> None:
-    """Refuse a local store that does not exist, before MLflow opens (and creates) it.
+    """Refuse a local store that does not exist or is not an MLflow store, before MLflow
+    opens it (MLflow would create the database or turn any file into one, and the folders
+    above it); reads only, and answers in well under a second.
 
     Raises:
-        UnknownModelError: naming what was looked up, the missing file or folder and what
-            to do.
+        UnknownModelError: naming what was looked up, the store and what is wrong with it.
     """
-    path = _local_store(uri)
-    if path is not None and not os.path.exists(path):
+    store = _local_store(uri)
+    if store is None:
+        return
+    kind, path = store
+    fix = ("pass --tracking-uri (or set MLFLOW_TRACKING_URI) to the store the model was "
+           "logged in")
+    if not os.path.exists(path):
         raise UnknownModelError(
             f"cannot look up {what}: there is no MLflow store at {redact(uri)} "
-            f"({os.path.abspath(path)} does not exist); pass --tracking-uri (or set "
-            "MLFLOW_TRACKING_URI) to the store the model was logged in")
+            f"({os.path.abspath(path)} does not exist); {fix}")
+    problem = (_sqlite_problem(path) if kind == "sqlite" else
+               None if os.path.isdir(path) else "it is a file, not a store folder")
+    if problem is not None:
+        raise UnknownModelError(
+            f"cannot look up {what}: {redact(uri)} is not an MLflow store "
+            f"({os.path.abspath(path)}: {problem}); {fix}")
 
 
 def cache_dir() -> str:

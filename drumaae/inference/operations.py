@@ -17,7 +17,8 @@ from drumaae import limits
 from drumaae.config import AudioConfig
 from drumaae.errors import AudioError, DrumaaeError
 from drumaae.inference.backend import Backend, load_backend
-from drumaae.inference.outputs import Encoded, Interpolation, Reconstruction, Sampled, Source
+from drumaae.inference.outputs import (Encoded, Interpolation, Reconstruction, Sampled, Source,
+                                       check_rendered)
 from drumaae.latent import latent_path
 
 __all__ = [
@@ -74,9 +75,12 @@ def _refine_steps(backend: Backend, refine: int | None) -> int:
 def _render_bars(backend: Backend, codes: np.ndarray, bar_length: int, iters: int, seed: int,
                  progress: ProgressFn | None = None, what: str = "bar", done: int = 0,
                  total: int | None = None) -> np.ndarray:
-    """`backend.decode_codes` in chunks (`_in_chunks`); float32 `(n, bar_length)`."""
-    return _in_chunks(lambda c: backend.decode_codes(c, bar_length, iters=iters, seed=seed),
-                      codes, progress, what, done, total)
+    """`backend.decode_codes` in chunks (`_in_chunks`); float32 `(n, bar_length)`, each
+    chunk checked finite (`outputs.check_rendered`: a broken model stops at once)."""
+    seed = limits.check_seed(seed)
+    return _in_chunks(lambda c: check_rendered(
+        backend.decode_codes(c, bar_length, iters=iters, seed=seed), backend.ref),
+        codes, progress, what, done, total)
 
 
 def _sha256_file(path: str) -> str:
@@ -443,7 +447,10 @@ def sample(n: int, *, component: int | None = None, bpm: float = 128.0,
     if component is not None and k is not None and not 0 <= int(component) < k:
         raise DrumaaeError(f"component must be in 0..{k - 1} (the model's prior has {k}), "
                            f"got {component}")
-    codes = np.asarray(backend.sample_codes(int(n), component, seed), np.float32)
+    seed = None if seed is None else limits.check_seed(seed)
+    codes = limits.check_codes(backend.sample_codes(int(n), component, seed),
+                               f"the codes drawn from the prior of model {backend.ref}",
+                               "its prior is broken (NaN or huge radius or spreads)")
     length = backend.audio.bar_samples(bpm)
     waves = _render_bars(backend, codes, length, _iters(backend, iters), int(seed or 0),
                          progress)

@@ -16,7 +16,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from drumaae.errors import DrumaaeError
+from drumaae import limits
+from drumaae.errors import DrumaaeError, LimitError
 from drumaae.fileio import MANIFEST, StagedFolder, claim, manifest_header, write_file
 from drumaae.version import __version__
 
@@ -34,6 +35,8 @@ __all__ = [
     "save_samples",
     "build_manifest",
     "check_codes_model",
+    "check_rendered",
+    "check_output_audio",
     "loudness_manifest",
     "INTERPOLATION_KIND",
     "SAMPLE_KIND",
@@ -201,6 +204,8 @@ def save_codes(encoded: Encoded, path: str | os.PathLike, *, force: bool = False
     if ext not in (".npz", ".json"):
         raise DrumaaeError(f"codes are written as .npz or .json, not {ext or 'no extension'}: "
                            f"rename {path}")
+    limits.check_codes(encoded.codes, f"the codes of model {encoded.model or '?'}",
+                       f"nothing was written to {path}; check the model")
     meta = {"bpm": float(encoded.bpm), "bar_length": int(encoded.bar_length),
             "sample_rate": int(encoded.sample_rate), "bars": [int(b) for b in encoded.bars],
             "model": encoded.model, "model_identity": encoded.model_identity,
@@ -238,42 +243,129 @@ def load_codes(path: str | os.PathLike) -> Encoded:
     whose tempo or size is beyond `drumaae.limits`, raises `DrumaaeError` before any work."""
     import zipfile
 
-    from drumaae import limits
-
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise DrumaaeError(f"no codes file {path}: give a .npz or .json written by "
                            "'drumaae encode'")
     name = os.path.basename(path)
+    size = os.path.getsize(path)
+    if size > limits.MAX_CODES_FILE_BYTES:
+        raise LimitError(f"{name} is {size:,} bytes, more than a codes file of "
+                         f"{limits.MAX_BARS} bars can be ({limits.MAX_CODES_FILE_BYTES:,}): "
+                         "give a codes file written by 'drumaae encode'")
     try:
         if path.lower().endswith(".json"):
-            with open(path, encoding="utf-8") as f:
-                data = json.load(f)
+            with open(path, "rb") as f:
+                data = limits.parse_json(f.read(), name, limits.MAX_CODES_FILE_BYTES)
+            if not isinstance(data, dict):
+                raise TypeError("not a JSON object")
             meta = data
         else:
-            with np.load(path, allow_pickle=False) as data_npz:
-                data = {k: data_npz[k] for k in data_npz.files}
-            meta = json.loads(str(data["meta"])) if "meta" in data else {}
-            meta = {**meta, "bpm": float(data["bpm"]), "bar_length": int(data["bar_length"]),
-                    "sample_rate": int(data["sample_rate"])}
+            data = _read_npz(path, name)
+            meta = limits.parse_json(str(data["meta"]), f"the metadata in {name}",
+                                     limits.MAX_CODES_FILE_BYTES) if "meta" in data else {}
+            if not isinstance(meta, dict):
+                raise TypeError("its metadata is not a JSON object")
+            meta = {**meta, "bpm": data["bpm"].item(), "bar_length": data["bar_length"].item(),
+                    "sample_rate": data["sample_rate"].item()}
         codes = np.asarray(data["codes"], np.float32)
-        bpm = float(meta["bpm"])
+        bpm = meta["bpm"]
+    except LimitError:
+        raise
     except (KeyError, ValueError, TypeError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise DrumaaeError(f"{name} is not a codes file written by 'drumaae encode' "
-                           f"({type(exc).__name__}: {exc}); encode the audio again") from exc
+                           f"({type(exc).__name__}: {_short(exc)}); encode the audio again"
+                           ) from exc
     if codes.ndim == 1:
         codes = codes[None]
-    if codes.ndim != 2 or not np.all(np.isfinite(codes)):
-        raise DrumaaeError(f"{name} holds codes of shape {codes.shape} or non-finite codes: "
-                           "encode the audio again")
+    if codes.ndim != 2:
+        raise DrumaaeError(f"{name} holds codes of shape {codes.shape}, not (bars, latent "
+                           "size): encode the audio again")
     limits.check_bars(len(codes), f"the codes in {name} (one bar each)")
+    limits.check_latent_dim(codes.shape[1], f"the code size in {name}")
+    codes = limits.check_codes(codes, f"the codes in {name}", "encode the audio again")
     bpm = limits.check_bpm(bpm, f"the tempo stored in {name}")
+    _check_stored(meta, len(codes), name)
     return Encoded(codes=codes, bpm=bpm, bar_length=int(meta.get("bar_length", 0)),
                    sample_rate=int(meta.get("sample_rate", 0)),
                    bars=[int(b) for b in meta.get("bars", range(len(codes)))],
                    model=str(meta.get("model", "")), lufs=_stored_lufs(meta, len(codes)),
                    model_identity=_stored_identity(meta), refine=_stored_refine(meta),
                    source=_stored_source(meta))
+
+
+def _short(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200]
+
+
+_NPZ_MEMBERS = 16
+"""Most arrays a codes ``.npz`` may hold (`save_codes` writes 7)."""
+
+
+def _read_npz(path: str, name: str) -> dict[str, np.ndarray]:
+    """The arrays of a codes ``.npz``, with every size checked before it is spent: the
+    members' decompressed sizes (from the zip directory; zipfile never inflates a member
+    past its declared size) against `limits.MAX_CODES_FILE_BYTES`, then each ``.npy``
+    header's shape and dtype against its member's size (a header claiming 47 GiB is
+    refused, not allocated); no pickled objects."""
+    import zipfile
+
+    from numpy.lib import format as npy
+
+    out: dict[str, np.ndarray] = {}
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        total = sum(m.file_size for m in members)
+        if len(members) > _NPZ_MEMBERS or total > limits.MAX_CODES_FILE_BYTES:
+            raise LimitError(f"{name} holds {len(members)} arrays decompressing to "
+                             f"{total:,} bytes, more than a codes file can "
+                             f"({limits.MAX_CODES_FILE_BYTES:,}): give a codes file "
+                             "written by 'drumaae encode'")
+        for member in members:
+            if not member.filename.endswith(".npy"):
+                continue
+            with archive.open(member) as f:
+                version = npy.read_magic(f)
+                if version == (1, 0):
+                    shape, _, dtype = npy.read_array_header_1_0(f)
+                else:
+                    shape, _, dtype = npy.read_array_header_2_0(f)
+                if dtype.hasobject:
+                    raise ValueError(f"{member.filename} holds Python objects")
+                need = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+                if need > member.file_size:
+                    raise ValueError(f"{member.filename}'s header says {shape} {dtype} "
+                                     f"({need:,} bytes) but it holds {member.file_size:,}")
+            with archive.open(member) as f:
+                out[member.filename[:-4]] = npy.read_array(f, allow_pickle=False)
+    return out
+
+
+def _check_stored(meta: dict[str, Any], n: int, name: str) -> None:
+    """The fields a codes file stores besides its codes and tempo, checked like options
+    (`drumaae.limits`) and put back in `meta` as Python numbers: ``bar_length``,
+    ``sample_rate``, ``bars`` (one whole number per code), ``lufs`` (each None or a
+    loudness in [MIN_LUFS, MAX_LUFS]) and the source recording's rate."""
+    def whole(value: Any, what: str, high: int) -> int:
+        return limits.check_whole(value, f"{what} stored in {name}", 0, high)
+
+    meta["bar_length"] = whole(meta.get("bar_length", 0), "the bar length",
+                               limits.MAX_BAR_SAMPLES)
+    meta["sample_rate"] = whole(meta.get("sample_rate", 0), "the sample rate",
+                                limits.MAX_SAMPLE_RATE)
+    bars = meta.get("bars", list(range(n)))
+    if not isinstance(bars, (list, tuple, np.ndarray)) or len(bars) != n:
+        raise LimitError(f"the bars stored in {name} must list one bar number per code "
+                         f"({n}), got {_short(repr(bars))[:60]}: encode the audio again")
+    meta["bars"] = [whole(b, "a bar number", 2**31 - 1) for b in bars]
+    lufs = meta.get("lufs")
+    if isinstance(lufs, list):
+        meta["lufs"] = [None if v is None else limits.check_lufs(
+            v, f"the loudness stored in {name}") for v in lufs]
+    source = meta.get("source")
+    if isinstance(source, dict) and "sample_rate" in source:
+        limits.check_whole(source["sample_rate"], f"the source's sample rate stored in {name}",
+                           1, limits.MAX_SAMPLE_RATE)
 
 
 def _stored_source(meta: dict[str, Any]) -> Source | None:
@@ -367,6 +459,37 @@ def _stored_lufs(meta: dict[str, Any], n: int) -> list[float | None] | None:
             for v in values]
 
 
+def check_rendered(waves: Any, model: str | None, what: str = "audio") -> np.ndarray:
+    """Bars a model just rendered, before leveling: every sample finite, else a one-line
+    `LimitError` naming the model (NaN weights, or codes it cannot decode). Returns `waves`
+    as float32."""
+    x = np.asarray(waves, np.float32)
+    if not np.all(np.isfinite(x)):
+        raise LimitError(f"model {model or '?'} rendered {what} holding NaN or infinite "
+                         "samples (broken weights, or codes it cannot decode): nothing was "
+                         "written; use another model or re-encode the codes")
+    return x
+
+
+def check_output_audio(wave: Any, what: str, model: str | None = None,
+                       out: str | None = None) -> None:
+    """An output bar before it is written: finite samples whose true peak (4x oversampled,
+    BS.1770-4) is at most `loudness.TRUE_PEAK_CEILING_DB` (+0.01 dB of rounding); else a
+    one-line `LimitError` naming `what`, the model and the output."""
+    from drumaae.audio.loudness import TRUE_PEAK_CEILING_DB, true_peak_db
+
+    x = np.asarray(wave, np.float32)
+    where = f" of {out}" if out else ""
+    by = f" by model {model}" if model else ""
+    if not np.all(np.isfinite(x)):
+        raise LimitError(f"{what}{where} rendered{by} holds NaN or infinite samples: nothing "
+                         "was written; use another model")
+    peak = true_peak_db(x) if x.size else -np.inf
+    if peak > TRUE_PEAK_CEILING_DB + 0.01:
+        raise LimitError(f"{what}{where} rendered{by} peaks at {peak:.2f} dBTP, over the "
+                         f"{TRUE_PEAK_CEILING_DB:g} dBTP ceiling: nothing was written")
+
+
 def step_file_name(index: int, alpha: float) -> str:
     """``00_alpha0.00.wav``: the step's index and alpha."""
     return f"{index:02d}_alpha{alpha:.2f}.wav"
@@ -392,6 +515,8 @@ def save_interpolation(result: Interpolation, out_dir: str | os.PathLike, *,
     from drumaae.audio.io import save_wav
 
     repeat = limits.check_repeat(repeat, result.steps, MORPH_FILE)
+    limits.check_codes(result.codes, f"the codes of model {result.model}",
+                       f"nothing was written to {out_dir}; check the model")
     out_dir = os.fspath(out_dir)
     sr = result.sample_rate
     files = []
@@ -399,6 +524,7 @@ def save_interpolation(result: Interpolation, out_dir: str | os.PathLike, *,
                       inputs=_source_paths(result.source, result.target)) as stage:
         for i, (alpha, wave, bpm) in enumerate(zip(result.alphas, result.bars, result.bpms)):
             name = step_file_name(i, float(alpha))
+            check_output_audio(wave, f"step {i} ({name})", result.model)
             save_wav(stage.path(name), wave, sr)
             files.append({"file": name, "alpha": round(float(alpha), 6), "bpm": round(bpm, 4),
                           "samples": int(len(wave)), "seconds": round(len(wave) / sr, 6)})
@@ -491,6 +617,9 @@ def save_bars(bars: Sequence[np.ndarray], sample_rate: int, out: str | os.PathLi
     from drumaae.audio.io import save_wav
 
     out = os.fspath(out)
+    for i, wave in enumerate(bars):
+        check_output_audio(wave, f"bar {i}" if len(bars) > 1 else "the audio",
+                           (manifest or {}).get("model"), out)
     if out.lower().endswith(".wav"):
         with claim(out, force=force, inputs=inputs):
             save_wav(out, np.concatenate([np.asarray(b, np.float32).reshape(-1)
@@ -515,6 +644,9 @@ def save_samples(result: Sampled, out: str | os.PathLike, *, force: bool = False
         The manifest (written only for a folder; its ``files`` is empty for one WAV).
     """
     out = os.fspath(out)
+    limits.check_codes(result.codes, f"the codes drawn from the prior of model {result.model}",
+                       "its prior is broken (NaN or huge radius or spreads); use another "
+                       "model")
     to_file = out.lower().endswith(".wav")
     names = [] if to_file else [f"{i:02d}.wav" for i in range(len(result.bars))]
     manifest = build_manifest(

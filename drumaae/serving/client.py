@@ -46,6 +46,7 @@ from drumaae import limits
 from drumaae.config import AudioConfig
 from drumaae.errors import LimitError, ServingError
 from drumaae.serving.signatures import output_names
+from drumaae.uris import redact
 
 __all__ = ["RestBackend"]
 
@@ -56,7 +57,7 @@ _BYTES_PER_VALUE = 32
 
 
 def _first_line(text: str, limit: int = 300) -> str:
-    line = " ".join(str(text).split())
+    line = redact(" ".join(str(text).split()))
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
@@ -83,10 +84,10 @@ class RestBackend:
     def __init__(self, url: str, model_name: str, version: int | None = None,
                  timeout: float = 30.0, *, audio: AudioConfig | None = None,
                  settings: Mapping[str, Any] | None = None):
-        parsed = urllib.parse.urlparse(str(url))
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise ServingError(
-                f"server URL {url!r} must look like http://HOST:8501 (TF Serving's REST port)")
+        try:
+            root = limits.check_server_url(url)
+        except LimitError as exc:
+            raise ServingError(str(exc)) from None
         if not model_name or "/" in model_name or ":" in model_name:
             raise ServingError(f"model name {model_name!r} is not a TF Serving model name")
         if version is not None and int(version) < 1:
@@ -95,12 +96,14 @@ class RestBackend:
             timeout = limits.check_deadline(timeout)
         except LimitError as exc:
             raise ServingError(str(exc)) from None
-        self.url = str(url).rstrip("/")
+        self._root = root  # with any credentials: requests only, never in a message
+        self.url = redact(root)
         self.model_name = model_name
         self.version = None if version is None else int(version)
         self.timeout = float(timeout)
-        self.ref = self.model_url  # how manifests name the model
+        self.ref = redact(self.model_url)  # how manifests name the model
         self._settings: dict | None = dict(settings) if settings is not None else None
+        self._checked_settings: dict[str, Any] | None = None
         if audio is not None:
             base = dict(self._settings or {})
             base["audio"] = dataclasses.asdict(audio)
@@ -112,7 +115,7 @@ class RestBackend:
     @property
     def model_url(self) -> str:
         """``{url}/v1/models/{name}[/versions/{N}]``."""
-        out = f"{self.url}/v1/models/{urllib.parse.quote(self.model_name)}"
+        out = f"{self._root}/v1/models/{urllib.parse.quote(self.model_name)}"
         return out if self.version is None else f"{out}/versions/{self.version}"
 
     def _what(self) -> str:
@@ -129,10 +132,13 @@ class RestBackend:
         if status >= 400:
             raise self._http_error(status, reason, raw)
         try:
-            return json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            return limits.parse_json(raw, f"the answer of {redact(url)}", max(1, len(raw)),
+                                     allow_nan=True)  # NaN outputs: refused by `_checked`
+        except LimitError as exc:
+            raise ServingError(f"{exc}: is --server a drumaae export on TF Serving?") from None
+        except ValueError:  # not JSON, not UTF-8, NaN / Infinity literals
             raise ServingError(
-                f"{url} answered something that is not JSON ({_first_line(raw[:80])!r}): "
+                f"{redact(url)} answered something that is not JSON ({_first_line(raw[:80])!r}): "
                 "is --server a TF Serving REST port?") from None
 
     def _exchange(self, url: str, data: bytes | None, max_bytes: int
@@ -163,9 +169,15 @@ class RestBackend:
             conn.connect()
             opened.append(conn.sock)
             path = parts.path + (f"?{parts.query}" if parts.query else "")
-            conn.request("GET" if data is None else "POST", path, body=data,
-                         headers={"Content-Type": "application/json",
-                                  "Accept": "application/json"})
+            headers = {"Content-Type": "application/json", "Accept": "application/json"}
+            if parts.username is not None:  # credentials in --server: HTTP basic auth
+                import base64
+
+                pair = f"{urllib.parse.unquote(parts.username)}:" \
+                       f"{urllib.parse.unquote(parts.password or '')}"
+                headers["Authorization"] = "Basic " + base64.b64encode(
+                    pair.encode("utf-8")).decode("ascii")
+            conn.request("GET" if data is None else "POST", path, body=data, headers=headers)
             response = conn.getresponse()
             declared = response.getheader("Content-Length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
@@ -207,21 +219,21 @@ class RestBackend:
 
     def _timeout(self, url: str) -> ServingError:
         return ServingError(
-            f"no answer from {url} within {self.timeout:g} s: the server may be overloaded "
+            f"no answer from {redact(url)} within {self.timeout:g} s: the server may be overloaded "
             "or the request too large; retry with a longer --timeout or fewer bars")
 
     def _too_large(self, url: str, size: int, max_bytes: int) -> ServingError:
         return ServingError(
-            f"{url} answered more than {max_bytes:,} bytes ({size:,} so far), more than this "
+            f"{redact(url)} answered more than {max_bytes:,} bytes ({size:,} so far), more than this "
             "request can need: is --server a drumaae export on TF Serving?")
 
     def _http_error(self, status: int, reason: str, raw: bytes) -> ServingError:
         message = None
         try:
-            payload = json.loads(raw)
+            payload = limits.parse_json(raw, "an error answer", max(1, len(raw)))
             if isinstance(payload, dict) and "error" in payload:
                 message = str(payload["error"])
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except ValueError:  # LimitError is one too
             pass
         detail = _first_line(message if message is not None else
                              (raw[:200].decode("utf-8", "replace") or reason))
@@ -248,7 +260,7 @@ class RestBackend:
         body = {"signature_name": signature,
                 "inputs": {k: np.asarray(v).tolist() for k, v in inputs.items()}}
         max_bytes = _SMALL_ANSWER + _BYTES_PER_VALUE * int(expect_values or 0)
-        reply = self._request(f"{self.model_url}:predict", body,
+        reply = self._request(f"{self.ref}:predict", body,
                               max_bytes=max_bytes if expect_values is not None
                               else limits.REST_MAX_RESPONSE_BYTES)
         if not isinstance(reply, dict) or "outputs" not in reply:
@@ -256,7 +268,7 @@ class RestBackend:
                 raise ServingError(f"TF Serving failed for {self._what()}: "
                                    f"{_first_line(reply['error'])}")
             raise ServingError(
-                f"{self.model_url}:predict answered JSON without 'outputs': is this a TF "
+                f"{self.ref}:predict answered JSON without 'outputs': is this a TF "
                 "Serving server?")
         outputs = reply["outputs"]
         names = output_names(signature)
@@ -264,7 +276,7 @@ class RestBackend:
             # TF Serving drops the names when a signature has a single output.
             if names is None or len(names) != 1:
                 raise ServingError(
-                    f"{self.model_url}:predict answered one unnamed output for signature "
+                    f"{self.ref}:predict answered one unnamed output for signature "
                     f"{signature!r}, which has several: is this a drumaae export?")
             outputs = {names[0]: outputs}
         missing = [n for n in (names or ()) if n not in outputs]
@@ -274,30 +286,76 @@ class RestBackend:
                 f"{', '.join(missing)}: is this a drumaae export of this version?")
         out = {}
         for key, value in outputs.items():
-            out[key] = value if isinstance(value, str) else np.asarray(value)
+            try:
+                out[key] = value if isinstance(value, str) else np.asarray(value)
+            except (TypeError, ValueError):  # ragged lists: `_checked` says what is wrong
+                out[key] = value
         return out
 
     # --- settings -------------------------------------------------------------------------
     @property
     def settings(self) -> dict:
-        """The export's settings (audio, latent_dim, gl_iters, seed, ...), asked once."""
+        """The export's settings (audio, latent_dim, gl_iters, seed, ...), asked once and
+        checked (`_check_settings`) before anything is sized by them."""
         if self._settings is None:
             reply = self.predict("config", {"bpm": 120.0},
                                  expect_values=len(output_names("config")))
-            text = reply["settings_json"]
-            if isinstance(text, np.ndarray):
+            text = reply.get("settings_json")
+            if isinstance(text, np.ndarray) and text.size == 1:
                 text = text.item()
-            if isinstance(text, dict) and "b64" in text:  # binary string encoding
+            if isinstance(text, dict) and isinstance(text.get("b64"), str):
                 import base64
+                import binascii
 
-                text = base64.b64decode(text["b64"]).decode("utf-8")
-            try:
-                self._settings = json.loads(text)
-            except (TypeError, json.JSONDecodeError):
+                try:
+                    text = base64.b64decode(text["b64"], validate=True)
+                except (binascii.Error, ValueError):
+                    text = None
+            settings = None
+            if isinstance(text, (str, bytes)):
+                try:
+                    settings = limits.parse_json(text, f"the settings of {self._what()}",
+                                                 _SMALL_ANSWER)
+                except LimitError as exc:
+                    raise ServingError(f"{exc}: is --server a drumaae export?") from None
+                except ValueError:  # not JSON, not UTF-8, NaN
+                    settings = None
+            if not isinstance(settings, dict):
                 raise ServingError(
-                    f"the config signature of {self._what()} returned unreadable settings: "
-                    "re-export the model with this drumaae") from None
+                    f"the config signature of {self._what()} returned unreadable settings "
+                    f"(not a JSON object): re-export the model with this drumaae")
+            self._settings = settings
+        if self._checked_settings is None:
+            self._checked_settings = self._check_settings(self._settings)
         return self._settings
+
+    def _check_settings(self, s: Mapping[str, Any]) -> dict[str, Any]:
+        """What the server says about its model, checked like a model file's settings
+        (`config.audio_from_dict`) and the user's options (`drumaae.limits`): the sample
+        rate, bar size, code size, Griffin-Lim iterations and seed; a one-line
+        `ServingError` naming the server for the first bad value."""
+        from drumaae.config import audio_from_dict
+        from drumaae.errors import RecipeError
+
+        def bad(detail: str) -> ServingError:
+            return ServingError(f"{self._what()} describes its model wrongly ({detail}): is "
+                                "--server a drumaae export? re-export the model")
+
+        audio = s.get("audio", {})
+        if not isinstance(audio, Mapping):
+            raise bad(f"audio settings {_first_line(repr(audio), 60)}, not a mapping")
+        known = {f.name for f in dataclasses.fields(AudioConfig)}
+        fields = {k: v for k, v in audio.items() if k in known}
+        try:
+            iters = limits.check_gl_iters(s.get("gl_iters", fields.get("griffin_lim_iters",
+                                                                        64)), "gl_iters")
+            fields["griffin_lim_iters"] = iters
+            checked = audio_from_dict(fields)
+            return {"audio": checked, "gl_iters": iters,
+                    "latent_dim": limits.check_latent_dim(s.get("latent_dim"), "latent_dim"),
+                    "seed": limits.check_seed(s.get("seed", 0), "seed")}
+        except (LimitError, RecipeError) as exc:
+            raise bad(_first_line(exc, 200)) from None
 
     @property
     def identity(self) -> dict[str, str] | None:
@@ -307,21 +365,18 @@ class RestBackend:
         source = self.settings.get("model")
         if not isinstance(source, dict) or "sha256" not in source:
             return None
-        extra = {k: str(v) for k, v in source.items() if k != "ref"}
-        return {"ref": self.model_url, "exported_from": str(source.get("ref", "")), **extra}
+        extra = {k: redact(v) for k, v in source.items() if k != "ref"}
+        return {"ref": self.ref, "exported_from": redact(source.get("ref", "")), **extra}
 
     @property
     def audio(self) -> AudioConfig:
-        s = self.settings
-        known = {f.name for f in dataclasses.fields(AudioConfig)}
-        fields = {k: v for k, v in s.get("audio", {}).items() if k in known}
-        fields["griffin_lim_iters"] = int(s.get("gl_iters", fields.get("griffin_lim_iters",
-                                                                        64)))
-        return AudioConfig(**fields)
+        self.settings  # noqa: B018 - asks and checks once
+        return self._checked_settings["audio"]
 
     @property
     def latent_dim(self) -> int:
-        return int(self.settings["latent_dim"])
+        self.settings  # noqa: B018
+        return self._checked_settings["latent_dim"]
 
     @property
     def num_components(self) -> None:
@@ -335,11 +390,13 @@ class RestBackend:
 
     @property
     def gl_iters(self) -> int:
-        return int(self.settings.get("gl_iters", self.audio.griffin_lim_iters))
+        self.settings  # noqa: B018
+        return self._checked_settings["gl_iters"]
 
     @property
     def seed(self) -> int:
-        return int(self.settings.get("seed", 0))
+        self.settings  # noqa: B018
+        return self._checked_settings["seed"]
 
     def _check_fixed(self, iters: int | None, seed: int | None) -> None:
         if iters is not None and int(iters) != self.gl_iters:
@@ -368,11 +425,13 @@ class RestBackend:
         return self._checked(codes, (len(bars), d), "codes")
 
     def decode_codes(self, codes, bar_length: int, *, iters: int | None = None,
-                     seed: int | None = None) -> np.ndarray:
+                     seed: int | None = None, init_phase=None, labels=None) -> np.ndarray:
         """Waveforms `(n, bar_length)` float32 of codes `(n, d)`, via Griffin-Lim on the server.
 
         `iters` and `seed` must be the export's (None = the export's): they are fixed in the
         served graph, and a different request is refused rather than silently ignored.
+        `init_phase` and `labels` are not sent: the served graph starts Griffin-Lim from its
+        seeded phases and labels each code with p(k | z) (`Backend.decode_codes`).
         """
         self._check_fixed(iters, seed)
         codes = np.asarray(codes, dtype=np.float32)
@@ -382,6 +441,10 @@ class RestBackend:
         audio = self.predict("decode", {"codes": codes, "bar_length": int(bar_length)},
                              expect_values=shape[0] * shape[1])["audio"]
         return self._checked(audio, shape, "audio")
+
+    def label_weights(self, codes) -> None:
+        """A served graph labels codes itself: None (`Backend.label_weights`)."""
+        return None
 
     def sample_codes(self, n: int, component: int | None, seed: int | None) -> np.ndarray:
         """A served model has no sampling signature: always raises `ServingError`."""
