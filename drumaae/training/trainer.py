@@ -409,6 +409,8 @@ def train(recipe: Recipe, data: Sequence[str | os.PathLike], out_dir: str | os.P
     total_epochs = recipe.training.epochs
     os.makedirs(out_dir, exist_ok=True)
     chief = _is_chief()
+    if chief:  # at the start: the resume command a killed run prints reads it
+        write_text(os.path.join(out_dir, "recipe.yaml"), recipe.to_yaml())
     ckpt_dir = os.path.join(out_dir, "checkpoints")
     if not chief:  # non-chief workers write their (identical) saves into a scratch folder
         ckpt_dir = tempfile.mkdtemp(prefix="drumaae-worker-")

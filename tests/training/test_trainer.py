@@ -163,3 +163,22 @@ def test_corpus_folder_uses_its_held_out_kits(tmp_path, make_loop, tiny_recipe):
     assert len(data.train_index.files) == 4 and len(data.val_index.files) == 2
     assert sorted({f.bpm for f in data.train_index.files}) == [100.0, 125.0]  # from manifest
     assert data.train_labels is not None and data.val_labels is not None
+
+
+def test_recipe_yaml_is_written_when_training_starts(tmp_path, loops_dir, tiny_recipe,
+                                                     monkeypatch):
+    """The resume command a killed run prints (``--recipe RUN/recipe.yaml``) reads a file
+    that exists from the start, not only once training finished."""
+    from drumaae.config import load_recipe
+    from drumaae.training import trainer
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt  # stands for a kill while the data is prepared
+
+    monkeypatch.setattr(trainer, "prepare_data", killed)
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        train(tiny_recipe, [loops_dir], out, epochs=3)
+    saved = load_recipe(str(out / "recipe.yaml"))
+    assert saved.training.epochs == 3
+    assert saved.model == tiny_recipe.model and saved.audio == tiny_recipe.audio
