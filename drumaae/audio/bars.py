@@ -41,7 +41,7 @@ from drumaae.config import AudioConfig
 from drumaae.errors import AudioError, LimitError, TooShortError
 
 __all__ = ["BarCut", "Reading", "TempoReading", "cut_bars", "estimate_tempo", "read_loop",
-           "loop_bar_count", "LOOP_MAX_SECONDS", "FILL_MODES"]
+           "LOOP_MAX_SECONDS", "FILL_MODES"]
 
 MAX_BPM = limits.MAX_BPM
 LOOP_MAX_SECONDS = 30.0
@@ -305,13 +305,6 @@ def read_loop(samples, sr: int, beats_per_bar: int = 4,
     if bpm > PLAUSIBLE_BPM[1]:
         others += _shorter_than_a_bar(duration, beats_per_bar)
     return TempoReading(bpm=bpm, bars=n_bars, source="detected", alternatives=tuple(others))
-
-
-def loop_bar_count(samples, sr: int, beats_per_bar: int = 4,
-                   tracker_bpm: float | None = None) -> tuple[int, float]:
-    """The whole number of bars of a loop and its tempo, ``(n_bars, bpm)`` (`read_loop`)."""
-    reading = read_loop(samples, sr, beats_per_bar, tracker_bpm)
-    return reading.bars, reading.bpm
 
 
 def _beat_grid(x: np.ndarray, sr: int) -> tuple[float, float]:
