@@ -4,9 +4,8 @@ models (the inference commands).
 `import keras` (3.x) also imports scikit-learn (for `keras.wrappers`' scikit-learn
 estimators, which pulls in scipy.stats), pandas (to accept DataFrames in `fit`/`predict`) and
 matplotlib.pyplot (`keras.visualization`), each only if it is installed. Running a model
-needs none of them, and on this project's 2-core CPU they were about 1.6 s of a cold
-`drumaae interpolate` (`python -X importtime`: sklearn 0.81 s, pandas 0.39 s, pyplot 0.37 s
-of Keras's 4.0 s), as much as everything after the imports together. Keras guards each of
+needs none of them, and they were a large share of a cold `drumaae interpolate`
+(docs/benchmarks.md, "Keras imported lean", has the measured import times). Keras guards each of
 these imports with ``except ImportError``; `import_keras_lean` makes them fail for the
 duration of Keras's own import, then lets them be imported normally again (drumaae's own
 uses of scikit-learn and matplotlib, MLflow's of pandas). Only Keras's view stays lean:

@@ -32,8 +32,9 @@ CHUNK_FRAMES = 4096
 
 @functools.lru_cache(maxsize=8)
 def _mel_matrix(sample_rate: int) -> tf.Tensor:
-    """The mel filter bank, built once per rate: building it eagerly took ~17 ms, a quarter
-    of a 6-second envelope (indexing a corpus reads one envelope per file)."""
+    """The mel filter bank, built once per rate: building it eagerly was most of an
+    envelope's time (indexing a corpus reads one envelope per file; docs/benchmarks.md,
+    "Cold start, tempo, Griffin-Lim")."""
     return tf.signal.linear_to_mel_weight_matrix(N_MELS, N_FFT // 2 + 1, sample_rate, 0.0,
                                                  sample_rate / 2.0)
 

@@ -55,11 +55,11 @@ _STEPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def _traced_step(model):
     """The model's refinement step as one `tf.function`, traced once per process whatever
-    the number of bars (the batch size is an input). AutoGraph is off: the step has no
-    tensor-dependent Python control flow, and converting the decoder's code took half of the
-    first call. One traced step rather than a traced `tf.while_loop` over all steps: tracing
-    the loop cost about twice as long. That first trace is most of what refinement adds to a
-    one-bar command (docs/model.md)."""
+    the number of bars (the batch size is an input). AutoGraph is off (the step has no
+    tensor-dependent Python control flow), and one step is traced rather than a
+    `tf.while_loop` over all steps: both choices cut the first call, whose trace is most of
+    what refinement adds to a one-bar command (measured in docs/model.md, "Code
+    refinement", "What it costs a user")."""
     step = _STEPS.get(model)
     if step is None:
         frames, bins = model.generator.frames, model.generator.bins
