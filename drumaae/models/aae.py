@@ -4,7 +4,7 @@ The model of parts and its three-player `train_step`. Its neighbours hold the re
 loss terms (`drumaae.models.losses`), the backend-specific update (`drumaae.models.backend`:
 the step also runs on Keras's torch backend), code refinement (`drumaae.models.refine`,
 TensorFlow only), the private Keras hooks it needs (`drumaae.models.keras_hooks`), and the
-warm-up callback `fit` adds (`drumaae.training.callbacks.AdversarialWarmupEnd`).
+warm-up callback `fit` adds (`drumaae.models.warmup`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from drumaae.models.encoder import Encoder
 from drumaae.models.generator import Generator
 from drumaae.models.prior import GaussianMixturePrior
 from drumaae.models.refine import refine_codes
-from drumaae.training.callbacks import AdversarialWarmupEnd
+from drumaae.models.warmup import AdversarialWarmupEnd
 
 FORMAT_VERSION = 1
 """Bumped whenever a saved model's structure changes incompatibly."""

@@ -1,5 +1,6 @@
 """Keras callbacks of a training run: per-epoch checkpoints with the whole history, NaN stop,
-learning-rate decay, and the end of the adversarial warm-up.
+learning-rate decay. (The end of the adversarial warm-up is the model's own:
+`drumaae.models.warmup`.)
 
 `EpochCheckpoint` writes, after every finished epoch, everything a resumed run needs:
 
@@ -25,9 +26,10 @@ import numpy as np
 
 from drumaae.errors import TrainingError
 from drumaae.fileio import clean_stale, write_json
+from drumaae.models.saving import save_model
 
 __all__ = ["EpochCheckpoint", "StopOnNaN", "EpochHook", "LearningRateDecay", "decay_scale",
-           "recipe_rates", "set_rates", "read_state", "AdversarialWarmupEnd",
+           "recipe_rates", "set_rates", "read_state",
            "CHECKPOINT_MODEL", "CHECKPOINT_STATE"]
 
 CHECKPOINT_MODEL = "last.keras"
@@ -81,9 +83,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
         self.checkpoint_dir = checkpoint_dir
         self.history = history
         self.extra_state = extra_state
-        if save is None:
-            from drumaae.models import save_model as save
-        self.save = save
+        self.save = save_model if save is None else save
         os.makedirs(checkpoint_dir, exist_ok=True)
         # This run owns the folder: drop the temporary files a killed run left in it.
         for name in (CHECKPOINT_MODEL, CHECKPOINT_STATE):
@@ -185,23 +185,3 @@ class LearningRateDecay(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if logs is not None:
             logs["lr_scale"] = self.scale
-
-
-class AdversarialWarmupEnd(keras.callbacks.Callback):
-    """Resets the adversarial optimizers of a `DrumAAE` at the step its warm-up ends
-    (`DrumAAE.reset_adversarial_optimizers`); `DrumAAE.fit` adds it by itself.
-
-    The step counter is read (a device-to-host copy) only until the warm-up is over, not at
-    every batch of a long run."""
-
-    def on_train_begin(self, logs=None):
-        self._past = False
-
-    def on_train_batch_begin(self, batch, logs=None):
-        model = self.model
-        if self._past or not model.adv_warmup_steps:
-            return
-        step = int(keras.ops.convert_to_numpy(model.ae_optimizer.iterations))
-        if step == model.adv_warmup_steps:
-            model.reset_adversarial_optimizers()
-        self._past = step >= model.adv_warmup_steps
