@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import keras
+
 from drumaae.config import AudioConfig, Recipe, audio_from_dict, recipe_from_dict
 from drumaae.errors import CorruptModelError, RecipeError
 from drumaae.models.aae import FORMAT_VERSION, METRIC_NAMES, DrumAAE
@@ -58,8 +60,6 @@ def build_model(recipe: Recipe, seed: int | None = None) -> DrumAAE:
 
 def compile_model(model: DrumAAE, recipe: Recipe | None = None, **kwargs) -> DrumAAE:
     """Compile with the recipe's optimizers and loss weights (Adam, shared beta_1)."""
-    import keras
-
     t = (recipe or model_recipe(model)).training
     model.compile(
         ae_optimizer=keras.optimizers.Adam(t.ae_learning_rate, beta_1=t.beta_1),

@@ -33,12 +33,26 @@ import subprocess
 import sys
 import tempfile
 import time
+from importlib import metadata
 from typing import Any, Callable
 
+import mlflow
+import mlflow.keras
+import mlflow.keras.save as keras_save
 import numpy as np
+from mlflow.entities import Metric, Param, RunTag
+from mlflow.models.signature import ModelSignature
+from mlflow.tracking import MlflowClient
+from mlflow.types import Schema, TensorSpec
 
+from drumaae import fileio
+from drumaae.audio.features import render_bars
+from drumaae.audio.io import save_wav
+from drumaae.data.dataset import BarIndex, iterate_bars
+from drumaae.plotting import bars_figure
 from drumaae.registry import (fast_fail, redact, register, registered_uri,
                               resolve_tracking_uri)
+from drumaae.version import __version__
 
 __all__ = ["Tracker", "describe_store", "DEFAULT_EXPERIMENT", "PENDING_FILE"]
 
@@ -118,8 +132,6 @@ class Tracker:
         self._last_logged_epoch = 0
         self._replay = False  # a resumed run whose earlier logging was incomplete
         fast_fail()
-        from mlflow.tracking import MlflowClient
-
         self.client = MlflowClient(tracking_uri=self.tracking_uri,
                                    registry_uri=self.tracking_uri)
 
@@ -170,8 +182,6 @@ class Tracker:
     def start(self, recipe, *, index_hash: str, resume_run_id: str | None = None,
               out_dir: str | None = None, extra_params: dict | None = None) -> str | None:
         """Create (or, resuming, reopen) the run and log params, tags and the recipe."""
-        from drumaae.version import __version__
-
         self.recipe = recipe
         self.log(f"MLflow: tracking to {describe_store(self.tracking_uri)}, "
                  f"experiment {self.experiment!r}")
@@ -197,8 +207,6 @@ class Tracker:
         self.log(f"MLflow run {self.run_id}")
         if resume_run_id == self.run_id and not self._replay:
             return self.run_id  # params and tags were logged by the first part of the run
-        from mlflow.entities import Param, RunTag
-
         params = {**recipe.flat_params(), **(extra_params or {})}
         plist = [Param(k, json.dumps(v) if isinstance(v, (list, dict)) else str(v))
                  for k, v in params.items()]
@@ -225,8 +233,6 @@ class Tracker:
 
     def set_examples(self, index, audio) -> None:
         """Bars for the figure and audio examples (the first few of `index`)."""
-        from drumaae.data.dataset import BarIndex
-
         if self.examples <= 0 or len(index) == 0:
             return
         # One bar from each of the first files, then more bars, up to `examples`.
@@ -252,8 +258,6 @@ class Tracker:
         """Metrics with our own step; examples every ``log_every_epochs`` epochs."""
         if self.run_id is None:
             return
-        from mlflow.entities import Metric
-
         step = int(model.train_iterations)
         stamp = int(time.time() * 1000)
         metrics = [Metric(k, float(v), stamp, step) for k, v in logs.items()]
@@ -361,8 +365,6 @@ class Tracker:
                 os.remove(path)
                 self.log(f"MLflow: the run is complete in the store; removed {path}")
             return
-        from drumaae import fileio
-
         replay = (f"drumaae train --resume --out {out_dir} --recipe {out_dir}/recipe.yaml "
                   "--data DATA" + (f" --register-as {self.register_as}" if self.register_as
                                   else "") + (f" --alias {self.alias}" if self.alias else ""))
@@ -375,8 +377,6 @@ class Tracker:
                  f"the list in {PENDING_FILE}). Replay it when the store answers: {replay}")
 
     def _replay_epoch(self, epoch: int, values: dict[str, float]) -> None:
-        from mlflow.entities import Metric
-
         stamp = int(time.time() * 1000)
         step = int(values.pop("step", epoch))
         metrics = [Metric(k, float(v), stamp, step) for k, v in values.items()]
@@ -386,11 +386,6 @@ class Tracker:
                    lambda: self.client.log_batch(run_id, metrics=metrics))
 
     def _log_model(self, model) -> str:
-        import mlflow
-        import mlflow.keras
-        from mlflow.models.signature import ModelSignature
-        from mlflow.types import Schema, TensorSpec
-
         frames, bins = model.generator.frames, model.generator.bins
         signature = ModelSignature(
             # Unnamed tensors: the pyfunc then passes a plain array (a named one: a dict).
@@ -426,8 +421,6 @@ class Tracker:
 def _example_folder_fix():
     """mlflow 3.17.2's `mlflow.keras.save_model` writes the input example before creating
     the model folder (FileNotFoundError: .../model/input_example.json): create it first."""
-    import mlflow.keras.save as keras_save
-
     original = keras_save._save_example
 
     def save_example(mlflow_model, input_example, path, *args, **kwargs):
@@ -450,8 +443,6 @@ def _epochs(history: dict[str, list]):
 
 def _requirements() -> list[str]:
     """What the logged model needs: drumaae itself plus the verified stack."""
-    from importlib import metadata
-
     out = []
     for pkg in ("drumaae", "tensorflow", "keras", "numpy", "mlflow"):
         try:
@@ -465,11 +456,6 @@ def write_examples(model, index, audio, folder: str, epoch: int) -> list[str]:
     """A PNG of a few bars (Griffin-Lim of their true features above, of the model's
     reconstruction below; `drumaae.plotting.bars_figure`, as every drumaae figure) and
     their WAVs, into `folder`."""
-    from drumaae.audio.features import render_bars
-    from drumaae.audio.io import save_wav
-    from drumaae.data.dataset import iterate_bars
-    from drumaae.plotting import bars_figure
-
     os.makedirs(folder, exist_ok=True)
     pairs = list(iterate_bars(index, audio))
     feats = np.stack([f for _, f in pairs]).astype(np.float32)
