@@ -11,8 +11,9 @@ a bar), one mean per kit family:
 - ``oracle F x T``: the true magnitude averaged in dB over F bins and T frames. No model
   that reproduces only the spectral envelope at that resolution, and not the exact
   fine structure of each bar's noise (hats, cymbals, snare wires), can score below it.
-- ``ceiling``: Griffin-Lim (64 iterations) of the true features, as evaluate reports.
-- ``model``: G(refined code) rendered with Griffin-Lim, as evaluate reports; ``model
+- ``ceiling``: Griffin-Lim (64 iterations) of the true features, rendered through
+  `drumaae.inference.render` as evaluate does.
+- ``model``: G(refined code) rendered through `drumaae.inference.render`, as evaluate does; ``model
   envelope 9 x 3``: the same but both sides averaged in dB over 9 bins x 3 frames first
   (evaluate's ``lsd_env_db``: the part of the error that is not fine structure);
   ``mel-80``: the LSD on 80 mel bands (power), for the model and for the ceiling.
@@ -45,24 +46,31 @@ def floor_table(data: str, max_bars: int = 240, seed: int = 0, model: str | None
                 refine: int = 20) -> dict:
     import librosa
 
+    from drumaae.audio.loudness import integrated_loudness
     from drumaae.config import AudioConfig
-    from drumaae.evaluation.evaluate import (_corpus_families, _magnitude,
-                                             _reconstruction_step, _render, load_eval_data)
-    from drumaae.evaluation.metrics import ENVELOPE_SMOOTHING
+    from drumaae.evaluation.evaluate import _corpus_families, load_eval_data
+    from drumaae.evaluation.metrics import ENVELOPE_SMOOTHING, bar_magnitude
     from drumaae.evaluation.metrics import log_spectral_distance as lsd
-    from drumaae.models import load_model, model_audio
+    from drumaae.inference import load_backend
+    from drumaae.inference.render import render_codes, render_features
 
-    net = load_model(model, compile=False) if model else None
-    audio = model_audio(net) if net is not None else AudioConfig()
+    backend = load_backend(model) if model else None
+    audio = backend.audio if backend is not None else AudioConfig()
     d = load_eval_data(data, audio, max_bars=max_bars, seed=seed)
     families = _corpus_families([data])
     iters = audio.griffin_lim_iters
+    lufs = [integrated_loudness(w, audio.sample_rate) for w in d.waves]
+    # rendered as `reconstruct` renders (drumaae.inference.render: exact length, loudness)
+    gl_waves = render_features(d.features, audio, bpms=d.bpms, lufs=lufs, iters=iters,
+                               seed=seed).bars
     model_waves = None
-    if net is not None:  # evaluate's own step: its codes, refinement and both renders
-        step = _reconstruction_step(net, d, audio, iters, seed, refine)
-        gl_waves, model_waves = step.gl_waves, step.model_waves
-    else:
-        gl_waves = _render(d.features, [w.size for w in d.waves], audio, iters, seed)
+    if backend is not None:
+        codes = np.concatenate([backend.encode_bars(w[None], refine=refine) for w in d.waves])
+        model_waves = render_codes(codes, model=backend, bpms=d.bpms, lufs=lufs, iters=iters,
+                                   seed=seed).bars
+
+    def _magnitude(wave, audio):
+        return bar_magnitude(wave, audio.n_fft, audio.bar_frames)
     mel_fb = librosa.filters.mel(sr=audio.sample_rate, n_fft=audio.n_fft, n_mels=MEL_BANDS)
 
     def mel(m):

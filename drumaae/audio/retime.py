@@ -29,9 +29,8 @@ _WINDOW_S = 0.012      # onset analysis window (a power of two near it): short, 
 _PREROLL_S = 0.002     # a slice starts this long before its attack's rise
 _MIN_GAP_S = 0.03      # onsets closer than this are one slice (flams, rolls' ghost peaks)
 _CROSSFADE_S = 0.004   # fade between slices: no click at a cut
-_TAIL_FADE_S = 0.03    # fade of a slice that silence follows: a short one is heard (and
-#                        detected) as a click of its own
-_THRESHOLD = 0.15      # an onset peak must reach this share of the bar's largest peak
+_GRAIN_S = 0.03        # grains of a tail that rings on where a slice ends early (`_extend`)
+_THRESHOLD = 0.5      # an onset peak must reach this share of the bar's largest peak
 _RISE = 0.2            # an attack starts where the signal's envelope first reaches this
 #                        share of the attack's peak
 
@@ -69,8 +68,11 @@ def _slices(x: np.ndarray, sample_rate: int, mode: str, steps: int
         from scipy.ndimage import maximum_filter1d
 
         local = maximum_filter1d(flux, size=2 * gap + 1, mode="constant")
-        peaks = np.flatnonzero((flux >= local) & (flux >= _THRESHOLD * flux.max())
-                               & (flux > 0))
+        candidates = np.flatnonzero((flux >= local) & (flux > 0))
+        # relative to the strong peaks, not to the single largest (a click at the bar's end
+        # of a render would hide every hit)
+        ref = np.percentile(flux[candidates], 90) if candidates.size else 0.0
+        peaks = candidates[flux[candidates] >= _THRESHOLD * ref]
         env = _envelope(x, max(1, int(0.001 * sample_rate)))
         pre = int(round(_PREROLL_S * sample_rate))
         starts, anchors = [0], [0]
@@ -93,6 +95,39 @@ def _slices(x: np.ndarray, sample_rate: int, mode: str, steps: int
     return grid, grid
 
 
+def _extend(seg: np.ndarray, extra: int, sample_rate: int) -> np.ndarray:
+    """`seg` followed by `extra` more samples of its own tail: Hann grains (`_GRAIN_S`, half
+    overlapping) drawn from its last two grains, crossfaded in over half a grain, each
+    decaying at the rate the tail itself decays at (never rising), so a slice that ends
+    before the next one starts rings on instead of falling silent (a silence and the tail's
+    return would be heard, and detected, as extra onsets)."""
+    if extra <= 0:
+        return seg
+    n = seg.size
+    g = max(8, min(int(round(_GRAIN_S * sample_rate)), n // 2)) // 2 * 2
+    if n < 2 * g:
+        return np.concatenate([seg, np.zeros(extra)])
+    hop = g // 2
+    last, prev = seg[-g:], seg[-2 * g: -g]
+    r_last = float(np.sqrt(np.mean(last ** 2)))
+    r_prev = float(np.sqrt(np.mean(prev ** 2)))
+    per_sample = min(1.0, (r_last / r_prev) ** (1.0 / g)) if r_prev > 0 and r_last > 0 else 0.0
+    window = np.hanning(g + 1)[:g]  # periodic Hann: half-overlapping grains sum to 1
+    out = np.zeros(n + extra + g)
+    out[:n] = seg
+    # fade the slice out over its last half grain as the first grain fades in
+    out[n - hop: n] *= window[hop:]
+    pool = seg[-2 * g:]
+    t, k = n - hop, 0
+    while t < n + extra:
+        offset = int((k * 0.618034 * g) % (pool.size - g + 1))  # deterministic, varied
+        gain = per_sample ** (t + hop - n)
+        out[t: t + g] += pool[offset: offset + g] * window * gain
+        t += hop
+        k += 1
+    return out[: n + extra]
+
+
 def slice_points(wave, sample_rate: int, mode: str = "onsets", steps: int = 16
                  ) -> np.ndarray:
     """Where the slices of one bar begin, in samples (the first is always 0).
@@ -101,7 +136,7 @@ def slice_points(wave, sample_rate: int, mode: str = "onsets", steps: int = 16
         wave: float32 `(samples,)` one bar.
         sample_rate: Hz.
         mode: ``onsets``: peaks of a short-window spectral flux (about `_WINDOW_S`) that
-            reach `_THRESHOLD` of the largest and lie at least `_MIN_GAP_S` apart, each moved
+            reach `_THRESHOLD` of the 90th percentile of the peaks and lie at least `_MIN_GAP_S` apart, each moved
             back to where its attack rises (the envelope at `_RISE` of the attack's peak) and
             `_PREROLL_S` before; ``grid``: the `steps` equal divisions of the bar (sixteenth
             notes in 4/4). A bar without onsets is cut on the grid.
@@ -119,8 +154,8 @@ def retime(wave, length: int, sample_rate: int, *, mode: str = "onsets") -> np.n
     Slice ``k`` (input samples ``starts[k] .. starts[k + 1]``, `slice_points`) is placed so
     that its attack lands at the same fraction of the output bar as in the input bar. Where the next slice starts before this one has played out (a faster output),
     this one is cut there and crossfaded into it over `_CROSSFADE_S`; where it has played out
-    first (a slower output) it fades out over `_TAIL_FADE_S` (a raised cosine) and silence
-    follows. Nothing is
+    first (a slower output) its own tail rings on until the next slice (`_extend`: grains of
+    its last 60 ms at the rate it was decaying). Nothing is
     resampled or stretched, so every hit keeps its pitch, attack and decay time.
 
     Args:
@@ -153,13 +188,12 @@ def retime(wave, length: int, sample_rate: int, *, mode: str = "onsets") -> np.n
         own = (starts[k + 1] if k + 1 < len(starts) else n) - s   # the slice's own samples
         room = (places[k + 1] if k + 1 < len(places) else length) - p  # until the next slice
         last = k + 1 == len(starts)
-        if own <= room:  # played out before the next slice: fade out, silence follows
-            take = own
-            seg = x[s: s + take].astype(np.float64)
-            if not (last and p + take == length):
-                f = min(int(round(_TAIL_FADE_S * sample_rate)), take // 2)
-                if f > 0:
-                    seg[take - f:] *= 0.5 + 0.5 * np.cos(np.pi * np.arange(1, f + 1) / f)
+        if own < room:  # played out before the next slice: its tail goes on (`_extend`)
+            take = min(room + (0 if last else fade), length - p)
+            seg = _extend(x[s: s + own].astype(np.float64), take - own, sample_rate)
+            if not last and take > room:
+                f = take - room
+                seg[room:] *= ramp_in[::-1][:f] if f == fade else np.linspace(1, 0, f + 2)[1:-1]
         else:  # cut short: run into the next slice and crossfade over `fade` samples
             take = min(own, room + (0 if last else fade), length - p)
             seg = x[s: s + take].astype(np.float64)

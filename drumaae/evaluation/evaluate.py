@@ -2,19 +2,26 @@
 
 Three parts, each beside a baseline measured in the same run (docs/evaluation.md):
 
+Every bar is rendered through `drumaae.inference.render` (`native_codes` /
+`native_features`, then `finish`), the route `reconstruct` and `interpolate` take: exactly
+``bar_samples`` long, re-timed by slices where a tempo differs, loudness-matched and true-peak
+limited. So every figure measures what users get.
+
 1. **Reconstruction** of every bar (or a seeded sample of `max_bars`): the model's output
-   G(E(x)) rendered with Griffin-Lim at the bar's own tempo, against the source bar: LSD (dB),
-   spectral convergence, onset F-measure. Beside it ``source_gl``: Griffin-Lim of the bar's
-   own (true) feature magnitude, the ceiling of any model using this representation.
+   G(E(x)) rendered at the bar's own tempo (Griffin-Lim started from the bar's phase, as
+   `reconstruct` does), against the source bar: LSD (dB), mel distance (dB), spectral
+   convergence, onset F-measure, envelope correlation. Beside it ``source_gl``: Griffin-Lim
+   (random phases) of the bar's own (true) feature magnitude, the ceiling of any model using
+   this representation.
 2. **Interpolation** over `pairs` seeded pairs of bars (from different files when there are
    several): alpha = 0, .25, .5, .75, 1 decoded from z(alpha) = (1 - alpha) z_src + alpha z_tgt
-   and rendered at each step's tempo (`tempo`, default ``blend``: from the source's to the
-   target's, so each endpoint is at its own bar's tempo; ``source`` renders every step at
-   the source's, as `drumaae interpolate` does by default, which puts the target's pattern
-   at another tempo than the target bar it is compared with). Endpoint fidelity (onset F
-   of alpha = 0 vs the source bar and alpha = 1 vs the target bar) and the rhythm trend (onset-envelope similarity to the
-   target should rise and to the source fall along alpha: Spearman rho, monotonic share).
-   Beside it ``crossfade``: the two bars' magnitudes mixed linearly by alpha, then Griffin-Lim.
+   as `interpolate` does (each step rendered at the blend of the endpoints' tempi, then
+   re-timed onto the output tempo), at `tempo` (default ``source``, the CLI's) and at
+   blended tempi. Endpoint fidelity (onset F and envelope correlation of alpha = 0 vs the
+   source bar and alpha = 1 vs the target bar) and the rhythm trend (onset-envelope
+   similarity to the target should rise and to the source fall along alpha: Spearman rho,
+   monotonic share). Beside it ``crossfade``: the two bars' magnitudes mixed linearly by
+   alpha, rendered the same way.
 3. **Prior fit**: MMD of the codes to prior samples (beside MMD of a second prior sample, the
    noise floor), per-component occupancy, and agreement of components with rhythm labels.
 """
@@ -31,6 +38,8 @@ import numpy as np
 
 from drumaae import limits
 from drumaae.evaluation import latent, metrics
+from drumaae.inference.render import finish, native_codes, native_features
+from drumaae.latent import latent_path
 
 __all__ = ["DEFAULT_ALPHAS", "EvalData", "evaluate", "load_eval_data"]
 
@@ -125,18 +134,12 @@ def load_eval_data(data: str | os.PathLike | Sequence[str | os.PathLike], audio,
         x = np.asarray(cache[rec.file], np.float32)[rec.start: rec.start + rec.length]
         waves.append(np.pad(x, (0, rec.length - x.size)))
     feats = np.zeros((len(waves), audio.bar_frames, audio.n_bins), np.float32)
-    for length, idx in _by_length(waves).items():
-        for chunk in _chunks(idx, 64):
+    lengths = [int(w.shape[-1]) for w in waves]
+    for length in sorted(set(lengths)):
+        for chunk in _chunks([i for i, n in enumerate(lengths) if n == length], 64):
             feats[chunk] = np.asarray(bar_features(np.stack([waves[i] for i in chunk]), audio))
     return EvalData(waves=waves, features=feats, files=[r.file for r in records],
                     bars=[r.bar for r in records], bpms=[r.bpm for r in records], total=total)
-
-
-def _by_length(waves: Sequence[np.ndarray]) -> dict[int, list[int]]:
-    groups: dict[int, list[int]] = {}
-    for i, w in enumerate(waves):
-        groups.setdefault(int(w.shape[-1]), []).append(i)
-    return groups
 
 
 def _chunks(items: Sequence[int], size: int):
@@ -144,30 +147,8 @@ def _chunks(items: Sequence[int], size: int):
         yield list(items[k: k + size])
 
 
-def _render(features: np.ndarray, lengths: Sequence[int], audio, iters: int, seed: int,
-            batch: int = 16, tick: Callable[[int], None] | None = None) -> list[np.ndarray]:
-    """Griffin-Lim of feature bars, each at its own length (batched by length)."""
-    from drumaae.audio.render import render
-
-    out: list[np.ndarray | None] = [None] * len(features)
-    groups: dict[int, list[int]] = {}
-    for i, n in enumerate(lengths):
-        groups.setdefault(int(n), []).append(i)
-    for length, idx in groups.items():
-        for chunk in _chunks(idx, batch):
-            y = render(features[chunk], audio, length, iters=iters, seed=seed)
-            for i, w in zip(chunk, y):
-                out[i] = w
-            if tick is not None:
-                tick(len(chunk))
-    return out  # type: ignore[return-value]
-
-
 def _magnitude(wave: np.ndarray, audio) -> np.ndarray:
-    from drumaae.audio.features import stft_magnitude
-
-    hop = max(1, wave.shape[-1] // audio.bar_frames)
-    return np.asarray(stft_magnitude(wave, audio.n_fft, hop))
+    return metrics.bar_magnitude(wave, audio.n_fft, audio.bar_frames)
 
 
 def _quality(ref: np.ndarray, est: np.ndarray, audio, ref_mag: np.ndarray | None = None
@@ -175,6 +156,7 @@ def _quality(ref: np.ndarray, est: np.ndarray, audio, ref_mag: np.ndarray | None
     ref_mag = _magnitude(ref, audio) if ref_mag is None else ref_mag
     est_mag = _magnitude(est, audio)
     return {
+        "mel_db": metrics.mel_distance(ref, est, audio.sample_rate),
         "lsd_db": metrics.log_spectral_distance(ref_mag, est_mag),
         "lsd_env_db": metrics.log_spectral_distance(ref_mag, est_mag,
                                                     smooth=metrics.ENVELOPE_SMOOTHING),
@@ -222,6 +204,9 @@ def _steps_summary(pairs: list[dict], key: str, alphas: Sequence[float]) -> dict
         "rho_ge_0.9_share": float(np.mean([r["trend"]["rho"] >= 0.9 for r in rows])),
         "endpoint_env_source": float(np.mean([r["endpoint_env_source"] for r in rows])),
         "endpoint_env_target": float(np.mean([r["endpoint_env_target"] for r in rows])),
+        "endpoint_mel_source": float(np.mean([r["endpoint_mel_source"] for r in rows])),
+        "endpoint_mel_target": float(np.mean([r["endpoint_mel_target"] for r in rows])),
+        "rho_min": float(np.min([r["trend"]["rho"] for r in rows])),
         "mid_mix_share": float(np.mean([r["mid_mix_share"] for r in rows])),
         "mid_onset_ratio": float(np.mean([r["mid_onset_ratio"] for r in rows])),
         "alphas": [float(a) for a in alphas],
@@ -253,13 +238,12 @@ def _model_file(model: Any) -> str | None:
     return None
 
 
-def _load_model(model: Any) -> tuple[Any, str, dict[str, str] | None]:
-    """The DrumAAE, its display name as every inference output names it (`Backend.ref`) and
-    its provenance (`Backend.identity`; None for a model object)."""
+def _load_model(model: Any):
+    """The local backend (`drumaae.inference.LocalBackend`: the DrumAAE as ``.model``, its
+    display name ``.ref`` as every inference output names it, its provenance ``.identity``)."""
     from drumaae.inference import load_backend  # lazily: MLflow is slow to import
 
-    backend = load_backend(model)
-    return backend.model, backend.ref, backend.identity
+    return load_backend(model)
 
 
 def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
@@ -269,7 +253,8 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
              report_pairs: int = 4, force: bool = False,
              progress: bool | Callable[[str, int, int], None] = False,
              eval_data: EvalData | None = None, refine: int | None = None,
-             tempo: str | float = "blend") -> dict[str, Any]:
+             tempo: str | float = "source", input_phase: bool = False,
+             blend_labels: bool = False, retime: bool = False) -> dict[str, Any]:
     """Evaluate a model on bars of `data`; everything measured is in the returned dict.
 
     Args:
@@ -296,8 +281,14 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
             0 = the encoder's codes; None = the default of `drumaae.inference.encode`
             (`limits.DEFAULT_REFINE` on Keras's TensorFlow backend), so that the figures are
             those of what users get.
-        tempo: the interpolation steps' tempo: ``blend`` (default), ``source``, ``target``
-            or a BPM (`drumaae.inference.operations.step_tempos`).
+        tempo: the interpolation steps' output tempo: ``source`` (default, the CLI's),
+            ``target``, ``blend`` or a BPM (`drumaae.inference.operations.step_tempos`);
+            measured in ``interpolation``, and beside it at blended tempi in
+            ``interpolation["at_tempo"]``.
+        input_phase, blend_labels, retime: as `drumaae.inference.interpolate`'s options
+            (the same defaults, so that the figures are those of what users get);
+            `input_phase` also starts each reconstruction from its bar's phase (as
+            `reconstruct(input_phase=True)`).
 
     Returns:
         ``{"model", "model_identity", "data", "settings", "reconstruction", "interpolation",
@@ -310,7 +301,8 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
         from drumaae.evaluation.report import check_report_dir
 
         check_report_dir(report, force)
-    net, ref, identity = _load_model(model)
+    backend = _load_model(model)
+    net, ref, identity = backend.model, backend.ref, backend.identity
     refine = limits.resolve_refine(refine, net.can_refine)
     audio = model_audio(net)
     iters = int(gl_iters if gl_iters is not None else audio.griffin_lim_iters)
@@ -326,8 +318,9 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
 
     _log(progress, f"reconstructing {len(d)} bars ({iters} Griffin-Lim iterations) ...")
     t0 = time.perf_counter()
-    recon = _reconstruction_step(net, d, audio, iters, seed, refine,
-                                 tick=_counter(progress, "reconstruction", 2 * len(d)))
+    recon = _reconstruction_step(backend, d, audio, iters, seed, refine,
+                                 tick=_counter(progress, "reconstruction", 2 * len(d)),
+                                 input_phase=input_phase)
     families = _corpus_families([data] if isinstance(data, (str, os.PathLike))
                                 else list(data or []))
     if families:
@@ -338,8 +331,9 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
     _log(progress, f"interpolating {len(chosen)} pairs ...")
     t0 = time.perf_counter()
     interpolation, examples = _interpolation_step(
-        net, d, recon.codes, chosen, audio, iters, seed, alphas, report_pairs, tempo,
-        tick=_counter(progress, "interpolation", len(chosen)))
+        backend, d, recon.codes, chosen, audio, iters, seed, alphas, report_pairs, tempo,
+        tick=_counter(progress, "interpolation", len(chosen)), input_phase=input_phase,
+        blend_labels=blend_labels, retime=retime)
     timing["interpolation"] = time.perf_counter() - t0
 
     _log(progress, "prior fit ...")
@@ -356,9 +350,12 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
         "settings": {"bars_total": d.total, "bars_evaluated": len(d),
                      "files": len(set(d.files)), "pairs": interpolation["pairs"],
                      "gl_iters": iters, "interpolation_tempo": tempo, "seed": seed,
+                     "input_phase": bool(input_phase), "blend_labels": bool(blend_labels),
+                     "retime": bool(retime),
                      "sample_rate": audio.sample_rate,
                      "onset_window_sixteenths": metrics.DEFAULT_ONSET_WINDOW,
-                     "envelope_points": metrics.DEFAULT_ENVELOPE_POINTS},
+                     "envelope_points": metrics.DEFAULT_ENVELOPE_POINTS,
+                     "mel_bands": metrics.MEL_BANDS, "mel_floor_db": metrics.MEL_FLOOR_DB},
         "reconstruction": recon.summary,
         "interpolation": interpolation,
         "prior": prior,
@@ -388,22 +385,50 @@ class _Reconstruction:
     gl_waves: list[np.ndarray]
 
 
-def _reconstruction_step(net, d: EvalData, audio, iters: int, seed: int, refine: int = 0,
-                         tick: Callable[[int], None] | None = None) -> _Reconstruction:
-    """Encode (and refine) and decode every bar, render it and the source_GL ceiling, score
-    both."""
+def _ticks(tick: Callable[[int], None] | None):
+    """A render's ``progress(what, done, total)`` turned into `tick(newly done)` calls."""
+    if tick is None:
+        return None
+    last = [0]
+
+    def progress(what: str, done: int, total: int) -> None:
+        tick(done - last[0])
+        last[0] = done
+
+    return progress
+
+
+def _lufs(waves: Sequence[np.ndarray], sample_rate: int) -> list[float]:
+    """Each bar's loudness (BS.1770), the target its render is brought to, as `encode`
+    records it for `reconstruct` and `interpolate`."""
+    from drumaae.audio.loudness import integrated_loudness
+
+    return [integrated_loudness(w, sample_rate) for w in waves]
+
+
+def _reconstruction_step(backend, d: EvalData, audio, iters: int, seed: int, refine: int = 0,
+                         tick: Callable[[int], None] | None = None, input_phase: bool = False
+                         ) -> _Reconstruction:
+    """Encode (and refine) every bar, render it and the source_GL ceiling as `reconstruct`
+    renders (`drumaae.inference.render`), score both."""
+    net = backend.model
     t0 = time.perf_counter()
-    codes = np.concatenate([np.asarray(net.encode(d.features[c]), np.float32)
-                            for c in _chunks(range(len(d)), 64)])
-    if refine:
-        codes = np.concatenate([net.refine(d.features[c], codes[c], steps=refine)
-                                for c in _chunks(range(len(d)), 64)])
+    codes = np.zeros((len(d), int(backend.latent_dim)), np.float32)
+    lengths = [int(w.shape[-1]) for w in d.waves]
+    for length in sorted(set(lengths)):
+        for c in _chunks([i for i, n in enumerate(lengths) if n == length], 64):
+            codes[c] = backend.encode_bars(np.stack([d.waves[i] for i in c]), refine=refine)
     code_seconds = time.perf_counter() - t0
     recon_feats = np.concatenate([np.asarray(net.decode(codes[c]), np.float32)
                                   for c in _chunks(range(len(d)), 64)])
-    lengths = [w.shape[-1] for w in d.waves]
-    model_waves = _render(recon_feats, lengths, audio, iters, seed, tick=tick)
-    gl_waves = _render(d.features, lengths, audio, iters, seed, tick=tick)
+    lufs = _lufs(d.waves, audio.sample_rate)
+    model_waves = finish(native_codes(
+        codes, model=backend, native_bpms=d.bpms, iters=iters, seed=seed,
+        phase_from=list(d.waves) if input_phase else None, progress=_ticks(tick)), audio,
+        bpms=d.bpms, native_bpms=d.bpms, lufs=lufs).bars
+    gl_waves = finish(native_features(d.features, audio, native_bpms=d.bpms, iters=iters,
+                                      seed=seed, progress=_ticks(tick)), audio, bpms=d.bpms,
+                      native_bpms=d.bpms, lufs=lufs).bars
     per_bar = []
     for i in range(len(d)):
         ref_mag = _magnitude(d.waves[i], audio)
@@ -428,17 +453,24 @@ def _reconstruction_step(net, d: EvalData, audio, iters: int, seed: int, refine:
     return _Reconstruction(summary, codes, model_waves, gl_waves)
 
 
-def _interpolation_step(net, d: EvalData, codes: np.ndarray, chosen: list[tuple[int, int]],
-                        audio, iters: int, seed: int, alphas: list[float], report_pairs: int,
-                        tempo: str | float = "blend", tick: Callable[[int], None] | None = None
+def _interpolation_step(backend, d: EvalData, codes: np.ndarray,
+                        chosen: list[tuple[int, int]], audio, iters: int, seed: int,
+                        alphas: list[float], report_pairs: int, tempo: str | float = "source",
+                        tick: Callable[[int], None] | None = None, input_phase: bool = False,
+                        blend_labels: bool = False, retime: bool = False
                         ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Morph each chosen pair (model) beside a spectrogram crossfade, both rendered at
-    `step_tempos(tempo)`; the first `report_pairs` pairs' renders come back as report
+    """Morph each chosen pair (model) beside a spectrogram crossfade as `interpolate` does:
+    with `retime`, each step rendered once at the blend of the endpoints' tempi
+    (`native_codes` / `native_features`), then finished (`finish`: re-timed, leveled) at
+    `tempo` and at blended tempi; without, rendered at each tempo directly; the first `report_pairs` pairs' renders at `tempo` come back as report
     examples."""
     from drumaae.audio.features import features_to_magnitude, magnitude_to_features
+    from drumaae.audio.loudness import target_loudness
     from drumaae.inference.operations import step_tempos
+    from drumaae.inference.render import endpoint_phases, path_labels
 
     sr = audio.sample_rate
+    modes: list[Any] = [tempo] + (["blend"] if tempo != "blend" else [])
     envelopes: dict[int, np.ndarray] = {}
 
     def env(i: int) -> np.ndarray:
@@ -446,46 +478,74 @@ def _interpolation_step(net, d: EvalData, codes: np.ndarray, chosen: list[tuple[
             envelopes[i] = metrics.onset_envelope(d.waves[i], sr)
         return envelopes[i]
 
-    pair_rows, examples = [], []
+    rows: dict[Any, list[dict]] = {m: [] for m in modes}
+    examples = []
     a = np.asarray(alphas, np.float32)[:, None, None]
     for p, (i, j) in enumerate(chosen):
-        lengths = [audio.grid_samples(b) for b in step_tempos(alphas, tempo, d.bpms[i],
-                                                                 d.bpms[j])]
-        z = net.interpolate(codes[i], codes[j], alphas)
-        step_feats = np.asarray(net.decode(z), np.float32)
+        native = step_tempos(alphas, "blend", d.bpms[i], d.bpms[j])
+        z = latent_path(codes[i], codes[j], np.asarray(alphas, np.float32)).astype(np.float32)
+        lufs_i, lufs_j = _lufs([d.waves[i], d.waves[j]], sr)
+        targets = [target_loudness(lufs_i, lufs_j, al) for al in alphas]
+        phases = endpoint_phases(alphas, d.waves[i], d.waves[j]) if input_phase else None
         mag = np.asarray(features_to_magnitude(d.features[[i, j]], audio))
         mixed = (1.0 - a) * mag[0][None] + a * mag[1][None]
         fade_feats = np.asarray(magnitude_to_features(mixed, audio), np.float32)
-        renders = _render(np.concatenate([step_feats, fade_feats]), lengths * 2, audio, iters,
-                          seed)
-        row: dict[str, Any] = {"source": {"file": d.files[i], "bar": d.bars[i], "bpm": d.bpms[i]},
-                               "target": {"file": d.files[j], "bar": d.bars[j], "bpm": d.bpms[j]}}
-        for key, waves in (("model", renders[: len(a)]), ("crossfade", renders[len(a):])):
-            envs = [metrics.onset_envelope(w, sr) for w in waves]
-            to_src = [metrics.envelope_similarity(e, env(i)) for e in envs]
-            to_tgt = [metrics.envelope_similarity(e, env(j)) for e in envs]
-            row[key] = {
-                "endpoint_f_source": metrics.onset_f_measure(d.waves[i], waves[0], sr),
-                "endpoint_f_target": metrics.onset_f_measure(d.waves[j], waves[-1], sr),
-                "endpoint_env_source": metrics.envelope_correlation(d.waves[i], waves[0], sr),
-                "endpoint_env_target": metrics.envelope_correlation(d.waves[j], waves[-1], sr),
-                "similarity_to_source": to_src,
-                "similarity_to_target": to_tgt,
-                "trend": metrics.trend(alphas, to_src, to_tgt),
-                **_midpoint(waves, alphas, audio),
-            }
-        pair_rows.append(row)
+        labels = path_labels(backend, z, alphas) if blend_labels else None
+
+        def raw_at(tempi: list[float]) -> dict[str, list[np.ndarray]]:
+            return {"model": native_codes(z, model=backend, native_bpms=tempi, iters=iters,
+                                          seed=seed, phase_from=phases, labels=labels),
+                    "crossfade": native_features(fade_feats, audio, native_bpms=tempi,
+                                                 iters=iters, seed=seed, phase_from=phases)}
+
+        shared = raw_at(native) if retime else None
+        for mode in modes:
+            bpms = step_tempos(alphas, mode, d.bpms[i], d.bpms[j])
+            raw = shared if retime else raw_at(bpms)
+            made_at = native if retime else bpms
+            row: dict[str, Any] = {
+                "source": {"file": d.files[i], "bar": d.bars[i], "bpm": d.bpms[i]},
+                "target": {"file": d.files[j], "bar": d.bars[j], "bpm": d.bpms[j]},
+                "bpms": bpms}
+            renders = {}
+            for key in ("model", "crossfade"):
+                waves = finish(raw[key], audio, bpms=bpms, native_bpms=made_at,
+                               lufs=targets).bars
+                renders[key] = waves
+                envs = [metrics.onset_envelope(w, sr) for w in waves]
+                to_src = [metrics.envelope_similarity(e, env(i)) for e in envs]
+                to_tgt = [metrics.envelope_similarity(e, env(j)) for e in envs]
+                row[key] = {
+                    "endpoint_f_source": metrics.onset_f_measure(d.waves[i], waves[0], sr),
+                    "endpoint_f_target": metrics.onset_f_measure(d.waves[j], waves[-1], sr),
+                    "endpoint_env_source": metrics.envelope_correlation(d.waves[i], waves[0],
+                                                                        sr),
+                    "endpoint_env_target": metrics.envelope_correlation(d.waves[j], waves[-1],
+                                                                        sr),
+                    "endpoint_mel_source": metrics.mel_distance(d.waves[i], waves[0], sr),
+                    "endpoint_mel_target": metrics.mel_distance(d.waves[j], waves[-1], sr),
+                    "similarity_to_source": to_src,
+                    "similarity_to_target": to_tgt,
+                    "trend": metrics.trend(alphas, to_src, to_tgt),
+                    **_midpoint(waves, alphas, audio),
+                }
+            rows[mode].append(row)
+            if mode == tempo and p < report_pairs:
+                examples.append({"source": i, "target": j, "bpms": bpms, **renders})
         if tick is not None:
             tick(1)
-        if p < report_pairs:
-            examples.append({"source": i, "target": j, "model": renders[: len(a)],
-                             "crossfade": renders[len(a):]})
+
+    def summary(mode) -> dict[str, Any]:
+        return {"model": _steps_summary(rows[mode], "model", alphas),
+                "crossfade": _steps_summary(rows[mode], "crossfade", alphas)}
+
     interpolation = {
-        "pairs": len(pair_rows),
+        "pairs": len(chosen),
         "alphas": alphas,
-        "model": _steps_summary(pair_rows, "model", alphas),
-        "crossfade": _steps_summary(pair_rows, "crossfade", alphas),
-        "per_pair": pair_rows,
+        "tempo": tempo,
+        **summary(tempo),
+        "at_tempo": {str(m): summary(m) for m in modes},
+        "per_pair": rows[tempo],
     }
     return interpolation, examples
 

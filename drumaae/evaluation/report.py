@@ -33,8 +33,8 @@ def _f(x: Any, digits: int = 3) -> str:
 
 
 def _quality_cells(q: dict) -> list[str]:
-    return [_f(q["lsd_db"], 2), _f(q.get("lsd_env_db"), 2), _f(q["sc"]), _f(q["onset_f"]),
-            _f(q.get("env_corr"))]
+    return [_f(q["lsd_db"], 2), _f(q.get("lsd_env_db"), 2), _f(q.get("mel_db"), 2),
+            _f(q["sc"]), _f(q["onset_f"]), _f(q.get("env_corr"))]
 
 
 def _recon_rows(r: dict) -> list[list[str]]:
@@ -52,17 +52,24 @@ def _recon_rows(r: dict) -> list[list[str]]:
 
 def _interp_rows(r: dict) -> list[list[str]]:
     rows = []
-    for name, key in (("model (latent interpolation)", "model"),
-                      ("crossfade (magnitudes mixed by alpha)", "crossfade")):
-        s = r["interpolation"].get(key) or {}
-        if not s:
-            continue
-        rows.append([name, _f(s["endpoint_f_source"]), _f(s["endpoint_f_target"]),
-                     _f(s.get("endpoint_env_source")), _f(s.get("endpoint_env_target")),
-                     _f(s["rho_mean"]), _f(s.get("rho_ge_0.9_share"), 2),
-                     _f(s["monotonic_share"], 2), _f(s.get("mid_mix_share")),
-                     _f(s.get("mid_onset_ratio"), 2)])
+    it = r["interpolation"]
+    # at the CLI's tempo first (`tempo`), then at blended tempi (`at_tempo`)
+    by_tempo = it.get("at_tempo") or {str(it.get("tempo", "")): it}
+    for tempo, summ in by_tempo.items():
+        for name, key in (("model (latent interpolation)", "model"),
+                          ("crossfade (magnitudes mixed by alpha)", "crossfade")):
+            s = summ.get(key) or {}
+            if s:
+                rows.append(_interp_cells(f"{name}, tempo {tempo}" if tempo else name, s))
     return rows
+
+
+def _interp_cells(name: str, s: dict) -> list[str]:
+    return [name, _f(s["endpoint_f_source"]), _f(s["endpoint_f_target"]),
+            _f(s.get("endpoint_env_source")), _f(s.get("endpoint_env_target")),
+            _f(s["rho_mean"]), _f(s.get("rho_min")), _f(s.get("rho_ge_0.9_share"), 2),
+            _f(s["monotonic_share"], 2), _f(s.get("mid_mix_share")),
+            _f(s.get("mid_onset_ratio"), 2)]
 
 
 def _prior_rows(r: dict) -> list[list[str]]:
@@ -92,10 +99,10 @@ def _prior_rows(r: dict) -> list[list[str]]:
 
 
 RECON_HEAD = ["reconstruction", "LSD (dB) lower=better", "LSD 9x3-smoothed (dB) lower=better",
-              "spectral conv. lower=better", "onset F higher=better",
+              "mel distance (dB) lower=better", "spectral conv. lower=better", "onset F higher=better",
               "envelope corr higher=better"]
 INTERP_HEAD = ["interpolation", "onset F a=0/src", "onset F a=1/tgt", "env corr a=0/src",
-               "env corr a=1/tgt", "trend rho", "rho>=0.9 share", "monotonic share",
+               "env corr a=1/tgt", "trend rho", "rho min", "rho>=0.9 share", "monotonic share",
                "a=0.5 mix share (crossfade ~1)", "a=0.5 onsets / endpoints'"]
 
 

@@ -50,8 +50,15 @@ class Backend(Protocol):
         (`DrumAAE.refine`; a backend without gradients raises DrumaaeError)."""
 
     def decode_codes(self, codes: np.ndarray, bar_length: int, *, iters: int,
-                     seed: int) -> np.ndarray:
-        """Codes `(n, d)` -> float32 `(n, bar_length)` waveforms (Griffin-Lim, `iters`)."""
+                     seed: int, init_phase: np.ndarray | None = None,
+                     labels: np.ndarray | None = None) -> np.ndarray:
+        """Codes `(n, d)` -> float32 `(n, bar_length)` waveforms (Griffin-Lim, `iters`).
+
+        `init_phase` (float32 `(n, frames, n_fft // 2 + 1)` radians on the render's frame
+        grid, `drumaae.audio.render.bar_phase`; NaN rows: random) starts Griffin-Lim from
+        known phases; `labels` `(n, K)` are a conditional generator's label weights (None:
+        p(k | z)). A backend that cannot honour them (a served model, whose graph fixes its
+        phases and labels) renders as without them."""
 
     def sample_codes(self, n: int, component: int | None, seed: int | None) -> np.ndarray:
         """`(n, d)` float32 codes drawn from the prior (one component or the whole mixture).
@@ -102,11 +109,23 @@ class LocalBackend:
         return codes
 
     def decode_codes(self, codes: np.ndarray, bar_length: int, *, iters: int,
-                     seed: int) -> np.ndarray:
+                     seed: int, init_phase: np.ndarray | None = None,
+                     labels: np.ndarray | None = None) -> np.ndarray:
         from drumaae.audio.render import render
 
-        feats = self.model.decode(np.asarray(codes, np.float32))
-        return render(feats, self.audio, int(bar_length), iters=int(iters), seed=int(seed))
+        z = np.asarray(codes, np.float32)
+        if labels is not None and self.model.generator.num_labels:
+            feats = self.model.decode(z, np.asarray(labels, np.float32))
+        else:
+            feats = self.model.decode(z)
+        return render(feats, self.audio, int(bar_length), iters=int(iters), seed=int(seed),
+                      init_phase=init_phase)
+
+    def label_weights(self, codes: np.ndarray) -> np.ndarray | None:
+        """`(n, K)` p(k | z) of `codes` for a conditional generator, else None."""
+        if not self.model.generator.num_labels:
+            return None
+        return np.asarray(self.model.label_weights(np.asarray(codes, np.float32)), np.float32)
 
     def sample_codes(self, n: int, component: int | None, seed: int | None) -> np.ndarray:
         return np.asarray(self.model.sample_codes(n, component=component, seed=seed),

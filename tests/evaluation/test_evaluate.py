@@ -19,7 +19,8 @@ def test_results_structure(eval_results):
     rec = r["reconstruction"]
     assert len(rec["per_bar"]) == 6
     for key in ("model", "source_gl"):
-        assert set(rec[key]) == {"lsd_db", "lsd_env_db", "sc", "onset_f", "env_corr"}
+        assert set(rec[key]) == {"lsd_db", "lsd_env_db", "mel_db", "sc", "onset_f", "env_corr"}
+        assert 0 <= rec[key]["mel_db"] <= 60
         assert rec[key]["lsd_db"] >= 0 and rec[key]["sc"] >= 0
         # The envelope LSD leaves out the fine structure: never above the per-bin LSD here.
         assert 0 <= rec[key]["lsd_env_db"] < rec[key]["lsd_db"]
@@ -29,6 +30,11 @@ def test_results_structure(eval_results):
     assert rec["source_gl"]["onset_f"] > 0.5
     it = r["interpolation"]
     assert it["alphas"] == [0.0, 0.25, 0.5, 0.75, 1.0]
+    # the CLI's tempo (source) and blended tempi, both beside the crossfade
+    assert it["tempo"] == "source" and set(it["at_tempo"]) == {"source", "blend"}
+    assert it["at_tempo"]["source"]["model"] == it["model"]
+    for summ in it["at_tempo"].values():
+        assert summ["crossfade"]["endpoint_mel_source"] >= 0 and -1 <= summ["model"]["rho_min"]
     for key in ("model", "crossfade"):
         summ = it[key]
         assert len(summ["similarity_to_source"]) == len(summ["similarity_to_target"]) == 5
@@ -94,7 +100,10 @@ def test_report_dir_is_not_overwritten(tiny_model, loop_dir, tmp_path):
 def test_interpolation_steps_at_blended_or_source_tempo(tiny_model, tiny_recipe, loop_dir):
     import numpy as np
 
+    from drumaae.inference import load_backend, reconstruct
+
     audio = tiny_recipe.audio
+    backend = load_backend(tiny_model)
     d = load_eval_data([loop_dir], audio)
     i = d.bpms.index(90.0)
     j = d.bpms.index(128.0)
@@ -102,35 +111,43 @@ def test_interpolation_steps_at_blended_or_source_tempo(tiny_model, tiny_recipe,
     alphas = [0.0, 0.5, 1.0]
     lengths = {}
     for tempo in ("blend", "source"):
-        _, examples = _interpolation_step(tiny_model, d, codes, [(i, j)], audio, 1, 0, alphas,
-                                          1, tempo)
+        it, examples = _interpolation_step(backend, d, codes, [(i, j)], audio, 1, 0, alphas,
+                                           1, tempo)
         lengths[tempo] = [w.shape[-1] for w in examples[0]["model"]]
         assert lengths[tempo] == [w.shape[-1] for w in examples[0]["crossfade"]]
-    # blend: each endpoint at its own bar's tempo, the middle step between
-    assert lengths["blend"] == [d.waves[i].shape[-1], audio.grid_samples(109.0),
-                                d.waves[j].shape[-1]]
-    assert lengths["source"] == [d.waves[i].shape[-1]] * 3
+        assert examples[0]["bpms"] == it["per_pair"][0]["bpms"]
+    # exactly what users get: bar_samples at each step's tempo (blend: between the two)
+    assert lengths["blend"] == [audio.bar_samples(90.0), audio.bar_samples(109.0),
+                                audio.bar_samples(128.0)]
+    assert lengths["source"] == [audio.bar_samples(90.0)] * 3
+    # alpha = 1 at the source's tempo is the target's render re-timed: the same at blend
+    # and at source tempo only where the tempi agree (alpha = 0)
+    ex = {t: _interpolation_step(backend, d, codes, [(i, j)], audio, 1, 0, alphas, 1, t)[1][0]
+          for t in ("blend", "source")}
+    np.testing.assert_array_equal(ex["blend"]["model"][0], ex["source"]["model"][0])
 
 
-def test_the_bundled_model_is_evaluated_with_its_own_centroids(tiny_model_path, tiny_recipe,
-                                                               loop_dir, tmp_path, monkeypatch):
-    """`evaluate(None)` (the bundled default) finds rhythm_centroids.npy beside the bundled
-    file, as it does beside a model path, instead of clustering the evaluated bars."""
-    import shutil
-
+def test_reconstruction_is_rendered_as_reconstruct_renders(tiny_model_path, tiny_recipe,
+                                                            loop_dir):
+    """evaluate's model render of a bar is, sample for sample, `render_codes` (the route
+    `reconstruct` writes through) of that bar's code at its tempo and loudness: exactly
+    `bar_samples` long, leveled and limited."""
     import numpy as np
 
-    from drumaae import registry
-    from drumaae.data.rhythm import cluster_rhythms, onset_grid
-    from drumaae.inference import backend
+    from drumaae.audio.loudness import TRUE_PEAK_CEILING_DB, integrated_loudness, true_peak_db
+    from drumaae.evaluation.evaluate import _reconstruction_step
+    from drumaae.inference import load_backend
+    from drumaae.inference.render import render_codes
 
-    shutil.copy(tiny_model_path, tmp_path / "default.keras")
-    d = load_eval_data([loop_dir], tiny_recipe.audio)
-    _, cents = cluster_rhythms(onset_grid(d.features, tiny_recipe.audio), 4, seed=0)
-    np.save(tmp_path / "rhythm_centroids.npy", cents)
-    monkeypatch.setattr(registry, "BUNDLED_MODEL", str(tmp_path / "default.keras"))
-    monkeypatch.setattr(registry, "_CACHE", {})
-    monkeypatch.setattr(backend, "_CACHE", {})
-    r = evaluate(None, [loop_dir], pairs=0, gl_iters=1, refine=0, eval_data=d)
-    assert r["model"] == "default"
-    assert r["prior"]["labels"]["source"] == str(tmp_path / "rhythm_centroids.npy")
+    audio = tiny_recipe.audio
+    backend = load_backend(tiny_model_path)
+    d = load_eval_data([loop_dir], audio, max_bars=2, seed=3)
+    step = _reconstruction_step(backend, d, audio, 2, 0, refine=0)
+    sr = audio.sample_rate
+    lufs = [integrated_loudness(w, sr) for w in d.waves]
+    again = render_codes(step.codes, model=backend, bpms=d.bpms, lufs=lufs, iters=2, seed=0)
+    for k in range(len(d)):
+        assert step.model_waves[k].shape == (audio.bar_samples(d.bpms[k]),)
+        np.testing.assert_array_equal(again.bars[k], step.model_waves[k])
+        assert true_peak_db(step.model_waves[k]) <= TRUE_PEAK_CEILING_DB + 1e-6
+        assert step.gl_waves[k].shape == (audio.bar_samples(d.bpms[k]),)
