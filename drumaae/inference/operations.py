@@ -19,11 +19,13 @@ from drumaae.errors import AudioError, DrumaaeError
 from drumaae.inference.backend import Backend, load_backend
 from drumaae.inference.outputs import (Encoded, Interpolation, Reconstruction, Sampled, Source,
                                        check_rendered)
+from drumaae.inference.render import RENDER_CHUNK, endpoint_phases, path_labels, render_codes
 from drumaae.latent import latent_path
 
 __all__ = [
     "AudioInput",
     "ProgressFn",
+    "TempoFn",
     "TEMPO_MODES",
     "encode",
     "decode",
@@ -39,13 +41,14 @@ AudioInput = Union[str, os.PathLike, tuple]
 
 TEMPO_MODES = ("source", "target", "blend")
 
+TempoFn = Callable[[str, str, Any], None]
+"""``on_tempo(role, name, reading)``: an input's tempo was read (a
+`drumaae.audio.bars.TempoReading` with its alternatives), before any encoding or rendering."""
+
 ProgressFn = Callable[[str, int, int], None]
 """``progress(what, done, total)``: called after each rendered chunk (``"bar", 8, 40``); the
 library never prints, the CLI turns these calls into stderr lines."""
 
-RENDER_CHUNK = 8
-"""Bars per render call: long inputs render in chunks (progress after each), the same
-chunks whether progress is reported or not, so outputs never depend on it."""
 
 
 def _in_chunks(fn: Callable[[np.ndarray], Any], items: np.ndarray,
@@ -70,17 +73,6 @@ def _refine_steps(backend: Backend, refine: int | None) -> int:
     """The refinement steps of one call on `backend` (`limits.resolve_refine`; a backend
     without ``can_refine`` cannot refine)."""
     return limits.resolve_refine(refine, bool(getattr(backend, "can_refine", False)))
-
-
-def _render_bars(backend: Backend, codes: np.ndarray, bar_length: int, iters: int, seed: int,
-                 progress: ProgressFn | None = None, what: str = "bar", done: int = 0,
-                 total: int | None = None) -> np.ndarray:
-    """`backend.decode_codes` in chunks (`_in_chunks`); float32 `(n, bar_length)`, each
-    chunk checked finite (`outputs.check_rendered`: a broken model stops at once)."""
-    seed = limits.check_seed(seed)
-    return _in_chunks(lambda c: check_rendered(
-        backend.decode_codes(c, bar_length, iters=iters, seed=seed), backend.ref),
-        codes, progress, what, done, total)
 
 
 def _sha256_file(path: str) -> str:
@@ -151,7 +143,8 @@ def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
            bars: int | None = None, bar: int | Sequence[int] | None = None,
            sample_rate: int | None = None, name: str | None = None,
            refine: int | None = None, fill: str = "error",
-           progress: ProgressFn | None = None) -> Encoded:
+           progress: ProgressFn | None = None, on_tempo: TempoFn | None = None,
+           role: str = "input") -> Encoded:
     """Encode the bars of a recording.
 
     Args:
@@ -172,6 +165,10 @@ def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
             says so) or ``"loop"`` (repeated to fill them); never padded with silence.
         progress: called as ``progress("encoded bar", done, n)`` after each chunk of
             `RENDER_CHUNK` bars (refinement makes encoding long).
+        on_tempo: called as ``on_tempo(role, name, reading)`` as soon as the tempo is read
+            (`drumaae.audio.bars.TempoReading`), before any encoding: the CLI prints its
+            tempo notes there, before the work.
+        role: what `on_tempo` calls this input (``input``, ``source``, ``target``).
 
     Returns:
         `Encoded` with codes `(n, latent_dim)`; its `tempo` says how the tempo was decided
@@ -192,6 +189,8 @@ def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
         bpm = limits.check_bpm(bpm)
     cut = cut_bars(samples, backend.audio.sample_rate, backend.audio, bpm=bpm, bars=bars,
                    fill=fill)
+    if on_tempo is not None:
+        on_tempo(role, source.name, cut.tempo)
     chosen = _select(cut.n_bars, bar, label)
     waves = cut.bars[chosen]
     # each code is fitted on its own bar: chunks change nothing but the progress lines
@@ -212,7 +211,9 @@ def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
 
 def decode(codes: Any, *, model: Any = None, bpm: float | None = None,
            iters: int | None = None, seed: int = 0,
-           match_loudness: bool = True, progress: ProgressFn | None = None) -> np.ndarray:
+           match_loudness: bool = True, progress: ProgressFn | None = None,
+           output_rate: int | None = None, input_phase: bool = False,
+           retime: bool = False) -> np.ndarray:
     """Decode codes to audio: one bar per code at `bpm`, concatenated.
 
     Args:
@@ -220,29 +221,49 @@ def decode(codes: Any, *, model: Any = None, bpm: float | None = None,
             default `bpm`).
         model: as in `encode`.
         bpm: output tempo in BPM (default: the `Encoded`'s, else the model's reference tempo).
+            With `retime`, each bar is rendered at the tempo its code was made at (an
+            `Encoded`'s, else the reference tempo) and re-timed by slices onto `bpm`
+            (`drumaae.audio.retime`); without (the default), rendered at `bpm` directly.
         iters: Griffin-Lim iterations (default: the model's recipe).
         seed: Griffin-Lim phase seed.
         match_loudness: bring each bar to the loudness of the bar it was encoded from (an
             `Encoded` that knows it, e.g. read from a codes file); bars are true-peak
             limited either way.
         progress: called as ``progress("bar", done, n)`` as bars are rendered.
+        input_phase: an `Encoded` that still holds its bars (`waveforms`, in memory) starts
+            each bar's Griffin-Lim from its bar's phase (`reconstruct`'s option).
+        retime: see `bpm` (docs/evaluation.md measures both; off until it measures better).
+        output_rate: the rate of the result in Hz (default: the rate of the recording an
+            `Encoded` came from, else the model's).
 
     Returns:
-        float32 `(n * bar_length,)` at the model's sample rate.
+        float32 `(n * bar_length,)` at `output_rate`, each bar exactly
+        ``round(output_rate * 60 * beats / bpm)`` samples.
     """
     backend = load_backend(model)
     lufs = None
+    rate = backend.audio.sample_rate
+    native = backend.audio.reference_bpm  # codes alone: the model's time-normalised bar
+    phase = None
     if isinstance(codes, Encoded):
         bpm = codes.bpm if bpm is None else bpm
+        native = codes.bpm
         lufs = codes.lufs
+        if input_phase and codes.waveforms is not None and len(codes.waveforms) == len(
+                codes.codes):
+            phase = list(codes.waveforms)
+        rate = codes.source.sample_rate if codes.source is not None else rate
         codes = codes.codes
+    rate = _output_rate(output_rate, rate)
     z = _codes_array(codes, backend)
     bpm = limits.check_bpm(backend.audio.reference_bpm if bpm is None else bpm)
-    bar_length = backend.audio.bar_samples(bpm)
-    out = _render_bars(backend, z, bar_length, _iters(backend, iters), int(seed), progress)
-    targets = lufs if lufs is not None and len(lufs) == len(out) else [None] * len(out)
-    bars, _ = _level_bars(out, backend.audio.sample_rate, targets, match_loudness)
-    return np.concatenate(bars)
+    targets = lufs if lufs is not None and len(lufs) == len(z) else None
+    out = render_codes(z, model=backend, bpms=bpm, native_bpms=native if retime else bpm,
+                       lufs=targets,
+                       match_loudness=match_loudness, iters=_iters(backend, iters),
+                       seed=limits.check_seed(seed), phase_from=phase, output_rate=rate,
+                       progress=progress)
+    return np.concatenate(out.bars)
 
 
 def _level_bars(waves: Sequence[np.ndarray], sample_rate: int,
@@ -328,29 +349,16 @@ def step_tempos(alphas: np.ndarray, tempo: str | float, src_bpm: float, tgt_bpm:
     return [limits.check_bpm(tempo, "tempo")] * len(alphas)
 
 
-def _decode_steps(backend: Backend, codes: np.ndarray, bpms: list[float], iters: int,
-                  seed: int, progress: ProgressFn | None = None) -> list[np.ndarray]:
-    """Decode each code at its own tempo, batching the steps that share a bar length."""
-    lengths = [backend.audio.bar_samples(b) for b in bpms]
-    out: list[np.ndarray | None] = [None] * len(lengths)
-    done = 0
-    for length in sorted(set(lengths)):
-        idx = [i for i, n in enumerate(lengths) if n == length]
-        waves = _render_bars(backend, codes[idx], length, iters, seed, progress, "step", done,
-                             len(lengths))
-        done += len(idx)
-        for row, i in enumerate(idx):
-            out[i] = waves[row]
-    return out  # type: ignore[return-value]
-
-
 def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any = None,
                 tempo: str | float = "source", src_bar: int = 0, tgt_bar: int = 0,
                 src_bpm: float | None = None, tgt_bpm: float | None = None,
                 src_bars: int | None = None, tgt_bars: int | None = None,
                 iters: int | None = None, seed: int = 0,
                 match_loudness: bool = True, refine: int | None = None,
-                fill: str = "error", progress: ProgressFn | None = None) -> Interpolation:
+                fill: str = "error", progress: ProgressFn | None = None,
+                output_rate: int | None = None, input_phase: bool = False,
+                blend_labels: bool = False, retime: bool = False,
+                on_tempo: TempoFn | None = None) -> Interpolation:
     """Morph one bar of `src` into one bar of `tgt` through the latent space.
 
     z(a) = (1 - a) z_src + a z_tgt for a = linspace(0, 1, steps); a = 0 decodes the source's
@@ -360,8 +368,8 @@ def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any 
         src, tgt: file paths or ``(samples, sample_rate)`` pairs.
         steps: number of outputs (>= 2).
         model: a DrumAAE, a `Backend`, a model reference or None (bundled default).
-        tempo: ``source`` (default), ``target``, ``blend`` (each step's tempo interpolated
-            like its code) or a BPM number.
+        tempo: the steps' tempo: ``source`` (default), ``target``, ``blend`` (each step's
+            tempo interpolated like its code) or a BPM number.
         src_bar, tgt_bar: which bar of each input (from 0).
         src_bpm, tgt_bpm: the inputs' tempi if known (else detected).
         src_bars, tgt_bars: bar counts of the input loops if known.
@@ -373,28 +381,54 @@ def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any 
             the default).
         fill: what to do with an input loop shorter than its bars (see `encode`).
         progress: called as ``progress("step", done, steps)`` as steps are rendered.
+        on_tempo: called as each input's tempo is read, before any rendering (see `encode`).
+        output_rate: the steps' rate in Hz (default: the source's own rate; the model
+            renders at its rate and each step is resampled to exactly one bar here).
+        input_phase: start Griffin-Lim of the alpha = 0 and alpha = 1 steps from the phase
+            of the source and target bars (deterministic); False (default): every step from
+            the seeded random phases.
+        blend_labels: a conditional generator's label for step a is (1 - a) p(k | z_src) +
+            a p(k | z_tgt), moving with alpha instead of flipping where p(k | z) does;
+            False (default): p(k | z(a)).
+        retime: render each step at the tempo its code was made at (the endpoints' tempi
+            blended like the codes) and re-time it by slices onto `tempo`
+            (`drumaae.audio.retime`: decays keep their length in seconds); False (default):
+            render each step at `tempo` directly. These three options are measured in
+            docs/evaluation.md ("The morph at the source's tempo") and stay off until they
+            measure better than the defaults.
 
     Returns:
         An `Interpolation`.
     """
+    if output_rate is not None:
+        output_rate = _output_rate(output_rate, 0)
     alphas = interpolation_alphas(steps)
     if not isinstance(tempo, str) or tempo not in TEMPO_MODES:
         step_tempos(alphas[:1], tempo, 1.0, 1.0)  # a bad tempo fails before any work
     backend = load_backend(model)
     iters = _iters(backend, iters)
     a = encode(src, model=backend, bpm=src_bpm, bars=src_bars, bar=src_bar, name=_label(src,
-               "source"), refine=refine, fill=fill)
+               "source"), refine=refine, fill=fill, on_tempo=on_tempo, role="source")
     b = encode(tgt, model=backend, bpm=tgt_bpm, bars=tgt_bars, bar=tgt_bar, name=_label(tgt,
-               "target"), refine=refine, fill=fill)
+               "target"), refine=refine, fill=fill, on_tempo=on_tempo, role="target")
     codes = latent_path(a.codes[0], b.codes[0], alphas).astype(np.float32)
     bpms = step_tempos(alphas, tempo, a.bpm, b.bpm)
-    waves = _decode_steps(backend, codes, bpms, iters, int(seed), progress)
     from drumaae.audio.loudness import target_loudness
 
     targets = [target_loudness(a.lufs[0], b.lufs[0], float(al)) for al in alphas]
-    waves, levels = _level_bars(waves, backend.audio.sample_rate, targets, match_loudness)
+    rate = _output_rate(output_rate, a.source.sample_rate if a.source else
+                        backend.audio.sample_rate)
+    out = render_codes(
+        codes, model=backend, bpms=bpms,
+        native_bpms=step_tempos(alphas, "blend", a.bpm, b.bpm) if retime else bpms,
+        lufs=targets, match_loudness=match_loudness, iters=iters, seed=limits.check_seed(seed),
+        phase_from=endpoint_phases(alphas, a.waveforms[0], b.waveforms[0]) if input_phase
+        else None,
+        labels=path_labels(backend, codes, alphas) if blend_labels else None,
+        output_rate=rate, progress=progress, what="step")
+    waves, levels = out.bars, out.loudness
     return Interpolation(alphas=alphas, codes=codes, bars=waves, bpms=bpms, tempo=tempo,
-                         source=a, target=b, sample_rate=backend.audio.sample_rate,
+                         source=a, target=b, sample_rate=rate,
                          model=backend.ref, iters=iters, seed=int(seed), loudness=levels,
                          model_identity=backend.identity)
 
@@ -407,41 +441,58 @@ def reconstruct(audio: AudioInput, *, model: Any = None, bpm: float | None = Non
                 bars: int | None = None, bar: int | Sequence[int] | None = None,
                 iters: int | None = None, seed: int = 0,
                 match_loudness: bool = True, refine: int | None = None,
-                progress: ProgressFn | None = None) -> Reconstruction:
+                progress: ProgressFn | None = None,
+                output_rate: int | None = None, input_phase: bool = False,
+                on_tempo: TempoFn | None = None) -> Reconstruction:
     """Encode and decode a recording bar by bar (what the model keeps of it); each output
     bar is brought to its input bar's loudness unless `match_loudness` is False, and
-    true-peak limited; `progress("bar", done, n)` is called as bars are rendered.
+    true-peak limited; `progress("bar", done, n)` is called as bars are rendered. Output
+    comes at `output_rate` Hz (default: the recording's own rate). `input_phase`: each bar's
+    Griffin-Lim starts from its input bar's phase (default False: the seeded random phases).
 
     Returns:
         `Reconstruction`: `audio` float32, the chosen bars concatenated at their tempo.
     """
+    if output_rate is not None:
+        output_rate = _output_rate(output_rate, 0)
     backend = load_backend(model)
     refine = _refine_steps(backend, refine)
     enc = encode(audio, model=backend, bpm=bpm, bars=bars, bar=bar, refine=refine,
-                 progress=progress if refine else None)
+                 progress=progress if refine else None, on_tempo=on_tempo)
     iters = _iters(backend, iters)
-    waves = _render_bars(backend, enc.codes, enc.bar_length, iters, int(seed), progress)
-    waves, levels = _level_bars(np.asarray(waves, np.float32), enc.sample_rate, enc.lufs,
-                               match_loudness)
+    rate = _output_rate(output_rate, enc.source.sample_rate if enc.source else
+                        enc.sample_rate)
+    out = render_codes(enc.codes, model=backend, bpms=enc.bpm, lufs=enc.lufs,
+                       match_loudness=match_loudness, iters=iters,
+                       seed=limits.check_seed(seed),
+                       phase_from=list(enc.waveforms) if input_phase else None,
+                       output_rate=rate, progress=progress)
+    waves, levels = out.bars, out.loudness
     return Reconstruction(audio=np.concatenate(waves), encoded=enc,
-                          sample_rate=enc.sample_rate, iters=iters, seed=int(seed),
+                          sample_rate=rate, iters=iters, seed=int(seed),
                           loudness=levels)
 
 
 def sample(n: int, *, component: int | None = None, bpm: float = 128.0,
            seed: int | None = None, model: Any = None, iters: int | None = None,
-           progress: ProgressFn | None = None) -> Sampled:
+           progress: ProgressFn | None = None, output_rate: int | None = None,
+           retime: bool = False) -> Sampled:
     """Decode `n` bars from codes drawn from the model's Gaussian-mixture prior.
 
     Args:
         n: bars to draw (>= 1).
         component: draw from this mixture component (0..K-1), or from the whole mixture.
-        bpm: tempo of the rendered bars.
+        bpm: tempo of the rendered bars (with `retime`: each rendered at the model's reference
+            tempo, its time-normalised bar, and re-timed by slices onto `bpm`).
         seed: seed of the prior draw and of Griffin-Lim's phases.
         progress: called as ``progress("bar", done, n)`` as bars are rendered.
+        output_rate: the bars' rate in Hz (default: the model's, 22.05 kHz for the bundled
+            one: there is no input to follow).
     """
     n = limits.check_bars(n, "n (bars to draw)")
     bpm = limits.check_bpm(bpm)
+    if output_rate is not None:
+        output_rate = _output_rate(output_rate, 0)
     backend = load_backend(model)
     k = backend.num_components
     if component is not None and k is not None and not 0 <= int(component) < k:
@@ -451,13 +502,14 @@ def sample(n: int, *, component: int | None = None, bpm: float = 128.0,
     codes = limits.check_codes(backend.sample_codes(int(n), component, seed),
                                f"the codes drawn from the prior of model {backend.ref}",
                                "its prior is broken (NaN or huge radius or spreads)")
-    length = backend.audio.bar_samples(bpm)
-    waves = _render_bars(backend, codes, length, _iters(backend, iters), int(seed or 0),
-                         progress)
     # No input to match: the model's own level, true-peak limited.
-    waves, levels = _level_bars(np.asarray(waves, np.float32), backend.audio.sample_rate,
-                               [None] * len(codes), match=False)
+    rate = _output_rate(output_rate, backend.audio.sample_rate)
+    out = render_codes(codes, model=backend, bpms=bpm,
+                       native_bpms=backend.audio.reference_bpm if retime else bpm,
+                       match_loudness=False, iters=_iters(backend, iters),
+                       seed=int(seed or 0), output_rate=rate, progress=progress)
+    waves, levels = out.bars, out.loudness
     return Sampled(bars=np.stack(waves), codes=codes, bpm=bpm,
-                   sample_rate=backend.audio.sample_rate, component=component,
+                   sample_rate=rate, component=component,
                    model=backend.ref, seed=seed, loudness=levels,
                    model_identity=backend.identity)

@@ -19,6 +19,12 @@ TGT_BPM, TGT_BARS = 120.0, 1
 GL_ITERS = 2
 
 
+def out_bar(rate: int, bpm: float) -> int:
+    """Samples of one output bar at `rate` Hz, ``round(rate * 60 * 4 / bpm)``: outputs come
+    at the input's rate (DESIGN.md), not the model's (`AudioConfig.bar_samples`)."""
+    return int(round(rate * 60 * 4 / bpm))
+
+
 def shared_dir(tmp_path_factory) -> str:
     path = os.path.join(str(tmp_path_factory.getbasetemp()), "transform_shared")
     os.makedirs(path, exist_ok=True)

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from drumaae.config import load_recipe
 from drumaae_cli.main import cli
-from tests.cli import GL_ITERS, SRC_BPM, TGT_BPM
+from tests.cli import GL_ITERS, SR, SRC_BPM, TGT_BPM, out_bar
 
-AUDIO = load_recipe("tiny").audio
+AUDIO = load_recipe("tiny").audio  # the model renders at 8 kHz; the input files are at SR
 
 
 def run(*args):
@@ -38,10 +38,11 @@ def test_interpolate_writes_steps_figure_and_manifest(model, loops, tmp_path):
     names = [f"{i:02d}_alpha{a:.2f}.wav" for i, a in enumerate([0, .25, .5, .75, 1])]
     assert sorted(os.listdir(out)) == sorted(names + ["interpolation.png", "manifest.json",
                                                       "morph.wav"])
-    bar = AUDIO.bar_samples(SRC_BPM)
+    bar = out_bar(SR, SRC_BPM)  # at the source file's rate
     for name in names:
         info = sf.info(out / name)
-        assert (info.samplerate, info.frames) == (AUDIO.sample_rate, bar)
+        assert (info.samplerate, info.frames) == (SR, bar)
+    assert manifest["sample_rate"] == SR
     png = (out / "interpolation.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     import matplotlib.image
@@ -74,7 +75,7 @@ def test_interpolate_tempo_bar_and_default_out(model, loops, tmp_path, monkeypat
     bpms = [SRC_BPM, (SRC_BPM + TGT_BPM) / 2, TGT_BPM]
     assert manifest["bpm"] == pytest.approx(bpms)
     lengths = [sf.info(out / f["file"]).frames for f in manifest["files"]]
-    assert lengths == [AUDIO.bar_samples(b) for b in bpms]
+    assert lengths == [out_bar(SR, b) for b in bpms]
     assert manifest["figure"] is None and not (out / "interpolation.png").exists()
     # morph.wav: the steps in order, each twice, without drift; raw level kept.
     assert sf.info(out / "morph.wav").frames == 2 * sum(lengths)
@@ -118,10 +119,11 @@ def test_encode_then_decode_round_trip(model, loops, tmp_path, ext):
     np.testing.assert_allclose(inference.load_codes(str(codes)).codes, direct.codes, atol=1e-6)
     wav = tmp_path / "back.wav"
     run("decode", codes, "--out", wav, "--model", model, "--gl-iters", 1)
-    assert sf.info(wav).frames == 2 * AUDIO.bar_samples(SRC_BPM)
+    # at the rate of the recording the codes came from (the codes file records it)
+    assert (sf.info(wav).samplerate, sf.info(wav).frames) == (SR, 2 * out_bar(SR, SRC_BPM))
     run("decode", codes, "--out", wav, "--model", model, "--gl-iters", 1, "--bpm", 140,
         "--force")
-    assert sf.info(wav).frames == 2 * AUDIO.bar_samples(140)
+    assert sf.info(wav).frames == 2 * out_bar(SR, 140)
     again = CliRunner().invoke(cli, ["decode", str(codes), "--out", str(wav), "--model", model])
     assert again.exit_code == 1 and "--force" in again.output
     one = tmp_path / f"bar1.{ext}"
@@ -133,13 +135,15 @@ def test_reconstruct_sample_and_info(model, loops, tmp_path):
     wav = tmp_path / "rec.wav"
     run("reconstruct", loops["tgt"], "--out", wav, "--model", model, "--bpm", TGT_BPM,
         "--gl-iters", 1)
-    assert sf.info(wav).frames == AUDIO.bar_samples(TGT_BPM)
+    assert (sf.info(wav).samplerate, sf.info(wav).frames) == (SR, out_bar(SR, TGT_BPM))
     out = tmp_path / "samples"
     res = json.loads(run("sample", "-n", 3, "--out", out, "--model", model, "--bpm", 100,
                          "--seed", 2, "--component", 1, "--gl-iters", 1, "--json").stdout)
     assert sorted(os.listdir(out)) == ["00.wav", "01.wav", "02.wav", "manifest.json"]
     assert res["component"] == 1 and np.array(res["codes"]).shape == (3, 4)
-    assert sf.info(out / "00.wav").frames == AUDIO.bar_samples(100)
+    # no input to follow: the model's rate
+    assert (sf.info(out / "00.wav").samplerate, sf.info(out / "00.wav").frames) == (
+        AUDIO.sample_rate, AUDIO.bar_samples(100))
     one = tmp_path / "s.wav"
     run("sample", "-n", 2, "--out", one, "--model", model, "--gl-iters", 1)
     assert sf.info(one).frames == 2 * AUDIO.bar_samples(128)

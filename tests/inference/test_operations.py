@@ -11,7 +11,7 @@ import soundfile as sf
 
 from drumaae import inference
 from drumaae.errors import DrumaaeError, OutputExistsError
-from tests.cli import GL_ITERS, SRC_BPM, TGT_BPM, loop_files, tiny_model_file
+from tests.cli import GL_ITERS, SR, SRC_BPM, TGT_BPM, loop_files, out_bar, tiny_model_file
 
 
 @pytest.fixture(scope="module")
@@ -116,8 +116,10 @@ def test_interpolation_alphas_codes_and_endpoints(morph, backend, loops):
     np.testing.assert_array_equal(morph.codes[0], src.codes[0])
     np.testing.assert_array_equal(morph.codes[-1], tgt.codes[0])
     np.testing.assert_allclose(morph.codes[2], (src.codes[0] + tgt.codes[0]) / 2, atol=1e-6)
-    # Source tempo by default: every step one source bar long.
-    n = backend.audio.bar_samples(SRC_BPM)
+    # Source tempo by default: every step one source bar long, at the source file's rate
+    # (22.05 kHz; the tiny model renders at 8 kHz).
+    assert morph.sample_rate == SR != backend.audio.sample_rate
+    n = out_bar(SR, SRC_BPM)
     assert morph.bpms == [SRC_BPM] * 5 and [len(b) for b in morph.bars] == [n] * 5
     assert all(b.dtype == np.float32 and np.all(np.isfinite(b)) for b in morph.bars)
     assert morph.source.waveforms.shape == (1, backend.audio.grid_samples(SRC_BPM))
@@ -164,7 +166,8 @@ def test_tempo_options(backend, loops, tempo, expected):
     res = inference.interpolate(loops["src"], loops["tgt"], steps=3, model=backend, tempo=tempo,
                                 src_bpm=SRC_BPM, tgt_bpm=TGT_BPM, iters=1)
     assert res.bpms == pytest.approx(expected)
-    assert [len(b) for b in res.bars] == [backend.audio.bar_samples(b) for b in expected]
+    assert res.sample_rate == SR  # the source's rate
+    assert [len(b) for b in res.bars] == [out_bar(SR, b) for b in expected]
 
 
 def test_bar_selection_and_refusals(backend, loops):
@@ -185,18 +188,21 @@ def test_bar_selection_and_refusals(backend, loops):
 def test_decode_reconstruct_and_sample_lengths(backend, loops):
     audio = backend.audio
     enc = inference.encode(loops["src"], model=backend, bpm=SRC_BPM)
-    out = inference.decode(enc, model=backend, iters=1)
-    assert out.shape == (2 * audio.bar_samples(SRC_BPM),)
-    out = inference.decode(enc.codes[0], model=backend, bpm=140, iters=1)
-    assert out.shape == (audio.bar_samples(140),)
+    out = inference.decode(enc, model=backend, iters=1)  # at the recording's rate
+    assert out.shape == (2 * out_bar(SR, SRC_BPM),)
+    out = inference.decode(enc, model=backend, iters=1, output_rate=48000)
+    assert out.shape == (2 * out_bar(48000, SRC_BPM),)
+    out = inference.decode(enc.codes[0], model=backend, bpm=140, iters=1)  # bare codes
+    assert out.shape == (audio.bar_samples(140),)  # the model's rate: no recording to follow
     with pytest.raises(DrumaaeError, match="latent size"):
         inference.decode(np.zeros((1, 7)), model=backend)
     rec = inference.reconstruct(loops["tgt"], model=backend, bpm=TGT_BPM, iters=1)
-    assert rec.audio.shape == (audio.bar_samples(TGT_BPM),)
+    assert rec.sample_rate == SR and rec.audio.shape == (out_bar(SR, TGT_BPM),)
     assert [i["lufs_target"] for i in rec.loudness] == \
         [pytest.approx(v, abs=0.01) for v in rec.encoded.lufs]
     smp = inference.sample(3, component=1, bpm=100, seed=4, model=backend, iters=1)
     assert smp.bars.shape == (3, audio.bar_samples(100)) and smp.codes.shape == (3, 4)
+    assert smp.sample_rate == audio.sample_rate  # no input: the model's rate
     again = inference.sample(3, component=1, bpm=100, seed=4, model=backend, iters=1)
     np.testing.assert_array_equal(again.codes, smp.codes)
     with pytest.raises(DrumaaeError, match="component"):
@@ -218,9 +224,15 @@ class FakeBackend:
     def encode_bars(self, bars, refine=0):
         return np.stack([bars.mean(axis=1), bars.std(axis=1)], axis=1).astype(np.float32)
 
-    def decode_codes(self, codes, bar_length, *, iters, seed):
+    def decode_codes(self, codes, bar_length, *, iters, seed, init_phase=None, labels=None):
         self.calls.append((len(codes), bar_length, iters, seed))
         return np.tile(codes[:, :1], (1, bar_length)).astype(np.float32)
+
+    def label_weights(self, codes):
+        return None
+
+    def fit_errors(self, bars):
+        return None
 
     def sample_codes(self, n, component, seed):
         raise DrumaaeError("this fake backend has no prior")
@@ -248,7 +260,7 @@ class EchoBackend(FakeBackend):
             self.first = np.asarray(bars[0], np.float32)
         return super().encode_bars(bars, refine)
 
-    def decode_codes(self, codes, bar_length, *, iters, seed):
+    def decode_codes(self, codes, bar_length, *, iters, seed, init_phase=None, labels=None):
         bar = np.resize(self.first, bar_length) * 0.1
         return np.tile(bar, (len(codes), 1)).astype(np.float32)
 
@@ -272,9 +284,11 @@ def test_progress_is_reported_per_chunk_and_never_changes_the_output(tiny_recipe
 def test_matching_reaches_each_steps_target(loops, tiny_recipe):
     from drumaae.audio.loudness import TRUE_PEAK_CEILING_DB, integrated_loudness
 
+    # at the source's tempo (not re-timed: every step is the same echo, one source bar long)
     res = inference.interpolate(loops["src"], loops["tgt"], steps=3, model=EchoBackend(
         tiny_recipe.audio), src_bpm=SRC_BPM, tgt_bpm=TGT_BPM, iters=1)
     sr = res.sample_rate
+    assert sr == SR  # the source file's rate, not the model's
     targets = [i["lufs_target"] for i in res.loudness]
     assert targets[0] == pytest.approx(res.source.lufs[0], abs=0.01)
     assert targets[-1] == pytest.approx(res.target.lufs[0], abs=0.01)
