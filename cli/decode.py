@@ -18,17 +18,19 @@ from drumaae_cli.common import Progress, emit, make_backend, pass_errors, plural
 @options.GL_ITERS
 @options.seed_option()
 @options.MATCH_LOUDNESS
+@options.SAMPLE_RATE
 @options.BACKEND
 @options.FORCE
 @options.JSON
 @options.QUIET
 @pass_errors
-def command(codes, out_path, bpm, iters, seed, match_loudness, model_ref, tracking_uri, server,
-            model_name, timeout, force, as_json, quiet):
+def command(codes, out_path, bpm, iters, seed, match_loudness, output_rate, model_ref,
+            tracking_uri, server, model_name, timeout, force, as_json, quiet):
     """Decode CODES (.npz or .json from 'drumaae encode') to a WAV file.
 
     Each code becomes one bar (Griffin-Lim phase reconstruction) at --bpm, or at the tempo
-    the codes were encoded at, brought to the loudness of the bar it was encoded from.
+    the codes were encoded at, brought to the loudness of the bar it was encoded from, at the
+    sample rate of the recording they were encoded from (--sample-rate to choose).
 
     The codes file records the sha256 of the model that made it: codes of another model are
     refused (--force decodes them anyway, with a warning on stderr).
@@ -49,9 +51,11 @@ def command(codes, out_path, bpm, iters, seed, match_loudness, model_ref, tracki
                                           name=os.path.basename(codes), model_ref=backend.ref)
     if warning:
         click.echo(f"Warning: {warning}", err=True)
+    # the recording's own rate (codes files record it), else the model's
+    sr = output_rate or (enc.source.sample_rate if enc.source else backend.audio.sample_rate)
     audio = inference.decode(enc, model=backend, bpm=bpm, iters=iters, seed=seed,
-                             match_loudness=match_loudness, progress=Progress("decode", quiet))
-    sr = backend.audio.sample_rate
+                             match_loudness=match_loudness, output_rate=sr,
+                             progress=Progress("decode", quiet))
     inference.save_bars([audio], sr, out_path, force=force, inputs=[codes])
     tempo = enc.bpm if bpm is None else bpm
     summary = {"codes": codes, "out": out_path, "model": backend.ref,

@@ -35,6 +35,7 @@ def command(audio, out_path, bar_list, bpm, bars, refine, model_ref, tracking_ur
       drumaae encode loop.wav --bar 0 --bpm 128 --out loop.json --json
     """
     from drumaae import fileio, inference
+    from drumaae_cli.tempo_notes import tempo_notes
 
     if not out_path.lower().endswith((".npz", ".json")):
         raise click.BadParameter("the codes file must end in .npz or .json",
@@ -44,7 +45,7 @@ def command(audio, out_path, bar_list, bpm, bars, refine, model_ref, tracking_ur
     backend = make_backend(model_ref, server, model_name, timeout, tracking_uri)
     enc = inference.encode(audio, model=backend, bpm=bpm, bars=bars,
                            bar=list(bar_list) or None, refine=refine,
-                           progress=Progress("encode", quiet))
+                           on_tempo=tempo_notes(), progress=Progress("encode", quiet))
     inference.save_codes(enc, out_path, force=force)
     summary = {**enc.summary(), "out": out_path}
     emit(summary, as_json, [

@@ -85,6 +85,7 @@ def _out_dirs(pairs: list[tuple[str, str]], out_dir: str | None) -> list[str]:
 @click.option("--repeat", type=options.REPEAT_TYPE, default=1, show_default=True,
               help="Times each step plays in morph.wav (all steps in order, one file).")
 @options.MATCH_LOUDNESS
+@options.SAMPLE_RATE
 @click.option("--no-figure", is_flag=True, help="Skip the spectrogram PNG.")
 @options.GL_ITERS
 @options.REFINE
@@ -95,8 +96,8 @@ def _out_dirs(pairs: list[tuple[str, str]], out_dir: str | None) -> list[str]:
 @options.QUIET
 @pass_errors
 def command(src, tgt, listing, steps, out_dir, tempo, bar, src_bar, tgt_bar, bpm, src_bpm,
-            tgt_bpm, bars, src_bars, tgt_bars, fill, repeat, match_loudness, no_figure, iters,
-            refine, seed, model_ref, tracking_uri, server, model_name, timeout, force,
+            tgt_bpm, bars, src_bars, tgt_bars, fill, repeat, match_loudness, output_rate,
+            no_figure, iters, refine, seed, model_ref, tracking_uri, server, model_name, timeout, force,
             as_json, quiet):
     """Morph a bar of SRC into a bar of TGT in STEPS steps.
 
@@ -112,8 +113,12 @@ def command(src, tgt, listing, steps, out_dir, tempo, bar, src_bar, tgt_bar, bpm
     a folder (SRC against each audio file in it), or --pairs FILE lists one 'SRC TGT' per
     line; each pair writes its own OUT/SRC_to_TGT/ folder.
 
+    WAVs come at the source's sample rate (--sample-rate to choose; the model renders at
+    its own). When the limiter cuts a step by more than 1 dB, a note says so.
+
     When an input's tempo fits several readings (half or double tempo, 1 or 2 bars, part of
-    a bar), one line on stderr says which was chosen and which options pick another.
+    a bar), one line on stderr says which was chosen and which options pick another, before
+    any rendering.
 
     \b
     Example:
@@ -123,7 +128,7 @@ def command(src, tgt, listing, steps, out_dir, tempo, bar, src_bar, tgt_bar, bpm
       drumaae interpolate --pairs pairs.txt --out morphs/
     """
     from drumaae import fileio, inference
-    from drumaae_cli.tempo_notes import echo_tempo_note
+    from drumaae_cli.tempo_notes import tempo_notes
 
     pairs = _pairs(src, tgt, listing)
     outs = _out_dirs(pairs, out_dir)
@@ -150,10 +155,8 @@ def command(src, tgt, listing, steps, out_dir, tempo, bar, src_bar, tgt_bar, bpm
             src_bars=bars if src_bars is None else src_bars,
             tgt_bars=bars if tgt_bars is None else tgt_bars,
             iters=iters, seed=seed, refine=refine, fill=fill, match_loudness=match_loudness,
+            output_rate=output_rate, on_tempo=tempo_notes(),
             progress=progress if len(pairs) == 1 else None)
-        for enc, role in ((result.source, "src"), (result.target, "tgt")):
-            name = enc.source.name if enc.source else role
-            echo_tempo_note(name, enc.tempo, f"--{role}-bars", f"--{role}-bpm")
         manifest = inference.save_interpolation(result, out, force=force,
                                                 figure=not no_figure, model_ref=backend.ref,
                                                 repeat=repeat)
@@ -171,7 +174,8 @@ def _summary(manifest: dict) -> list[str]:
         f"{src_in['bpm']:.1f} BPM",
         f"target {tgt_in['name']}: bar {tgt_in['bar']} of {tgt_in['n_bars']} at "
         f"{tgt_in['bpm']:.1f} BPM",
-        f"wrote {len(manifest['files'])} steps to {manifest['out_dir']}/:",
+        f"wrote {len(manifest['files'])} steps to {manifest['out_dir']}/ at "
+        f"{manifest['sample_rate']} Hz:",
     ]
     lines += [f"  {f['file']}  alpha {f['alpha']:.2f}  {f['bpm']:.1f} BPM  {f['seconds']:.2f} s"
               for f in manifest["files"]]
@@ -182,4 +186,7 @@ def _summary(manifest: dict) -> list[str]:
     if manifest["figure"]:
         lines.append(f"  {manifest['figure']}")
     lines.append("  manifest.json")
+    note = (manifest.get("loudness") or {}).get("note")
+    if note:
+        lines.append(f"note: {note}")
     return lines

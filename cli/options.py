@@ -23,7 +23,7 @@ __all__ = [
     "MODEL", "TRACKING_URI", "SERVER", "MODEL_NAME", "TIMEOUT", "BACKEND", "MODEL_FILE",
     "DATA", "FORCE", "JSON", "JSON_OUT", "QUIET", "GL_ITERS", "STEPS", "TEMPO", "REFINE",
     "FILL", "BAR_LIST", "BARS", "bar_option", "bars_option", "bpm_option", "seed_option",
-    "recipe_option",
+    "recipe_option", "recipe_names", "SAMPLE_RATE",
 ]
 
 # --- types ------------------------------------------------------------------------------------
@@ -193,11 +193,20 @@ MODEL_FILE = click.option(
          "recipe].")
 
 
+def recipe_names() -> list[str]:
+    """The bundled recipes' names: the folder `drumaae.config.bundled_recipes` reads, listed
+    without importing drumaae.config (numpy, yaml), which --help does not need."""
+    from importlib import resources
+
+    return sorted(entry.name[: -len(".yaml")] for entry in
+                  resources.files("drumaae.recipes").iterdir() if entry.name.endswith(".yaml"))
+
+
 def recipe_option(required: bool = False) -> Callable:
     """--recipe: a recipe YAML file or a bundled name."""
     return click.option(
         "--recipe", "recipe_ref", required=required, default=None, metavar="RECIPE",
-        help="A recipe YAML file or a bundled name (tiny, default, paper)."
+        help=f"A recipe YAML file or a bundled name ({', '.join(recipe_names())})."
              + ("" if required else "  [default: default, or tiny with --quick]"))
 
 
@@ -270,6 +279,18 @@ MATCH_LOUDNESS = click.option(
     "--no-match-loudness", "match_loudness", is_flag=True, flag_value=False, default=True,
     help="Keep the model's raw output level instead of matching each bar to its input's "
          "loudness (ITU-R BS.1770); true-peak limiting to -1 dBTP stays on.")
+def _output_rate(value: Any) -> int:
+    from drumaae.audio.io import check_output_rate  # soundfile: loaded when the option is used
+
+    return check_output_rate(value)
+
+
+SAMPLE_RATE = click.option(
+    "--sample-rate", "output_rate", default=None, metavar="HZ",
+    type=LimitedType(_output_rate, "HZ"),
+    help="Rate of the WAVs written, Hz (the model renders at its own rate, 22.05 kHz for "
+         "the bundled one, and each bar is resampled to exactly one bar at this rate)  "
+         "[default: the input's rate]")
 STEPS = click.option(
     "--steps", type=LimitedType(limits.check_steps, "STEPS"), default=5, show_default=True,
     help=f"Outputs from source (alpha 0) to target (alpha 1), 2-{limits.MAX_STEPS}.")

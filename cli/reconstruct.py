@@ -19,15 +19,18 @@ from drumaae_cli.common import Progress, check_inputs, emit, make_backend, pass_
 @options.REFINE
 @options.seed_option()
 @options.MATCH_LOUDNESS
+@options.SAMPLE_RATE
 @options.BACKEND
 @options.FORCE
 @options.JSON
 @options.QUIET
 @pass_errors
-def command(audio, out_path, bar_list, bpm, bars, iters, refine, seed, match_loudness, model_ref,
-            tracking_uri, server, model_name, timeout, force, as_json, quiet):
+def command(audio, out_path, bar_list, bpm, bars, iters, refine, seed, match_loudness,
+            output_rate, model_ref, tracking_uri, server, model_name, timeout, force, as_json,
+            quiet):
     """Pass AUDIO through the model bar by bar and write the result as one WAV; each bar
-    is brought to its input bar's loudness (ITU-R BS.1770) and never clips.
+    is brought to its input bar's loudness as heard (ITU-R BS.1770 over its channels) and
+    never clips; the WAV comes at AUDIO's sample rate (--sample-rate to choose).
 
     \b
     Example:
@@ -35,6 +38,8 @@ def command(audio, out_path, bar_list, bpm, bars, iters, refine, seed, match_lou
       drumaae reconstruct loop.wav --bar 2 --gl-iters 128 --out bar2.wav
     """
     from drumaae import fileio, inference
+    from drumaae.audio.loudness import limiter_note
+    from drumaae_cli.tempo_notes import tempo_notes
 
     if not out_path.lower().endswith(".wav"):
         raise click.BadParameter("the output must be a .wav file", param_hint="--out")
@@ -44,12 +49,17 @@ def command(audio, out_path, bar_list, bpm, bars, iters, refine, seed, match_lou
     rec = inference.reconstruct(audio, model=backend, bpm=bpm, bars=bars,
                                 bar=list(bar_list) or None, iters=iters, seed=seed,
                                 match_loudness=match_loudness, refine=refine,
+                                output_rate=output_rate, on_tempo=tempo_notes(),
                                 progress=Progress("reconstruct", quiet))
     inference.save_bars([rec.audio], rec.sample_rate, out_path, force=force, inputs=[audio])
     enc = rec.encoded
     summary = {**enc.summary(), "model": backend.ref, "out": out_path,
-               "samples": int(rec.audio.size), "griffin_lim_iters": rec.iters,
+               "samples": int(rec.audio.size), "sample_rate": rec.sample_rate,
+               "griffin_lim_iters": rec.iters, "loudness": rec.loudness,
+               "limiter_note": limiter_note(rec.loudness, [f"bar {b}" for b in enc.bars]),
                "codes": enc.codes.tolist()}
-    emit(summary, as_json, [f"{enc.source.name}: {plural(len(enc.bars), 'bar')} at "
-                            f"{enc.bpm:.1f} BPM -> {out_path} "
-                            f"({rec.audio.size / rec.sample_rate:.2f} s)"])
+    lines = [f"{enc.source.name}: {plural(len(enc.bars), 'bar')} at {enc.bpm:.1f} BPM -> "
+             f"{out_path} ({rec.audio.size / rec.sample_rate:.2f} s at {rec.sample_rate} Hz)"]
+    if summary["limiter_note"]:
+        lines.append(f"note: {summary['limiter_note']}")
+    emit(summary, as_json, lines)

@@ -1,16 +1,24 @@
 """One line on stderr when an input's tempo could be read several ways.
 
 The library returns the reading and its alternatives (`drumaae.audio.bars.TempoReading`, on
-`Encoded.tempo`); this module words them with the options of the command that picks one.
+`Encoded.tempo`, and to an ``on_tempo`` callback as soon as it is read); this module words them
+with the options of the command that picks one. Every command that reads a tempo (encode,
+reconstruct, interpolate) passes `tempo_notes()` as ``on_tempo``, so the note comes before the
+work and says the same thing in every command.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Callable
 
 import click
 
-__all__ = ["tempo_note", "echo_tempo_note"]
+__all__ = ["tempo_note", "echo_tempo_note", "tempo_notes", "OPTIONS"]
+
+OPTIONS = {"input": ("--bars", "--bpm"), "source": ("--src-bars", "--src-bpm"),
+           "target": ("--tgt-bars", "--tgt-bpm")}
+"""The options that pick a reading, per input role (`drumaae.inference.encode`'s ``role``)."""
 
 
 def _bars(count: float) -> str:
@@ -45,3 +53,14 @@ def echo_tempo_note(name: str, reading, bars_option: str, bpm_option: str) -> No
     line = tempo_note(name, reading, bars_option, bpm_option)
     if line:
         click.echo(line, err=True)
+
+
+def tempo_notes() -> Callable[[str, str, object], None]:
+    """The library's ``on_tempo(role, name, reading)`` callback: `echo_tempo_note` with the
+    options of the input's role (`OPTIONS`: ``--bars``/``--bpm``, or ``--src-*``/``--tgt-*``
+    for interpolate), printed as soon as the tempo is read, before any encoding."""
+    def on_tempo(role: str, name: str, reading) -> None:
+        bars_option, bpm_option = OPTIONS.get(role, OPTIONS["input"])
+        echo_tempo_note(name, reading, bars_option, bpm_option)
+
+    return on_tempo

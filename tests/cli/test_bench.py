@@ -16,7 +16,10 @@ def _check(result: dict, text: str, subprocess: bool, savedmodel: bool) -> None:
     assert {"griffin-lim", "features", "training (CPU)", "training (GPU)",
             "interpolate"} <= groups
     assert ("memory" in groups) == subprocess and ("serving" in groups) == savedmodel
+    assert result["failed"] == []
     for r in result["rows"]:
+        # every row measured a number, unless it says why it was skipped (no GPU here)
+        assert r["ours"] is not None or r["note"].startswith(("skipped", "no GPU")), r
         for key in ("ours", "baseline", "ratio"):
             if r[key] is not None:
                 assert math.isfinite(r[key]) and r[key] > 0, r
@@ -46,3 +49,33 @@ def test_bench_quick_every_row(tmp_path):
     res = CliRunner().invoke(cli, ["bench", "--quick", "--json-out", str(out)])
     assert res.exit_code == 0, res.output
     _check(json.loads(out.read_text()), res.stdout, subprocess=True, savedmodel=True)
+
+
+def test_a_failed_row_is_one_cell_and_exit_status_1(monkeypatch):
+    from drumaae_bench import harness
+
+    def fake_run(cfg, progress=None):
+        rows = [harness.Row("griffin-lim", "ok", 1.0, unit="s"),
+                harness.failed_row("serving", "SavedModel latency per bar",
+                                   RuntimeError("line one\nline two"))]
+        return {"machine": {"cores": 2, "cpu": "c", "os": "o", "gpus": [], "python": "3",
+                            "tensorflow": "2", "librosa": "0"},
+                "date": "d", "load_before": "0", "load_after": "0", "seconds": 1.0,
+                "model": "m", "config": {"recipe": "tiny"},
+                "rows": [vars(r) for r in rows],
+                "failed": ["serving: SavedModel latency per bar"]}
+
+    monkeypatch.setattr(harness, "run_bench", fake_run)
+    res = CliRunner().invoke(cli, ["bench", "--quick"])
+    assert res.exit_code == 1
+    row = [line for line in res.stdout.splitlines() if "SavedModel" in line]
+    assert len(row) == 1 and "line one line two" in row[0]
+    assert "Error: 1 benchmark row failed (serving: SavedModel latency per bar)" in res.output
+
+
+def test_bench_and_train_help_list_every_bundled_recipe():
+    from drumaae.config import bundled_recipes
+
+    for command in ("bench", "train"):
+        text = " ".join(CliRunner().invoke(cli, [command, "--help"]).output.split())
+        assert f"({', '.join(bundled_recipes())})" in text and "quick" in text
