@@ -60,6 +60,12 @@ class Backend(Protocol):
         p(k | z)). A backend that cannot honour them (a served model, whose graph fixes its
         phases and labels) renders as without them."""
 
+    def fit_errors(self, bars: np.ndarray) -> np.ndarray | None:
+        """float32 `(n, bar_length)` waveforms -> `(n,)` mean absolute feature error of each
+        bar's encoder code decoded by the generator (no refinement): how well the model
+        draws the bar (`drumaae.inference.operations.best_reading`); None when the backend
+        cannot tell (a served model, which returns audio, not features)."""
+
     def sample_codes(self, n: int, component: int | None, seed: int | None) -> np.ndarray:
         """`(n, d)` float32 codes drawn from the prior (one component or the whole mixture).
 
@@ -120,6 +126,14 @@ class LocalBackend:
             feats = self.model.decode(z)
         return render(feats, self.audio, int(bar_length), iters=int(iters), seed=int(seed),
                       init_phase=init_phase)
+
+    def fit_errors(self, bars: np.ndarray) -> np.ndarray:
+        from drumaae.audio.features import bar_features
+
+        feats = bar_features(np.asarray(bars, np.float32), self.audio)
+        recon = self.model.decode(self.model.encode(feats))
+        return np.mean(np.abs(np.asarray(recon, np.float32) - np.asarray(feats, np.float32)),
+                       axis=(1, 2))
 
     def label_weights(self, codes: np.ndarray) -> np.ndarray | None:
         """`(n, K)` p(k | z) of `codes` for a conditional generator, else None."""

@@ -139,6 +139,67 @@ def _select(n_bars: int, bar: int | Sequence[int] | None, name: str) -> list[int
     return [int(b) % n_bars for b in wanted]
 
 
+#: Bars of each reading `best_reading` scores (the first ones: a loop repeats itself).
+READING_BARS = 8
+
+
+def best_reading(backend: Backend, samples: np.ndarray, cut: Any, *, fill: str = "error"
+                 ) -> Any:
+    """Among a detected tempo's whole-bar readings, the one the model draws best.
+
+    A loop's tempo reader settles the beat grid but not its metrical level: a two-bar jungle
+    loop at 180 BPM fits one bar at 90 as well, and the reader prefers the tempo nearest the
+    middle of the usual range. When it leaves such readings open (`TempoReading.alternatives`
+    with a whole number of bars), each is cut and scored by the model's own fit: the mean
+    feature error of the encoder's code decoded by the generator (`Backend.fit_errors`, no
+    refinement) over its first `READING_BARS` bars; the lowest wins. The other readings stay
+    as alternatives (tempo notes print them). A backend that cannot score (a served model),
+    a given `--bpm`/`--bars` or a clear reading keeps `cut` as it is.
+
+    Args:
+        backend: the model.
+        samples: the recording, mono at the model's rate.
+        cut: `drumaae.audio.bars.cut_bars`'s result for `samples` (tempo detected).
+        fill: as `cut_bars`'s.
+
+    Returns:
+        The `BarCut` of the reading chosen; its tempo's source is ``"detected, model fit"``
+        when the model decided between readings.
+    """
+    import dataclasses
+
+    from drumaae.audio.bars import Reading, TempoReading, cut_bars
+
+    reading = cut.tempo
+    if reading is None or reading.source != "detected" or not reading.alternatives:
+        return cut
+    options = [Reading(bars=reading.bars, bpm=reading.bpm)] + [
+        r for r in reading.alternatives if r.bars >= 1 and float(r.bars).is_integer()]
+    if len(options) < 2:
+        return cut
+    cuts, scores = [], []
+    for k, option in enumerate(options):
+        try:
+            this = cut if k == 0 else cut_bars(samples, backend.audio.sample_rate,
+                                               backend.audio, bpm=option.bpm,
+                                               bars=int(option.bars), fill=fill)
+        except DrumaaeError:
+            continue
+        errors = backend.fit_errors(this.bars[:READING_BARS])
+        if errors is None:
+            return cut
+        cuts.append((option, this))
+        scores.append(float(np.mean(errors)))
+    best = int(np.argmin(scores))
+    option, chosen = cuts[best]
+    others = tuple(o for o in options if o != option) + tuple(
+        r for r in reading.alternatives if r not in options)
+    source = "detected, model fit" if len(cuts) > 1 else reading.source
+    tempo = TempoReading(bpm=float(chosen.bpm), bars=chosen.n_bars, source=source,
+                         alternatives=others)
+    return dataclasses.replace(chosen, tempo=tempo)
+
+
 def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
            bars: int | None = None, bar: int | Sequence[int] | None = None,
            sample_rate: int | None = None, name: str | None = None,
@@ -189,6 +250,8 @@ def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
         bpm = limits.check_bpm(bpm)
     cut = cut_bars(samples, backend.audio.sample_rate, backend.audio, bpm=bpm, bars=bars,
                    fill=fill)
+    if bpm is None and bars is None:
+        cut = best_reading(backend, samples, cut, fill=fill)
     if on_tempo is not None:
         on_tempo(role, source.name, cut.tempo)
     chosen = _select(cut.n_bars, bar, label)

@@ -446,6 +446,11 @@ class RestBackend:
         """A served graph labels codes itself: None (`Backend.label_weights`)."""
         return None
 
+    def fit_errors(self, bars) -> None:
+        """A served model returns audio, not features: None (`Backend.fit_errors`), so the
+        tempo reader's own choice of reading stands."""
+        return None
+
     def sample_codes(self, n: int, component: int | None, seed: int | None) -> np.ndarray:
         """A served model has no sampling signature: always raises `ServingError`."""
         raise ServingError("this model backend cannot draw from the prior (a served model "

@@ -378,3 +378,31 @@ def test_failed_write_leaves_nothing(morph, tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         inference.save_interpolation(morph, tmp_path / "morph")
     assert os.listdir(tmp_path) == []
+
+
+class ShortBarBackend(FakeBackend):
+    """Fits short bars best (as a model trained on one-bar patterns fits a fast loop's real
+    bars better than half-tempo bars holding two bars' worth of hits)."""
+
+    def fit_errors(self, bars):
+        return np.full(len(bars), bars.shape[1] / 1e5, np.float32)
+
+
+def test_best_reading_picks_the_reading_the_model_fits(default_recipe, make_loop):
+    """Issue 26 item 4: a 2-bar loop at 172 BPM also reads as one bar at 86; the model's fit
+    decides between the readings, a backend that cannot score keeps the reader's choice, and
+    a given tempo is never second-guessed."""
+    audio = default_recipe.audio
+    loop = make_loop(audio.sample_rate, 172, 2)
+    plain = inference.encode((loop, audio.sample_rate), model=FakeBackend(audio))
+    readings = {(plain.tempo.bars, round(plain.tempo.bpm))} | {
+        (a.bars, round(a.bpm)) for a in plain.tempo.alternatives}
+    assert {(1, 86), (2, 172)} <= readings
+    assert plain.tempo.source == "detected"
+    fit = inference.encode((loop, audio.sample_rate), model=ShortBarBackend(audio))
+    assert (fit.tempo.bars, round(fit.tempo.bpm)) == (2, 172) and fit.n_bars == 2
+    assert fit.tempo.source == "detected, model fit"
+    assert (1, 86) in {(a.bars, round(a.bpm)) for a in fit.tempo.alternatives}
+    assert fit.bar_length == audio.bar_samples(fit.bpm)
+    given = inference.encode((loop, audio.sample_rate), model=ShortBarBackend(audio), bpm=86)
+    assert given.n_bars == 1 and given.tempo.source == "bpm"
