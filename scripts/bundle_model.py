@@ -28,7 +28,7 @@ import numpy as np
 
 from drumaae.models import load_model, model_recipe, save_model
 
-FAMILIES = ("acoustic", "electronic", "hand_percussion", "processed")
+FAMILIES = ("acoustic", "electronic", "hand_percussion", "processed", "realism")
 
 
 def _fmt(x, nd=3):
@@ -37,17 +37,18 @@ def _fmt(x, nd=3):
 
 def _row(name: str, q: dict | None) -> str:
     q = q or {}
-    return (f"| {name} | {_fmt(q.get('lsd_db'), 2)} | {_fmt(q.get('lsd_env_db'), 2)} | "
-            f"{_fmt(q.get('onset_f'))} | {_fmt(q.get('env_corr'))} | {_fmt(q.get('sc'))} |")
+    return (f"| {name} | {_fmt(q.get('env_corr'))} | {_fmt(q.get('onset_f'))} | "
+            f"{_fmt(q.get('mel_db'), 2)} | {_fmt(q.get('lsd_db'), 2)} | "
+            f"{_fmt(q.get('lsd_env_db'), 2)} | {_fmt(q.get('sc'))} |")
 
 
 def _recon_table(name: str, ev: dict, baselines: list[tuple[str, dict]],
                  refined: dict | None) -> list[str]:
     rec = ev["reconstruction"]
     other = f"{name} --refine {refined['reconstruction'].get('refine_steps')}" if refined else ""
-    lines = ["| reconstruction | LSD (dB) | LSD 9x3-smoothed (dB) | onset F | envelope corr | "
-             "spectral conv. |",
-             "|---|---:|---:|---:|---:|---:|",
+    lines = ["| reconstruction | envelope corr | onset F | mel distance (dB) | LSD (dB) | "
+             "LSD 9x3-smoothed (dB) | spectral conv. |",
+             "|---|---:|---:|---:|---:|---:|---:|",
              _row(f"**{name} (this model, --refine {rec.get('refine_steps', 0)}), all held-out "
                   "bars**", rec["model"])]
     if refined:
@@ -159,6 +160,8 @@ def main() -> None:
     files = manifest.get("files", [])
     n_train = sum(1 for f in files if f.get("split") == "train")
     revoice = manifest.get("revoice_share")  # absent from corpora rendered before it
+    synth = manifest.get("synth_kits")  # generator 5 on
+    n_bars = sum(int(f.get("bars", 1)) for f in files)
     n_val = sum(1 for f in files if f.get("split") == "val")
     steps = history["step"][-1]
     bars_per_s = steps * recipe.training.batch_size / (args.wall_minutes * 60.0)
@@ -175,18 +178,30 @@ def main() -> None:
         + (f" --revoice-share {revoice}" if revoice else "") + "`, with `--val-kit` and "
         "`--val-family` naming the held-out kits and pattern families listed below "
         f"(generator version {manifest.get('generator_version')}): {n_train:,} training and "
-        f"{n_val:,} validation bars, one 4/4 bar each at "
-        f"{manifest['bpm_range'][0]:.0f}-{manifest['bpm_range'][1]:.0f} BPM, from "
-        f"{len(manifest['kits'])} kits (Debian's Hydrogen kits and the drum kits of its GM/GS "
-        "soundfonts and AVL drums; licenses per kit in the corpus manifest and docs/corpus.md). "
+        f"{n_val:,} validation files ({n_bars:,} bars), one 4/4 bar each at "
+        f"{manifest['bpm_range'][0]:.0f}-{manifest['bpm_range'][1]:.0f} BPM"
+        + (" (the fast families as 2-bar loops at 160-200 BPM)" if manifest.get("fast_loops")
+           else "") + ", from "
+        f"{len(manifest['kits'])} recorded kits (Debian's Hydrogen kits and the drum kits of its "
+        "GM/GS soundfonts and AVL drums; licenses per kit in the corpus manifest and "
+        "docs/corpus.md)"
+        + (f" and {synth['train']:,} procedurally synthesized kits in training "
+           f"({synth['val']:,} more held out; `drumaae.data.synth`, one kit per file)"
+           if synth else "") + ". "
         f"A share ({manifest.get('process_share')}) of the training bars went through a "
         "processing chain (reverb, EQ, compression, saturation, bit/rate reduction, gain)"
         + (f"; a share ({revoice}) played their kit re-voiced role by role (tuning, decay, EQ "
-           "shelves; docs/corpus.md)." if revoice else "."),
+           "shelves; docs/corpus.md)" if revoice else "")
+        + (f"; a share ({manifest.get('realism_share')}) was 'recorded' (tails over the bar "
+           "line, mic bleed, room, tape, noise floor, codec: family `realism`) and a share "
+           f"({manifest.get('partial_share')}) of all files kept only some roles (partial "
+           "kits)." if synth else "."),
         f"Held out (never trained on; every figure below): the kits "
         f"{', '.join(manifest['val_kits'])}; the pattern families "
-        f"{', '.join(manifest.get('val_pattern_families', []))}; and processed versions of "
-        "held-out bars (family `processed`).",
+        f"{', '.join(manifest.get('val_pattern_families', []))}; processed versions of "
+        "held-out bars (family `processed`)"
+        + ("; and the `realism` family: held-out synth kits (odd seeds) or held-out kits "
+           "'recorded' the same way as the training bars." if synth else "."),
         "",
         "## Training",
         "Recipe `recipes/default.yaml` (resolved recipe below), `drumaae train --recipe default "
@@ -226,8 +241,9 @@ def main() -> None:
         "refinement steps, for reconstruction and interpolation alike; "
         f"{s['bars_evaluated']} of {s['bars_total']} held-out bars, seed "
         f"{s['seed']}, Griffin-Lim {s.get('gl_iters')} iterations; docs/evaluation.md defines "
-        "each figure). Targets of issue 11: LSD <= 5 dB, onset F >= 0.95, envelope corr >= 0.9 "
-        "in every family.",
+        "each figure). Targets (issue 26, checked on real recordings outside the project): "
+        "envelope corr >= 0.90, onset F >= 0.90, mel distance <= 4.5 dB; the synthetic "
+        "held-out families must not regress. LSD is reported, no longer a target.",
         "",
     ]
     lines += _recon_table(args.name, ev, baselines, refined)
