@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import time
 from typing import Any, Callable
 
 import keras
@@ -29,6 +30,7 @@ from drumaae.fileio import clean_stale, write_json
 from drumaae.models.saving import save_model
 
 __all__ = ["EpochCheckpoint", "StopOnNaN", "EpochHook", "LearningRateDecay", "decay_scale",
+           "PlainProgress",
            "recipe_rates", "set_rates", "read_state",
            "CHECKPOINT_MODEL", "CHECKPOINT_STATE"]
 
@@ -185,3 +187,29 @@ class LearningRateDecay(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if logs is not None:
             logs["lr_scale"] = self.scale
+
+
+class PlainProgress(keras.callbacks.Callback):
+    """Training progress as plain lines through `log` (the CLI's stderr) where Keras's bar
+    would write carriage returns and ANSI codes into a log file: ``epoch 3/20: step 40/100``
+    at most every `interval_s` seconds, and one line per finished epoch with its metrics."""
+
+    def __init__(self, log: Callable[[str], None], total_epochs: int, steps: int | None,
+                 interval_s: float = 30.0):
+        super().__init__()
+        self.log, self.total, self.steps, self.interval_s = log, total_epochs, steps, interval_s
+        self._epoch, self._last = 0, 0.0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._epoch, self._last = epoch + 1, time.monotonic()
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        now = time.monotonic()
+        if now - self._last >= self.interval_s:
+            self._last = now
+            of = f"/{self.steps}" if self.steps else ""
+            self.log(f"epoch {self._epoch}/{self.total}: step {batch + 1}{of}")
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        values = ", ".join(f"{k} {v:.4g}" for k, v in _floats(logs).items())
+        self.log(f"epoch {epoch + 1}/{self.total} done" + (f": {values}" if values else ""))

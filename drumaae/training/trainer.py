@@ -38,6 +38,7 @@ from drumaae.training.callbacks import (
     EpochCheckpoint,
     EpochHook,
     LearningRateDecay,
+    PlainProgress,
     StopOnNaN,
     read_state,
 )
@@ -385,7 +386,8 @@ def train(recipe: Recipe, data: Sequence[str | os.PathLike], out_dir: str | os.P
         strategy: ``auto``, ``default``, ``mirrored`` or ``multi_worker`` (`make_strategy`).
         precision: ``auto``, ``float32`` or ``mixed_float16`` (default: the recipe's).
         tracker: a `drumaae.training.tracking.Tracker` (or None: no MLflow).
-        progress: show a Keras progress bar (one line per epoch when not on a terminal).
+        progress: show a Keras progress bar on a terminal, else plain lines through `log`
+            (`PlainProgress`: one per epoch, and the step every 30 s).
         log: where messages go.
         feature_cache: a folder for the on-disk feature cache
             (`drumaae.data.feature_cache`): features are computed once per corpus and
@@ -463,7 +465,9 @@ def train(recipe: Recipe, data: Sequence[str | os.PathLike], out_dir: str | os.P
             try:
                 model.fit(train_ds, validation_data=val_ds, epochs=total_epochs,
                           initial_epoch=initial_epoch, steps_per_epoch=steps,
-                          callbacks=callbacks, verbose=_fit_verbosity(progress))
+                          callbacks=callbacks + _plain_progress(progress, log, total_epochs,
+                                                                steps),
+                          verbose=_fit_verbosity(progress))
             except BaseException as exc:
                 if tracking:
                     tracker.fail(exc)
@@ -578,8 +582,18 @@ def _start_tracking(tracker: Any, recipe: Recipe, prepared: TrainData, run_id: s
 
 
 def _fit_verbosity(progress: bool) -> int:
-    """Keras's progress bar on a terminal, one line per epoch otherwise, nothing if off."""
-    return (1 if sys.stdout.isatty() else 2) if progress else 0
+    """Keras's progress bar on a terminal, else nothing from Keras (`_plain_progress`: Keras
+    3 draws its bar with carriage returns and ANSI codes whenever the ``posix`` module is
+    loaded, so a log file would get them)."""
+    return 1 if progress and sys.stdout.isatty() and sys.stderr.isatty() else 0
+
+
+def _plain_progress(progress: bool, log: Callable[[str], None], total_epochs: int,
+                    steps: int | None) -> list:
+    """Where Keras's bar is off but progress is on: plain lines through `log`."""
+    if not progress or _fit_verbosity(progress):
+        return []
+    return [PlainProgress(log, total_epochs, steps)]
 
 
 def _write_outputs(model, recipe: Recipe, history: dict[str, list], prepared: TrainData,

@@ -182,3 +182,38 @@ def test_recipe_yaml_is_written_when_training_starts(tmp_path, loops_dir, tiny_r
     saved = load_recipe(str(out / "recipe.yaml"))
     assert saved.training.epochs == 3
     assert saved.model == tiny_recipe.model and saved.audio == tiny_recipe.audio
+
+
+def test_progress_off_a_terminal_is_plain_lines_one_per_epoch(tmp_path, loops_dir, tiny_recipe,
+                                                             capfd, monkeypatch):
+    """Where stdout/stderr go to a log file, Keras's bar (carriage returns, ANSI codes) stays
+    off and `PlainProgress` writes one plain line per finished epoch through `log`."""
+    from drumaae.training.callbacks import PlainProgress
+    from drumaae.training.trainer import _fit_verbosity
+
+    lines = []
+    result = train(tiny_recipe, [loops_dir], tmp_path / "run", epochs=2, progress=True,
+                   log=lines.append)
+    captured = capfd.readouterr()
+    text = captured.out + captured.err + "\n".join(lines)
+    assert "\r" not in text and "\x1b" not in text
+    done = [line for line in lines if " done" in line]
+    assert [line.split(":")[0] for line in done] == ["epoch 1/2 done", "epoch 2/2 done"]
+    loss = result.history["recon/loss"][1]
+    assert f"recon/loss {loss:.4g}" in done[1]
+    # within an epoch: a step line at most every interval_s seconds
+    out = []
+    cb = PlainProgress(out.append, total_epochs=3, steps=40, interval_s=0.0)
+    cb.on_epoch_begin(1)
+    cb.on_train_batch_end(9)
+    assert out == ["epoch 2/3: step 10/40"]
+    slow = PlainProgress(out.append, total_epochs=3, steps=None, interval_s=3600.0)
+    slow.on_epoch_begin(0)
+    slow.on_train_batch_end(0)
+    slow.on_epoch_end(0, {"recon/loss": 0.5, "note": "not a number"})
+    assert out[1:] == ["epoch 1/3 done: recon/loss 0.5"]
+    # Keras's own bar only where both streams are a terminal, never when progress is off
+    assert _fit_verbosity(True) == 0 and _fit_verbosity(False) == 0
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True, raising=False)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    assert _fit_verbosity(True) == 1 and _fit_verbosity(False) == 0
