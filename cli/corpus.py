@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import click
 
@@ -84,13 +85,15 @@ command = click.Group(
               help="Bars per file.")
 @click.option("--sample-rate", type=click.IntRange(min=1000), default=22050,
               show_default=True, help="Output sample rate in Hz.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="List every skipped kit with its reason (default: one summary line).")
 @options.FORCE
 @pass_errors
 def render(out_dir, kits_dir, songs_dir, soundfont_dirs, no_soundfonts, n_bars, seed,
            bpm_range, val_kits, val_kit_names, val_families, val_family_names, val_share,
            process_share, val_process_share, revoice_share, synth_share, partial_share,
            realism_share, val_realism_share, fast_loops, workers, loop_bars, sample_rate,
-           force):
+           verbose, force):
     """Render --bars WAV files (16-bit mono) and manifest.json into --out.
 
     \b
@@ -141,11 +144,25 @@ def render(out_dir, kits_dir, songs_dir, soundfont_dirs, no_soundfonts, n_bars, 
         f"{', '.join(manifest['val_kits']) or 'none'}; pattern families held out: "
         f"{', '.join(manifest['val_pattern_families']) or 'none'}"
     )
-    for skipped in manifest["skipped_kits"]:
-        click.echo(f"Skipped kit {skipped['kit']}: {skipped['reason']}")
+    for line in skipped_kits_lines(manifest["skipped_kits"], verbose):
+        click.echo(line)
     for missing in manifest["missing_sources"]:
         click.echo(f"Not installed: {missing}; install every kit source with "
                    f"'{corpus_lib.INSTALL_HINT}'")
+
+
+def skipped_kits_lines(skipped: list[dict], verbose: bool = False) -> list[str]:
+    """The kits the render could not use: one summary line (how many, their most common
+    reasons), or with --verbose one line per kit."""
+    if not skipped:
+        return []
+    if verbose:
+        return [f"Skipped kit {s['kit']}: {s['reason']}" for s in skipped]
+    reasons = Counter(" ".join(str(s["reason"]).split())[:60] for s in skipped)
+    top = "; ".join(f"{n} x {why}" for why, n in reasons.most_common(2))
+    more = f"; {len(reasons) - 2} other reasons" if len(reasons) > 2 else ""
+    return [f"Skipped {len(skipped)} kit{'s' * (len(skipped) != 1)} ({top}{more}); "
+            "the manifest lists them (skipped_kits), --verbose prints them"]
 
 
 @command.command("info")

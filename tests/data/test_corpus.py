@@ -577,7 +577,16 @@ def test_cli_render_and_info(library, tmp_path):
                                  "--process-share", "1", "--revoice-share", "1",
                                  "--sample-rate", str(SR)])
     assert result.exit_code == 0, result.output
-    assert "Wrote 4 files" in result.output and "Skipped kit Kick Only" in result.output
+    assert "Wrote 4 files" in result.output
+    # skipped kits: one summary line by default, one line per kit with --verbose
+    skipped = [ln for ln in result.output.splitlines() if ln.startswith("Skipped")]
+    assert len(skipped) == 1 and skipped[0].startswith("Skipped 1 kit (1 x ")
+    assert "--verbose" in skipped[0] and "Kick Only" not in skipped[0]
+    verbose = runner.invoke(cli, ["corpus", "render", "--out", str(tmp_path / "v"),
+                                  "--kits-dir", library["kits"], "--no-soundfonts", "--bars",
+                                  "1", "--sample-rate", str(SR), "--verbose"])
+    assert verbose.exit_code == 0, verbose.output
+    assert "Skipped kit Kick Only: " in verbose.output
     m = read_manifest(str(out))
     assert m["val_kits"] == ["Alpha Kit"] and m["val_pattern_families"] == ["trap"]
     assert all(e["chain"] and e["voicing"] for e in m["files"] if e["split"] == "train")
