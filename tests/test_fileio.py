@@ -29,7 +29,7 @@ def write_output(out, files: dict[str, str], *, force=False, kind=KIND, figure=N
                 f.write(text)
         manifest = {**fileio.manifest_header(kind), "files": [{"file": n} for n in files],
                     "figure": figure}
-        fileio.write_json(stage.path(fileio.MANIFEST), manifest)
+        fileio.write_manifest(stage.tmp, manifest)
 
 
 def listing(folder) -> list[str]:
@@ -406,3 +406,21 @@ def test_a_checkpoint_folder_is_tidied_when_training_starts(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     EpochCheckpoint(str(tmp_path), {})
     assert listing(tmp_path) == ["notes.txt"]
+
+
+def test_write_manifest_writes_only_our_manifests(tmp_path, umask):
+    """Every manifest goes through `write_manifest`: atomic, and only with the header that
+    lets a later --force recognise the output as drumaae's of one kind."""
+    manifest = {**fileio.manifest_header(KIND), "files": [{"file": "00.wav"}]}
+    path = fileio.write_manifest(tmp_path, manifest)
+    assert path == str(tmp_path / fileio.MANIFEST)
+    assert (tmp_path / fileio.MANIFEST).read_text() == json.dumps(manifest, indent=2) + "\n"
+    assert fileio.read_manifest(tmp_path) == manifest and listing(tmp_path) == ["manifest.json"]
+    assert os.stat(path).st_mode & 0o777 == 0o644  # the umask (022) applies, not 0600
+    fileio.write_manifest(tmp_path, manifest, indent=1)
+    assert (tmp_path / fileio.MANIFEST).read_text() == json.dumps(manifest, indent=1) + "\n"
+    for bad in ({"files": []}, {**manifest, "producer": "someone"},
+                {**manifest, "kind": None}):
+        with pytest.raises(ValueError, match="manifest_header"):
+            fileio.write_manifest(tmp_path, bad)
+    assert fileio.read_manifest(tmp_path) == manifest  # a refused one leaves the old in place

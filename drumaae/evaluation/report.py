@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from drumaae.fileio import MANIFEST, StagedFolder, check_out_dir, manifest_header
+from drumaae.fileio import StagedFolder, check_out_dir, manifest_header, write_manifest
 
 __all__ = ["format_table", "check_report_dir", "write_report", "to_json", "REPORT_KIND"]
 
@@ -344,8 +344,7 @@ def write_report(results: dict, out_dir: str | os.PathLike, *, data, examples: l
         with open(os.path.join(tmp, "results.json"), "w", encoding="utf-8") as f:
             f.write(to_json(final))
         # What --force may replace later: these entries and nothing else in the folder.
-        with open(os.path.join(tmp, MANIFEST), "w", encoding="utf-8") as f:
-            entries = ["index.html", "results.json", "audio", "img"]
-            json.dump({**manifest_header(REPORT_KIND), "files": [{"file": e} for e in entries]},
-                      f, indent=2)
+        entries = ["index.html", "results.json", "audio", "img"]
+        write_manifest(tmp, {**manifest_header(REPORT_KIND),
+                             "files": [{"file": e} for e in entries]})
     return os.path.join(out_dir, "index.html")

@@ -18,7 +18,7 @@ import numpy as np
 
 from drumaae import limits
 from drumaae.errors import DrumaaeError, LimitError
-from drumaae.fileio import MANIFEST, StagedFolder, claim, manifest_header, write_file
+from drumaae.fileio import StagedFolder, claim, manifest_header, write_file, write_manifest
 from drumaae.version import __version__
 
 __all__ = [
@@ -545,7 +545,7 @@ def save_interpolation(result: Interpolation, out_dir: str | os.PathLike, *,
                                  title=f"{_input_name(result.source)} -> "
                                        f"{_input_name(result.target)}")
         manifest = interpolation_manifest(result, files, fig_name, model_ref, joined)
-        _write_manifest(stage.path(MANIFEST), manifest)
+        write_manifest(stage.tmp, manifest)
     manifest["out_dir"] = os.path.abspath(out_dir)
     return manifest
 
@@ -601,12 +601,6 @@ def loudness_manifest(levels: Sequence[dict], names: Sequence[str]) -> dict[str,
             "note": limiter_note(levels, names)}
 
 
-def _write_manifest(path: str, manifest: dict[str, Any]) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(manifest, f, indent=2)
-        f.write("\n")
-
-
 def save_bars(bars: Sequence[np.ndarray], sample_rate: int, out: str | os.PathLike, *,
               force: bool = False, names: Sequence[str] | None = None,
               manifest: dict[str, Any] | None = None,
@@ -631,7 +625,7 @@ def save_bars(bars: Sequence[np.ndarray], sample_rate: int, out: str | os.PathLi
         for name, wave in zip(names, bars):
             save_wav(stage.path(name), wave, sample_rate)
         if manifest is not None:
-            _write_manifest(stage.path(MANIFEST), manifest)
+            write_manifest(stage.tmp, manifest)
     return [os.path.join(out, n) for n in names]
 
 
