@@ -31,6 +31,7 @@ from drumaae.errors import RecipeError
 __all__ = [
     "AudioConfig",
     "audio_from_dict",
+    "bar_samples",
     "frame_grid",
     "ModelConfig",
     "TrainingConfig",
@@ -55,6 +56,17 @@ def feature_span_db(audio: Mapping[str, Any]) -> float:
     if audio.get("feature_reference", "fixed") == "peak":
         return float(audio.get("floor_db", 70.0))
     return float(audio.get("ref_db", 50.0)) - float(audio.get("min_db", -50.0))
+
+
+def bar_samples(bpm: float, sample_rate: int, beats_per_bar: int = 4, bars: int = 1) -> int:
+    """Samples in `bars` bars of `beats_per_bar` beats at `bpm`:
+    ``round(sample_rate * 60 * beats_per_bar * bars / bpm)``, at least 1.
+
+    The one bar-length formula: `AudioConfig.bar_samples` (every input and output bar) and
+    the corpus renderer's files (`drumaae.data.corpus.render_pattern`) both use it. One
+    rounding of one division, so ``bars`` bars are not ``bars`` times a rounded bar.
+    """
+    return max(1, int(round(sample_rate * 60.0 * beats_per_bar * bars / float(bpm))))
 
 
 def frame_grid(samples: int, bar_frames: int) -> int:
@@ -112,11 +124,11 @@ class AudioConfig:
         """Samples of one bar at `bpm` (default: the reference tempo):
         ``round(sample_rate * 60 * beats_per_bar / bpm)``, the length of every output bar.
 
-        This is the one bar-length formula; `grid_samples` derives the model's frame grid
-        from it.
+        The module's `bar_samples` (the one bar-length formula); `grid_samples` derives the
+        model's frame grid from it.
         """
         bpm = self.reference_bpm if bpm is None else float(bpm)
-        return max(1, int(round(self.sample_rate * 60.0 * self.beats_per_bar / bpm)))
+        return bar_samples(bpm, self.sample_rate, self.beats_per_bar)
 
     def grid_samples(self, bpm: float | None = None) -> int:
         """The model's analysis/render length of a bar at `bpm`: `bar_samples` rounded to the

@@ -29,7 +29,7 @@ def _rms_bias(err: np.ndarray) -> list[float]:
 
 def decompose(model_path: str, data: str, every: int = 16, batch: int = 48) -> dict:
     from drumaae.data.dataset import build_index, make_dataset
-    from drumaae.evaluation.evaluate import _corpus_families
+    from drumaae.data.layout import file_families
     from drumaae.models import load_model, model_audio
 
     model = load_model(model_path, compile=False)
@@ -56,7 +56,7 @@ def decompose(model_path: str, data: str, every: int = 16, batch: int = 48) -> d
     onset = rise >= np.quantile(rise, 0.85)
     out["onset_frames"] = _rms_bias(err[onset])
     out["other_frames"] = _rms_bias(err[~onset])
-    families = _corpus_families([data])
+    families = file_families([data])
     names = np.array([families.get(r.file, "unknown") for r in sub])
     out["family"] = {f: _rms_bias(err[names == f]) for f in sorted(set(names))}
     return out

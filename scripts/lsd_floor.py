@@ -48,7 +48,7 @@ def floor_table(data: str, max_bars: int = 240, seed: int = 0, model: str | None
 
     from drumaae.audio.loudness import integrated_loudness
     from drumaae.config import AudioConfig
-    from drumaae.evaluation.evaluate import _corpus_families, load_eval_data
+    from drumaae.evaluation.evaluate import load_eval_data
     from drumaae.evaluation.metrics import ENVELOPE_SMOOTHING, bar_magnitude
     from drumaae.evaluation.metrics import log_spectral_distance as lsd
     from drumaae.inference import load_backend
@@ -57,7 +57,7 @@ def floor_table(data: str, max_bars: int = 240, seed: int = 0, model: str | None
     backend = load_backend(model) if model else None
     audio = backend.audio if backend is not None else AudioConfig()
     d = load_eval_data(data, audio, max_bars=max_bars, seed=seed)
-    families = _corpus_families([data])
+    families = d.families or ["unknown"] * len(d)
     iters = audio.griffin_lim_iters
     lufs = [integrated_loudness(w, audio.sample_rate) for w in d.waves]
     # rendered as `reconstruct` renders (drumaae.inference.render: exact length, loudness)
@@ -89,7 +89,7 @@ def floor_table(data: str, max_bars: int = 240, seed: int = 0, model: str | None
             fig["model envelope %d x %d" % ENVELOPE_SMOOTHING] = lsd(
                 ref, est, smooth=ENVELOPE_SMOOTHING)
             fig["model mel-80"] = lsd(mel(ref), mel(est))
-        for group in ("all", families.get(d.files[i], "unknown")):
+        for group in ("all", families[i]):
             for key, value in fig.items():
                 rows[group][key].append(value)
     return {"data": data, "bars": len(d), "seed": seed, "model": model, "refine": refine,

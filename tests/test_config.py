@@ -45,6 +45,21 @@ def test_bar_samples_is_exact_and_the_grid_is_nearest(bpm):
     assert audio.bar_samples(120.0) == 44100  # 2.0000 s, not 2.0027 s
 
 
+def test_one_bar_length_formula_for_bars_and_loops():
+    """`config.bar_samples` is the one formula: `AudioConfig.bar_samples` is it at one bar,
+    and n bars are one rounding of n bars' length (not n rounded bars)."""
+    from drumaae.config import AudioConfig, bar_samples
+
+    audio = AudioConfig()
+    for bpm in (60.0, 97.3, 126.93, 171.7):
+        assert audio.bar_samples(bpm) == bar_samples(bpm, 22050)
+    assert bar_samples(120.0, 8000, bars=2) == 32000
+    # 97.3 BPM, 22050 Hz: a bar is 54388.49 samples; two are 108776.98, not 2 * 54388
+    assert bar_samples(97.3, 22050) == 54388 and bar_samples(97.3, 22050, bars=2) == 108777
+    assert bar_samples(90.0, 22050, beats_per_bar=3) == 44100
+    assert bar_samples(400.0, 1000, beats_per_bar=1) == 150
+
+
 @pytest.mark.parametrize("text,key", [
     ("model:\n  latnt_dim: 3\n", "model.latnt_dim"),
     ("audio:\n  n_fft: 1000\n", "audio.n_fft"),

@@ -6,7 +6,8 @@ and its family, the processing chain, the tempo and the split. Whole kits (of ea
 whole pattern families are held out for validation, and some held-out bars go through
 processing chains, so validation measures how a model copes with drums, rhythms and
 production it never met. The same seed gives byte-identical files and manifest.
-docs/corpus.md is the user guide.
+docs/corpus.md is the user guide; the folder's layout and its manifest are read through
+`drumaae.data.layout.Corpus`.
 
 Patterns come from Hydrogen's demo songs (`read_song_patterns`) and from a groove generator
 (`generate_groove`, 28 pattern families); sounds from Hydrogen's multi-sample kits
@@ -16,7 +17,6 @@ layer chosen by each note's velocity; processing chains from `drumaae.data.proce
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import re
@@ -27,6 +27,7 @@ import numpy as np
 import soundfile as sf
 
 from drumaae import fileio
+from drumaae.config import bar_samples
 from drumaae.data.grooves import (
     CHOP_SOURCES,
     DRUM_GENRES,
@@ -54,6 +55,17 @@ from drumaae.data.hydrogen import (
     read_all_song_patterns,
     read_song_patterns,
 )
+from drumaae.data.layout import (  # read_manifest, summarize: the CLI's names for them
+    CORPUS_KIND,
+    FORMAT,
+    PROCESSED,
+    REALISM,
+    SPLITS,
+    SYNTH_SOURCE,
+    read_manifest,
+    summarize,
+    write_manifest,
+)
 from drumaae.data.processing import apply_chain, draw_chain, resample
 from drumaae.data.realism import apply_bleed, apply_realism, draw_bleed, draw_realism
 from drumaae.data.soundfont import (
@@ -62,14 +74,13 @@ from drumaae.data.soundfont import (
     list_soundfonts,
     soundfont_kits,
 )
-from drumaae.data.synth import SYNTH_SOURCE, SynthVoiceLoader, synth_kit
+from drumaae.data.synth import SynthVoiceLoader, synth_kit
 from drumaae.data.voicing import draw_voicing, voice_sample
 from drumaae.errors import DataError
 from drumaae.version import __version__
 
 __all__ = [
     "GENERATOR_VERSION",
-    "MANIFEST_NAME",
     "DEFAULT_KITS_DIR",
     "DEFAULT_SONGS_DIR",
     "DEFAULT_SOUNDFONT_DIRS",
@@ -84,8 +95,6 @@ __all__ = [
     "Note",
     "Pattern",
     "KitRenderer",
-    "bar_samples",
-    "bpm_lookup",
     "generate_groove",
     "list_kits",
     "load_kit",
@@ -104,11 +113,6 @@ INSTALL_HINT = (
     "hydrogen-data fluid-soundfont-gm fluid-soundfont-gs musescore-general-soundfont "
     "timgm6mb-soundfont avldrums.lv2-soundfont"
 )
-#: The family of a file passed through a processing chain (beside the kit families).
-PROCESSED = "processed"
-#: The family of a file recorded "for real" (`drumaae.data.realism`: room, tape, noise floor,
-#: codec, mic bleed, tails over the bar line); takes precedence over `PROCESSED`.
-REALISM = "realism"
 #: How often each kit family is drawn for a file (kits are then drawn uniformly within it).
 FAMILY_WEIGHTS = {"acoustic": 0.45, "electronic": 0.33, "hand_percussion": 0.22}
 #: How often each family is drawn for a procedurally synthesized kit (`drumaae.data.synth`):
@@ -119,8 +123,6 @@ SYNTH_FAMILY_WEIGHTS = {"acoustic": 0.2, "electronic": 0.45, "hand_percussion": 
 _SYNTH_SEEDS = 2 ** 30
 #: The pattern family of a Hydrogen song bar.
 SONG_FAMILY = "song"
-MANIFEST_NAME = "manifest.json"
-CORPUS_KIND = "drumaae.corpus"
 PEAK_DBFS = -1.0
 # Roles a kit may lack, and what plays them instead (None: the note is dropped).
 _FALLBACK = {
@@ -150,11 +152,6 @@ _CHOKE_FADE_S = 0.01
 SONG_SHARE = 0.1
 
 ProgressFn = Callable[[int, int], None]
-
-
-def bar_samples(bars: int, bpm: float, sample_rate: int) -> int:
-    """Samples in `bars` bars of 4/4 at `bpm`: ``round(bars * 4 * 60 / bpm * sample_rate)``."""
-    return int(round(bars * 4 * 60.0 / bpm * sample_rate))
 
 
 class KitRenderer:
@@ -244,10 +241,11 @@ def render_pattern(renderer: KitRenderer, pattern: Pattern, bpm: float,
     recording (`apply_bleed`).
 
     Returns:
-        float32 mono samples, exactly `bar_samples(pattern.bars, bpm, sample_rate)` long.
+        float32 mono samples, exactly ``config.bar_samples(bpm, sample_rate, 4,
+        pattern.bars)`` long.
     """
     sr = renderer.sample_rate
-    n = bar_samples(pattern.bars, bpm, sr)
+    n = bar_samples(bpm, sr, bars=pattern.bars)
     out = np.zeros(n, dtype=np.float64)
     sec_per_beat = 60.0 / bpm
     instruments = renderer.pick_instruments(rng)
@@ -394,6 +392,19 @@ def _load_kits(kits_dir: str | None, soundfont_dirs: Sequence[str], sample_rate:
     return kits, skipped, fonts, missing
 
 
+def _known(given: Sequence[str], known: Sequence[str], option: str, what: str) -> list[str]:
+    """The names `given` (duplicates dropped, in order), each one of `known`.
+
+    Raises:
+        DataError: naming the unknown ones and listing `known`.
+    """
+    chosen = list(dict.fromkeys(given))
+    unknown = [v for v in chosen if v not in known]
+    if unknown:
+        raise DataError(f"unknown {option} {', '.join(unknown)}; {what}: {', '.join(known)}")
+    return chosen
+
+
 def _choose_val(kits: list[Kit], val_kits: int | Sequence[str], rng: np.random.Generator
                 ) -> list[str]:
     """Held-out kits: `val_kits` per kit family (at most half of a family, none from a
@@ -410,11 +421,7 @@ def _choose_val(kits: list[Kit], val_kits: int | Sequence[str], rng: np.random.G
             if take:
                 chosen += [str(x) for x in rng.choice(members, size=take, replace=False)]
         return sorted(chosen)
-    chosen = list(dict.fromkeys(val_kits))
-    unknown = [v for v in chosen if v not in names]
-    if unknown:
-        raise DataError(f"unknown --val-kit {', '.join(unknown)}; usable kits: "
-                        f"{', '.join(names)}")
+    chosen = _known(val_kits, names, "--val-kit", "usable kits")
     if len(chosen) >= len(kits):
         raise DataError("every usable kit was held out; leave at least one for training")
     return sorted(chosen)
@@ -435,11 +442,7 @@ def _choose_val_families(val_families: int | Sequence[str], rng: np.random.Gener
         if k:
             chosen.append(str(HAND_GENRES[int(rng.integers(len(HAND_GENRES)))]))
         return sorted(chosen)
-    chosen = sorted(dict.fromkeys(val_families))
-    unknown = [v for v in chosen if v not in GENRES]
-    if unknown:
-        raise DataError(f"unknown --val-family {', '.join(unknown)}; pattern families: "
-                        f"{', '.join(GENRES)}")
+    chosen = sorted(_known(val_families, GENRES, "--val-family", "pattern families"))
     for group in (DRUM_GENRES, HAND_GENRES):
         if set(group) <= set(chosen):
             raise DataError("every pattern family of a kind was held out; leave at least "
@@ -530,10 +533,10 @@ def render_corpus(
 
     Each file: a pattern of the chosen family (a fresh groove, or a humanised Hydrogen song
     bar with probability `SONG_SHARE` on drum kits), a tempo uniform in `bpm_range` (0.01 BPM),
-    `loop_bars` bars = `bar_samples(loop_bars, bpm, sample_rate)` samples, 16-bit PCM mono
-    WAV; the fast families (`grooves.FAST_GENRES`) are `FAST_LOOP_BARS`-bar loops at a tempo in
-    `FAST_BPM_RANGE` instead (`fast_loops`). Everything is drawn from `seed`: the same
-    arguments give byte-identical files and manifest.
+    `loop_bars` bars = ``config.bar_samples(bpm, sample_rate, bars=loop_bars)`` samples,
+    16-bit PCM mono WAV; the fast families (`grooves.FAST_GENRES`) are `FAST_LOOP_BARS`-bar
+    loops at a tempo in `FAST_BPM_RANGE` instead (`fast_loops`). Everything is drawn from
+    `seed`: the same arguments give byte-identical files and manifest.
 
     The range of real recordings (generator version 5): a share `synth_share` of training
     files plays a procedurally synthesized kit (`drumaae.data.synth`, a new kit per file,
@@ -763,7 +766,7 @@ def render_corpus(
     tmp = os.path.join(os.path.dirname(out_dir), fileio.partial_name(os.path.basename(out_dir)))
     files = []
     try:
-        for split in ("train", "val"):
+        for split in SPLITS:
             os.makedirs(os.path.join(tmp, split))
         if workers > 1 and n_bars > 1:
             files.extend(_in_workers(render_file, n_bars, workers, progress))
@@ -774,10 +777,10 @@ def render_corpus(
                     progress(i + 1, n_bars)
         synth_counts = {split: sum(1 for e in files if e["split"] == split
                                    and e["kit_source"] == SYNTH_SOURCE)
-                        for split in ("train", "val")}
+                        for split in SPLITS}
         manifest = {
             **fileio.manifest_header(CORPUS_KIND),
-            "format": "drumaae-corpus",
+            "format": FORMAT,
             "generator_version": GENERATOR_VERSION,
             "drumaae_version": __version__,
             "seed": seed,
@@ -814,9 +817,7 @@ def render_corpus(
             "genres": list(GENRES),
             "files": files,
         }
-        with open(os.path.join(tmp, MANIFEST_NAME), "w", encoding="utf-8") as f:
-            json.dump(manifest, f, indent=1, sort_keys=False)
-            f.write("\n")
+        write_manifest(tmp, manifest)
         fileio.commit_folder(tmp, out_dir, force=force, kind=CORPUS_KIND)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -824,82 +825,3 @@ def render_corpus(
     finally:
         held.release()
     return manifest
-
-
-def read_manifest(corpus_dir: str) -> dict:
-    """The manifest of a rendered corpus folder.
-
-    Raises:
-        DataError: no readable manifest.json there.
-    """
-    path = os.path.join(corpus_dir, MANIFEST_NAME)
-    try:
-        with open(path, encoding="utf-8") as f:
-            manifest = json.load(f)
-    except FileNotFoundError as exc:
-        raise DataError(f"no {MANIFEST_NAME} in {corpus_dir}; is it a folder made by "
-                        "'drumaae corpus render'?") from exc
-    except (OSError, json.JSONDecodeError) as exc:
-        raise DataError(f"cannot read {path}: {exc}") from exc
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
-        raise DataError(f"{path} is not a drumaae corpus manifest (no 'files' list)")
-    return manifest
-
-
-def bpm_lookup(manifest: dict, corpus_dir: str | None = None) -> dict[str, float]:
-    """``{path: bpm}`` for every file of a manifest, for the dataset's bar cutter.
-
-    Keys are the manifest's paths, relative to the corpus folder (``train/000000_....wav``);
-    with `corpus_dir`, absolute paths instead, which also match when only a split's
-    subfolder (``corpus/train``) is indexed.
-    """
-    root = os.path.abspath(corpus_dir) if corpus_dir is not None else None
-    return {
-        (os.path.join(root, *entry["path"].split("/")) if root else entry["path"]):
-            float(entry["bpm"])
-        for entry in manifest["files"]
-    }
-
-
-def summarize(manifest: dict) -> dict:
-    """Counts per split, family (acoustic / electronic / hand_percussion / processed), kit
-    family, pattern family, kit and split x family, of processed and re-voiced files, and the
-    tempo range, of a manifest."""
-    files = manifest["files"]
-
-    def count(key, entries=files):
-        out: dict[str, int] = {}
-        for e in entries:
-            k = str(e.get(key) or ("song" if key in ("genre", "pattern_family") else "-"))
-            out[k] = out.get(k, 0) + 1
-        return dict(sorted(out.items()))
-
-    bpms = [float(e["bpm"]) for e in files]
-    return {
-        "files": len(files),
-        "seconds": round(sum(e.get("samples", 0) for e in files)
-                         / float(manifest.get("sample_rate", 22050)), 1),
-        "per_split": count("split"),
-        "per_family": count("family"),
-        "per_split_family": {split: count("family", [e for e in files if e["split"] == split])
-                             for split in ("train", "val")},
-        "per_kit_family": count("kit_family"),
-        "per_pattern_family": count("pattern_family"),
-        "per_holdout": count("holdout", [e for e in files if e["split"] == "val"]),
-        "per_kit": count("kit", [
-            {**e, "kit": f"synth {e.get('kit_family')} (one kit per file)"}
-            if e.get("kit_source") == SYNTH_SOURCE else e for e in files]),
-        "per_genre": count("genre"),
-        "processed": sum(1 for e in files if e.get("chain")),
-        "realism": sum(1 for e in files if e.get("realism")),
-        "partial": sum(1 for e in files if e.get("partial")),
-        "synth": sum(1 for e in files if e.get("kit_source") == SYNTH_SOURCE),
-        "revoiced": sum(1 for e in files if e.get("voicing")),
-        "bpm_min": min(bpms) if bpms else None,
-        "bpm_max": max(bpms) if bpms else None,
-        "kits": len(manifest.get("kits", [])),
-        "val_kits": manifest.get("val_kits", []),
-        "val_pattern_families": manifest.get("val_pattern_families", []),
-        "skipped_kits": manifest.get("skipped_kits", []),
-        "missing_sources": manifest.get("missing_sources", []),
-    }

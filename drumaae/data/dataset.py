@@ -31,7 +31,9 @@ import numpy as np
 from drumaae.audio import io as audio_io
 from drumaae.config import AudioConfig
 from drumaae.data.feature_cache import cached_features
+from drumaae.data.layout import Corpus
 from drumaae.errors import DataError, DrumaaeError
+from drumaae.fileio import MANIFEST
 
 __all__ = [
     "BarRecord",
@@ -52,7 +54,6 @@ logger = logging.getLogger(__name__)
 
 INDEX_FORMAT = "drumaae-bar-index"
 INDEX_VERSION = 1
-FOLDER_MANIFEST = "manifest.json"
 
 
 class SkippedFilesWarning(UserWarning):
@@ -256,7 +257,7 @@ def read_folder_manifest(folder: str | os.PathLike) -> dict[str, float]:
     for ``file``), ``{"files": {"a.wav": {"bpm": 120}}}`` or ``{"a.wav": 120, ...}``. Names are
     relative to the folder.
     """
-    path = os.path.join(os.fspath(folder), FOLDER_MANIFEST)
+    path = os.path.join(os.fspath(folder), MANIFEST)
     if not os.path.isfile(path):
         return {}
     try:
@@ -313,12 +314,13 @@ def _lookup_bpm(path: str, name: str, root: str | None, bpm_lookup: Mapping[str,
         parent = os.path.dirname(root)
         if parent not in manifests:
             try:
-                manifests[parent] = read_folder_manifest(parent)
+                corpus = Corpus.open(parent, missing_ok=True)
             except DataError:  # someone else's manifest.json, not ours to judge
-                manifests[parent] = {}
-        rel = os.path.relpath(path, parent).replace(os.sep, "/")
-        if rel in manifests[parent]:
-            return manifests[parent][rel]
+                corpus = None
+            manifests[parent] = corpus.tempi() if corpus is not None else {}
+        key = os.path.abspath(path)
+        if key in manifests[parent]:
+            return manifests[parent][key]
     return None
 
 

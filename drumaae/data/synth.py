@@ -38,6 +38,7 @@ import numpy as np
 from scipy import signal
 
 from drumaae.data.hydrogen import Instrument, Kit, Layer
+from drumaae.data.layout import SYNTH_SOURCE  # a synth kit's kit_source in the manifest
 from drumaae.errors import DataError
 
 __all__ = [
@@ -53,7 +54,6 @@ __all__ = [
 
 #: Bumped whenever the same path would sound different.
 SYNTH_VERSION = "2"
-SYNTH_SOURCE = "synth"
 SYNTH_FAMILIES = ("acoustic", "electronic", "hand_percussion")
 #: The roles every kit of a family has. Electronic kits add a ride, a crash or both.
 FAMILY_ROLES: dict[str, tuple[str, ...]] = {

@@ -37,6 +37,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from drumaae import limits
+from drumaae.data.layout import file_families
 from drumaae.evaluation import latent, metrics
 from drumaae.inference.render import finish, native_codes, native_features
 from drumaae.latent import latent_path
@@ -58,6 +59,9 @@ class EvalData:
         bars: each bar's number in its file.
         bpms: each bar's tempo.
         total: bars in the data before sampling.
+        families: each bar's family where the data is a rendered corpus or its split folder
+            (acoustic, electronic, hand_percussion, processed, realism; ``other`` for a file
+            the manifest does not list), else None.
     """
 
     waves: list[np.ndarray]
@@ -66,6 +70,7 @@ class EvalData:
     bars: list[int]
     bpms: list[float]
     total: int
+    families: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.waves)
@@ -89,31 +94,12 @@ def _counter(progress: Any, what: str, total: int) -> Callable[[int], None] | No
     return tick
 
 
-def _corpus_manifests(paths: Sequence[str]):
-    """``(root, manifest)`` of the rendered corpus each folder of `paths` is, or is a split
-    of (other kinds of manifest are skipped: build_index reads those itself)."""
-    from drumaae.data.corpus import read_manifest
-    from drumaae.errors import DataError
-
-    for p in paths:
-        p = os.path.abspath(os.fspath(p))
-        if not os.path.isdir(p):
-            continue
-        for root in (p, os.path.dirname(p)):
-            if not os.path.isfile(os.path.join(root, "manifest.json")):
-                continue
-            try:
-                manifest = read_manifest(root)
-            except (DataError, KeyError, TypeError, ValueError):
-                continue
-            yield root, manifest
-            break
-
-
 def load_eval_data(data: str | os.PathLike | Sequence[str | os.PathLike], audio, *,
                    max_bars: int | None = None, seed: int = 0, bpm: float | None = None,
                    progress: bool = False) -> EvalData:
-    """Index `data` (files/folders), pick bars (all, or `max_bars` seeded), decode them."""
+    """Index `data` (files/folders), pick bars (all, or `max_bars` seeded), decode them; each
+    bar's family from the corpus layout (`drumaae.data.layout.file_families`) where a folder
+    is a rendered corpus or one of its splits."""
     from drumaae.audio import io as audio_io
     from drumaae.audio.features import bar_features
     from drumaae.data.dataset import build_index
@@ -138,8 +124,11 @@ def load_eval_data(data: str | os.PathLike | Sequence[str | os.PathLike], audio,
     for length in sorted(set(lengths)):
         for chunk in _chunks([i for i, n in enumerate(lengths) if n == length], 64):
             feats[chunk] = np.asarray(bar_features(np.stack([waves[i] for i in chunk]), audio))
+    families = file_families(paths)
     return EvalData(waves=waves, features=feats, files=[r.file for r in records],
-                    bars=[r.bar for r in records], bpms=[r.bpm for r in records], total=total)
+                    bars=[r.bar for r in records], bpms=[r.bpm for r in records], total=total,
+                    families=[families.get(os.path.abspath(r.file), "other") for r in records]
+                    if families else None)
 
 
 def _chunks(items: Sequence[int], size: int):
@@ -253,7 +242,7 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
              report_pairs: int = 4, force: bool = False,
              progress: bool | Callable[[str, int, int], None] = False,
              eval_data: EvalData | None = None, refine: int | None = None,
-             tempo: str | float = "source", input_phase: bool = False,
+             tempo: str | float = limits.DEFAULT_TEMPO, input_phase: bool = False,
              blend_labels: bool = False, retime: bool = False) -> dict[str, Any]:
     """Evaluate a model on bars of `data`; everything measured is in the returned dict.
 
@@ -321,10 +310,8 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
     recon = _reconstruction_step(backend, d, audio, iters, seed, refine,
                                  tick=_counter(progress, "reconstruction", 2 * len(d)),
                                  input_phase=input_phase)
-    families = _corpus_families([data] if isinstance(data, (str, os.PathLike))
-                                else list(data or []))
-    if families:
-        recon.summary["per_family"] = _by_family(recon.summary["per_bar"], families)
+    if d.families:
+        recon.summary["per_family"] = _by_family(recon.summary["per_bar"], d.families)
     timing["reconstruction"] = time.perf_counter() - t0
 
     chosen = _pick_pairs(d, pairs, seed)
@@ -455,7 +442,7 @@ def _reconstruction_step(backend, d: EvalData, audio, iters: int, seed: int, ref
 
 def _interpolation_step(backend, d: EvalData, codes: np.ndarray,
                         chosen: list[tuple[int, int]], audio, iters: int, seed: int,
-                        alphas: list[float], report_pairs: int, tempo: str | float = "source",
+                        alphas: list[float], report_pairs: int, tempo: str | float = limits.DEFAULT_TEMPO,
                         tick: Callable[[int], None] | None = None, input_phase: bool = False,
                         blend_labels: bool = False, retime: bool = False
                         ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -563,25 +550,16 @@ def _midpoint(waves: Sequence[np.ndarray], alphas: Sequence[float], audio) -> di
             "mid_onset_ratio": counts[1] / max(1, max(counts[0], counts[2]))}
 
 
-def _by_family(per_bar: list[dict], families: dict[str, str]) -> dict[str, Any]:
-    """Reconstruction figures per family (acoustic, electronic, hand_percussion, processed
-    for a rendered corpus), beside source_GL: a mean over all bars hides the worst case."""
+def _by_family(per_bar: list[dict], families: Sequence[str]) -> dict[str, Any]:
+    """Reconstruction figures per family (`EvalData.families`: acoustic, electronic,
+    hand_percussion, processed, realism for a rendered corpus), beside source_GL: a mean
+    over all bars hides the worst case."""
     groups: dict[str, list[dict]] = {}
-    for row in per_bar:
-        groups.setdefault(families.get(os.path.abspath(row["file"]), "other"), []).append(row)
+    for row, family in zip(per_bar, families):
+        groups.setdefault(family, []).append(row)
     return {fam: {"bars": len(rows), "model": _mean_rows([r["model"] for r in rows]),
                   "source_gl": _mean_rows([r["source_gl"] for r in rows])}
             for fam, rows in sorted(groups.items())}
-
-
-def _corpus_families(paths: Sequence[str]) -> dict[str, str]:
-    """Absolute file path -> family, from a rendered corpus's manifest (empty otherwise)."""
-    out: dict[str, str] = {}
-    for root, manifest in _corpus_manifests(paths):
-        for e in manifest.get("files", []):
-            if isinstance(e, dict) and "path" in e and e.get("family"):
-                out[os.path.join(root, *str(e["path"]).split("/"))] = str(e["family"])
-    return out
 
 
 def _report_step(results: dict[str, Any], report: str | os.PathLike, d: EvalData,

@@ -31,6 +31,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from drumaae.config import Recipe, recipe_from_dict
+from drumaae.data.layout import Corpus
 from drumaae.errors import DataError, OutputExistsError, TrainingError
 from drumaae.fileio import atomic_write, write_json, write_text
 from drumaae.training.callbacks import (
@@ -182,15 +183,11 @@ def _is_chief() -> bool:
 def _corpus_split(folder: str) -> tuple[str, str] | None:
     """``(train_dir, val_dir)`` for a rendered corpus folder with both parts (their files'
     tempi come from the corpus manifest, which `build_index` reads one folder up)."""
-    from drumaae.data.corpus import MANIFEST_NAME, read_manifest
-
-    if not os.path.isfile(os.path.join(folder, MANIFEST_NAME)):
+    # a manifest.json that is not a corpus's is an error here
+    corpus = Corpus.open(folder, missing_ok=True)
+    if corpus is None or not corpus.has_splits:
         return None
-    read_manifest(folder)  # a corpus manifest that does not check out is an error here
-    train_dir, val_dir = os.path.join(folder, "train"), os.path.join(folder, "val")
-    if os.path.isdir(train_dir) and os.path.isdir(val_dir):
-        return train_dir, val_dir
-    return None
+    return corpus.split_dir("train"), corpus.split_dir("val")
 
 
 def prepare_data(recipe: Recipe, data: Sequence[str | os.PathLike], *, progress: bool = False,

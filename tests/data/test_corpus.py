@@ -16,13 +16,12 @@ import pytest
 import soundfile as sf
 from click.testing import CliRunner
 
+from drumaae.config import bar_samples
 from drumaae.data.corpus import (
     GENRES,
     KitRenderer,
     PROCESSED,
     summarize,
-    bar_samples,
-    bpm_lookup,
     generate_groove,
     list_kits,
     load_kit,
@@ -43,6 +42,7 @@ from drumaae.data.hydrogen import (
     kit_family,
     role_for_name,
 )
+from drumaae.data.layout import Corpus
 from drumaae.errors import DataError, OutputExistsError
 from drumaae_cli.main import cli
 
@@ -385,8 +385,8 @@ def test_render_corpus_files(corpus):
         x, _ = sf.read(path, dtype="float32")
         fast = m["fast_loops"] and entry["pattern_family"] in FAST_GENRES
         assert entry["bars"] == (FAST_LOOP_BARS if fast else 1)
-        assert len(x) == entry["samples"] == bar_samples(entry["bars"], entry["bpm"], SR)
-        assert len(x) == round(entry["bars"] * 4 * 60 / entry["bpm"] * SR)
+        assert len(x) == entry["samples"] == bar_samples(entry["bpm"], SR, bars=entry["bars"])
+        assert len(x) == round(SR * 60 * 4 * entry["bars"] / entry["bpm"])
         peak_db = 20 * np.log10(float(np.max(np.abs(x))))
         # a recorded (realism) file is peak-normalised last; a chain's gain stage sets the rest
         gains = [s["gain_db"] for s in entry["chain"] or [] if s["stage"] == "gain"]
@@ -446,12 +446,15 @@ def test_render_corpus_manifest(corpus):
         assert e["path"].startswith(e["split"] + "/")
         assert e["source"] == "demo.h2song" or e["source"] == f"generator:{e['genre']}"
     assert {e["split"] for e in m["files"]} == {"train", "val"}
-    lookup = bpm_lookup(m)
-    assert lookup == {e["path"]: e["bpm"] for e in m["files"]}
-    absolute = bpm_lookup(m, d)
+    corpus = Corpus.open(d)
+    assert corpus.manifest == read_manifest(d) and corpus.generator_version == "5"
+    assert corpus.tempi(absolute=False) == {e["path"]: e["bpm"] for e in m["files"]}
+    absolute = corpus.tempi()
     assert absolute == {os.path.join(os.path.abspath(d), e["path"]): e["bpm"]
                         for e in m["files"]}
     assert all(os.path.isfile(p) for p in absolute)
+    assert corpus.has_splits and {e["path"] for e in corpus.entries("val")} == {
+        e["path"] for e in m["files"] if e["split"] == "val"}
     # nothing but the corpus is left beside it
     assert os.listdir(os.path.dirname(d)) == ["c"]
 
@@ -533,7 +536,7 @@ def test_named_val_kit_and_loops(library, tmp_path):
     assert m["val_kits"] == ["Beta Kit"]
     for e in m["files"]:
         x, _ = sf.read(tmp_path / "loops" / e["path"])
-        assert e["bars"] == 2 and len(x) == bar_samples(2, 120.0, SR) == 32000
+        assert e["bars"] == 2 and len(x) == bar_samples(120.0, SR, bars=2) == 32000
         held = e["kit"] == "Beta Kit" or e["pattern_family"] in m["val_pattern_families"]
         assert e["split"] == ("val" if held else "train")
     with pytest.raises(DataError, match="unknown --val-kit"):
@@ -629,7 +632,7 @@ def test_render_with_installed_kits(tmp_path):
     assert {k["family"] for k in m["kits"]} == {"acoustic", "electronic", "hand_percussion"}
     for e in m["files"]:
         x, sr = sf.read(tmp_path / "real" / e["path"])
-        assert sr == 22050 and len(x) == bar_samples(1, e["bpm"], sr)
+        assert sr == 22050 and len(x) == bar_samples(e["bpm"], sr)
         assert 0.05 < np.max(np.abs(x)) <= 0.9
 
 

@@ -74,6 +74,40 @@ def test_sampling_and_pairs_are_seeded(tiny_recipe, loop_dir):
     assert all(a.files[i] != a.files[j] for i, j in _pick_pairs(a, 3, 0))
 
 
+def test_bars_of_a_corpus_split_carry_their_family(tiny_model, tiny_recipe, make_loop,
+                                                    tmp_path):
+    """A rendered corpus's split folder: each bar's family comes from the corpus manifest one
+    folder up (`drumaae.data.layout`), and the reconstruction is summarised per family."""
+    import os
+
+    import soundfile as sf
+
+    from drumaae import fileio
+
+    sr = tiny_recipe.audio.sample_rate
+    (tmp_path / "val").mkdir()
+    files = []
+    for i, (family, bpm) in enumerate((("acoustic", 100.0), ("realism", 120.0),
+                                       ("acoustic", 90.0))):
+        name = f"val/{i:06d}_kit_rock.wav"
+        sf.write(tmp_path / name, make_loop(sr, bpm, bars=1, seed=i), sr)
+        files.append({"path": name, "bpm": bpm, "family": family, "split": "val"})
+    sf.write(tmp_path / "val" / "unlisted.wav", make_loop(sr, 128.0, bars=1, seed=9), sr)
+    fileio.write_json(tmp_path / "manifest.json",
+                      {**fileio.manifest_header("drumaae.corpus"), "files": files})
+    d = load_eval_data([tmp_path / "val"], tiny_recipe.audio)
+    by_file = dict(zip((os.path.basename(f) for f in d.files), d.families))
+    assert by_file == {"000000_kit_rock.wav": "acoustic", "000001_kit_rock.wav": "realism",
+                       "000002_kit_rock.wav": "acoustic", "unlisted.wav": "other"}
+    r = evaluate(tiny_model, [tmp_path / "val"], pairs=0, gl_iters=1, eval_data=d)
+    per_family = r["reconstruction"]["per_family"]
+    assert {k: v["bars"] for k, v in per_family.items()} == {"acoustic": 2, "other": 1,
+                                                            "realism": 1}
+    # Loops outside any corpus have no families and no per-family table.
+    assert load_eval_data([tmp_path / "val" / "unlisted.wav"], tiny_recipe.audio
+                          ).families is None
+
+
 def test_labels_from_centroids_and_kmeans(tiny_model, tiny_recipe, loop_dir):
     from drumaae.data.rhythm import cluster_rhythms, onset_grid
 
