@@ -25,9 +25,10 @@ from drumaae_cli.common import Progress, claim_json_out, emit, pass_errors
 @options.GL_ITERS
 @options.REFINE
 @options.bpm_option(help="Tempo of every file, if known (else manifests, else detected).")
-@options.tempo_option(default="blend", help="Tempo of the interpolation steps: 'blend' (from "
-                      "the source bar's to the target bar's, so each endpoint is compared at "
-                      "its own tempo), source, target or a BPM number.")
+@options.tempo_option(help="Tempo of the interpolation steps: the source's (what 'drumaae "
+                      "interpolate' writes by default), the target's, 'blend' (from the source "
+                      "bar's to the target bar's, each endpoint at its own tempo) or a BPM "
+                      "number.")
 @click.option("--centroids", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Rhythm centroids (.npy) the model was trained with [default: "
                    "rhythm_centroids.npy beside the model file, else k-means of the bars].")

@@ -146,7 +146,7 @@ class TempoType(click.ParamType):
 
     def convert(self, value: Any, param, ctx) -> Any:
         text = str(value).strip().lower()
-        if text in ("source", "target", "blend"):
+        if text in limits.TEMPO_MODES:
             return text
         try:
             bpm = float(text)
@@ -296,7 +296,7 @@ STEPS = click.option(
     help=f"Outputs from source (alpha 0) to target (alpha 1), 2-{limits.MAX_STEPS}.")
 
 
-def tempo_option(default: str = "source", help: str = "Output tempo: the source's, the "
+def tempo_option(default: str = limits.DEFAULT_TEMPO, help: str = "Output tempo: the source's, the "
                  "target's, 'blend' (interpolated along alpha) or a BPM number.") -> Callable:
     """--tempo: the steps' tempo of a morph (`TempoType`)."""
     return click.option("--tempo", type=TempoType(), default=default, show_default=True,

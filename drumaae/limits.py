@@ -17,6 +17,8 @@ from typing import Any
 from drumaae.errors import LimitError
 
 __all__ = [
+    "TEMPO_MODES",
+    "DEFAULT_TEMPO",
     "MIN_BPM",
     "MAX_BPM",
     "MAX_STEPS",
@@ -59,6 +61,14 @@ __all__ = [
     "check_server_url",
     "parse_json",
 ]
+
+TEMPO_MODES = ("source", "target", "blend")
+"""The words a morph's tempo may be given as (else a BPM number): the source's, the target's,
+or each step's interpolated along alpha like its code."""
+DEFAULT_TEMPO = "source"
+"""A morph's tempo when none is given, everywhere: `drumaae.inference.interpolate`,
+`drumaae.evaluation.evaluate` and the CLI's ``--tempo`` of ``interpolate`` and ``evaluate``
+(so evaluate measures the steps users get)."""
 
 MIN_BPM = 20.0
 """Slowest tempo of an input or output bar: one 4/4 bar at 20 BPM lasts 12 s."""

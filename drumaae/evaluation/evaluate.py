@@ -442,7 +442,8 @@ def _reconstruction_step(backend, d: EvalData, audio, iters: int, seed: int, ref
 
 def _interpolation_step(backend, d: EvalData, codes: np.ndarray,
                         chosen: list[tuple[int, int]], audio, iters: int, seed: int,
-                        alphas: list[float], report_pairs: int, tempo: str | float = limits.DEFAULT_TEMPO,
+                        alphas: list[float], report_pairs: int,
+                        tempo: str | float = limits.DEFAULT_TEMPO,
                         tick: Callable[[int], None] | None = None, input_phase: bool = False,
                         blend_labels: bool = False, retime: bool = False
                         ) -> tuple[dict[str, Any], list[dict[str, Any]]]:

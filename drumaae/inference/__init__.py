@@ -21,6 +21,7 @@ Example:
 
 from drumaae.inference.backend import Backend, LocalBackend, load_backend
 from drumaae.inference.operations import (
+    DEFAULT_TEMPO,
     TEMPO_MODES,
     AudioInput,
     ProgressFn,
@@ -79,6 +80,7 @@ __all__ = [
     "check_codes_model",
     "step_file_name",
     "TEMPO_MODES",
+    "DEFAULT_TEMPO",
     "INTERPOLATION_KIND",
     "SAMPLE_KIND",
 ]

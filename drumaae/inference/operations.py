@@ -27,6 +27,7 @@ __all__ = [
     "ProgressFn",
     "TempoFn",
     "TEMPO_MODES",
+    "DEFAULT_TEMPO",
     "encode",
     "decode",
     "interpolate",
@@ -39,7 +40,8 @@ __all__ = [
 AudioInput = Union[str, os.PathLike, tuple]
 """A file path, or an ``(samples, sample_rate)`` pair of a float array and its rate in Hz."""
 
-TEMPO_MODES = ("source", "target", "blend")
+TEMPO_MODES = limits.TEMPO_MODES
+DEFAULT_TEMPO = limits.DEFAULT_TEMPO
 
 TempoFn = Callable[[str, str, Any], None]
 """``on_tempo(role, name, reading)``: an input's tempo was read (a
@@ -413,7 +415,7 @@ def step_tempos(alphas: np.ndarray, tempo: str | float, src_bpm: float, tgt_bpm:
 
 
 def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any = None,
-                tempo: str | float = "source", src_bar: int = 0, tgt_bar: int = 0,
+                tempo: str | float = DEFAULT_TEMPO, src_bar: int = 0, tgt_bar: int = 0,
                 src_bpm: float | None = None, tgt_bpm: float | None = None,
                 src_bars: int | None = None, tgt_bars: int | None = None,
                 iters: int | None = None, seed: int = 0,

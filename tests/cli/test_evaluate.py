@@ -80,7 +80,7 @@ def test_evaluate_json_prints_only_json_on_stdout(model, data, tmp_path, monkeyp
     assert result.exit_code == 0, result.output
     r = json.loads(result.stdout)  # the whole of stdout is the JSON document
     assert r["settings"]["bars_evaluated"] == 3 and "reconstruction" in r
-    assert r["settings"]["interpolation_tempo"] == "blend"  # each endpoint at its own tempo
+    assert r["settings"]["interpolation_tempo"] == "source"  # the steps interpolate writes
     assert "source_GL" not in result.stdout
     assert "evaluate: reconstruction 6/6" in result.stderr.splitlines()  # model + source_GL
     assert "evaluate: interpolation 1/1" in result.stderr.splitlines()
@@ -92,8 +92,30 @@ def test_evaluate_json_prints_only_json_on_stdout(model, data, tmp_path, monkeyp
 def test_evaluate_tempo_option(model, data):
     args = ["evaluate", "--data", data, "--model", model, "--json", "--pairs", "1",
             "--gl-iters", "1", "--max-bars", "2"]
-    result = CliRunner().invoke(cli, args + ["--tempo", "source"])
+    result = CliRunner().invoke(cli, args + ["--tempo", "blend"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["settings"]["interpolation_tempo"] == "source"
+    assert json.loads(result.stdout)["settings"]["interpolation_tempo"] == "blend"
     bad = CliRunner().invoke(cli, args + ["--tempo", "fast"])
     assert bad.exit_code != 0 and "fast" in bad.output
+
+
+def test_one_default_tempo_for_the_library_and_the_cli():
+    """evaluate measures the morphs interpolate writes: the same default --tempo in both
+    commands and both library functions (`drumaae.limits.DEFAULT_TEMPO`)."""
+    import inspect
+
+    import click
+
+    from drumaae import inference, limits
+    from drumaae.evaluation.evaluate import evaluate
+
+    defaults = {"inference.interpolate": inspect.signature(
+        inference.interpolate).parameters["tempo"].default,
+        "evaluation.evaluate": inspect.signature(evaluate).parameters["tempo"].default}
+    for name in ("interpolate", "evaluate"):
+        command = cli.get_command(click.Context(cli), name)
+        (param,) = [p for p in command.params if p.name == "tempo"]
+        defaults[f"drumaae {name} --tempo"] = param.default
+        text = " ".join(CliRunner().invoke(cli, [name, "--help"]).output.split())
+        assert f"[default: {limits.DEFAULT_TEMPO}]" in text, name
+    assert set(defaults.values()) == {limits.DEFAULT_TEMPO} == {"source"}, defaults
