@@ -229,7 +229,7 @@ def prepare_data(recipe: Recipe, data: Sequence[str | os.PathLike], *, progress:
                 val_index = build_index(val_paths, a, progress=progress)
             except DataError:
                 val_index = BarIndex(sample_rate=a.sample_rate, files=(), records=())
-            how = "the corpus's train/ and val/ folders (held-out kits)"
+            how = "the corpus's val/ folder (held-out kits)"
         else:
             full = build_index(rest, a, progress=progress)
             train_index, val_index = split_by_file(full, recipe.training.validation_fraction,
