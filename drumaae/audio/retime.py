@@ -5,8 +5,7 @@ does it: the bar is cut into slices where its hits start (onsets, or the sixteen
 and each slice is placed at the same position of the output bar's grid. Hits keep their
 attack and their decay's length in seconds; only the time between hits changes. Where the
 output is faster, a slice is cut short and crossfaded into the next one; where it is slower,
-a slice ends with a fade and the output is silent until the next hit (what the
-recording would do if the next hit came later; nothing is invented).
+its tail rings on at its own decay rate until the next hit (`_extend`).
 
 Used by `drumaae.inference` whenever a bar is wanted at another tempo than the one its code
 was made at (`interpolate --tempo source`, `decode --bpm`, `sample --bpm`).
@@ -27,10 +26,13 @@ SLICE_MODES = ("onsets", "grid")
 _WINDOW_S = 0.012      # onset analysis window (a power of two near it): short, so that an
 #                        onset is placed within a few milliseconds
 _PREROLL_S = 0.002     # a slice starts this long before its attack's rise
-_MIN_GAP_S = 0.03      # onsets closer than this are one slice (flams, rolls' ghost peaks)
+_MIN_GAP_S = 0.02      # onsets closer than this are one slice (flams, rolls' ghost peaks)
 _CROSSFADE_S = 0.004   # fade between slices: no click at a cut
 _GRAIN_S = 0.03        # grains of a tail that rings on where a slice ends early (`_extend`)
-_THRESHOLD = 0.5      # an onset peak must reach this share of the bar's largest peak
+_THRESHOLD = 0.3       # an onset peak must reach this share of the bar's strong peaks (the
+#                        90th percentile). 0.3 and 0.02 s (was 0.5 and 0.03 s): a missed hit
+#                        stays at its old bar position, which costs more than an extra cut;
+#                        docs/model.md, scripts/retime_truth_check.py
 _RISE = 0.2            # an attack starts where the signal's envelope first reaches this
 #                        share of the attack's peak
 
