@@ -15,6 +15,11 @@ from drumaae_cli.common import Progress, emit, make_backend, pass_errors, plural
 @click.option("--out", "-o", "out_path", required=True, type=click.Path(dir_okay=False),
               help="WAV file to write (the bars one after another).")
 @options.bpm_option(help="Output tempo  [default: the tempo stored with the codes].")
+@click.option("--retime", is_flag=True,
+              help="Change tempo by slices: render each bar at the tempo its code was made "
+                   "at, then re-place its hits on the output bar's grid (decays keep their "
+                   "length in seconds). Default: render at the output tempo (decays scale with "
+                   "the tempo ratio). Measured in docs/model.md ('Tempo changes').")
 @options.GL_ITERS
 @options.seed_option()
 @options.MATCH_LOUDNESS
@@ -24,7 +29,7 @@ from drumaae_cli.common import Progress, emit, make_backend, pass_errors, plural
 @options.JSON
 @options.QUIET
 @pass_errors
-def command(codes, out_path, bpm, iters, seed, match_loudness, output_rate, model_ref,
+def command(codes, out_path, bpm, retime, iters, seed, match_loudness, output_rate, model_ref,
             tracking_uri, server, model_name, timeout, force, as_json, quiet):
     """Decode CODES (.npz or .json from 'drumaae encode') to a WAV file.
 
@@ -54,7 +59,7 @@ def command(codes, out_path, bpm, iters, seed, match_loudness, output_rate, mode
     # the recording's own rate (codes files record it), else the model's
     sr = output_rate or (enc.source.sample_rate if enc.source else backend.audio.sample_rate)
     audio = inference.decode(enc, model=backend, bpm=bpm, iters=iters, seed=seed,
-                             match_loudness=match_loudness, output_rate=sr,
+                             match_loudness=match_loudness, output_rate=sr, retime=retime,
                              progress=Progress("decode", quiet))
     inference.save_bars([audio], sr, out_path, force=force, inputs=[codes])
     tempo = enc.bpm if bpm is None else bpm

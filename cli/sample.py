@@ -18,6 +18,11 @@ from drumaae_cli.common import Progress, emit, pass_errors, plural
 @click.option("--component", type=click.IntRange(min=0), default=None,
               help="Draw from this mixture component (rhythm cluster)  [default: any].")
 @options.bpm_option(default=128.0, help="Tempo of the bars.")
+@click.option("--retime", is_flag=True,
+              help="Change tempo by slices: render each bar at the tempo its code was made "
+                   "at, then re-place its hits on the output bar's grid (decays keep their "
+                   "length in seconds). Default: render at the output tempo (decays scale with "
+                   "the tempo ratio). Measured in docs/model.md ('Tempo changes').")
 @options.seed_option(default=None)
 @options.GL_ITERS
 @options.SAMPLE_RATE
@@ -27,7 +32,7 @@ from drumaae_cli.common import Progress, emit, pass_errors, plural
 @options.JSON
 @options.QUIET
 @pass_errors
-def command(n, out_path, component, bpm, seed, iters, output_rate, model_ref, tracking_uri,
+def command(n, out_path, component, bpm, retime, seed, iters, output_rate, model_ref, tracking_uri,
             force, as_json, quiet):
     """Draw N codes from the prior and decode each to one bar at --bpm, at the model's
     sample rate (22.05 kHz for the bundled model) unless --sample-rate says otherwise.
@@ -44,7 +49,7 @@ def command(n, out_path, component, bpm, seed, iters, output_rate, model_ref, tr
         folder=not out_path.lower().endswith(".wav")))
     backend = inference.load_backend(model_ref, tracking_uri=tracking_uri)
     res = inference.sample(n, component=component, bpm=bpm, seed=seed, model=backend,
-                           iters=iters, output_rate=output_rate,
+                           iters=iters, output_rate=output_rate, retime=retime,
                            progress=Progress("sample", quiet))
     manifest = inference.save_samples(res, out_path, force=force)
     emit({**manifest, "out": out_path}, as_json,

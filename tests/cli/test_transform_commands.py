@@ -168,3 +168,21 @@ def test_server_option_without_client_is_one_line_error(loops, tmp_path, monkeyp
                                     "--server", "http://x", "--model", "m.keras",
                                     "--model-name", "n"])
     assert both.exit_code == 1 and "not both" in both.stderr
+
+
+def test_retime_flag_renders_at_the_codes_tempo_then_slices(model, loops, tmp_path):
+    """--retime on decode and sample: exact bars at --bpm, and not the direct render (each
+    bar rendered at the tempo its code was made at, then re-timed by slices)."""
+    codes = tmp_path / "src.npz"
+    run("encode", loops["src"], "--out", codes, "--model", model, "--bpm", SRC_BPM)
+    direct, sliced = tmp_path / "direct.wav", tmp_path / "sliced.wav"
+    run("decode", codes, "--out", direct, "--model", model, "--gl-iters", 2, "--bpm", 140)
+    run("decode", codes, "--out", sliced, "--model", model, "--gl-iters", 2, "--bpm", 140,
+        "--retime")
+    a, b = sf.read(direct)[0], sf.read(sliced)[0]
+    assert a.shape == b.shape == (2 * out_bar(SR, 140),) and not np.allclose(a, b)
+    for flag in ([], ["--retime"]):
+        run("sample", "-n", 1, "--out", tmp_path / f"s{len(flag)}.wav", "--model", model,
+            "--bpm", 100, "--seed", 3, "--gl-iters", 2, *flag)
+    a, b = sf.read(tmp_path / "s0.wav")[0], sf.read(tmp_path / "s1.wav")[0]
+    assert a.shape == b.shape == (AUDIO.bar_samples(100),) and not np.allclose(a, b)
