@@ -277,7 +277,7 @@ def encode(audio: AudioInput, *, model: Any = None, bpm: float | None = None,
 def decode(codes: Any, *, model: Any = None, bpm: float | None = None,
            iters: int | None = None, seed: int = 0,
            match_loudness: bool = True, progress: ProgressFn | None = None,
-           output_rate: int | None = None, input_phase: bool = False,
+           output_rate: int | None = None, input_phase: bool = True,
            retime: bool = False) -> np.ndarray:
     """Decode codes to audio: one bar per code at `bpm`, concatenated.
 
@@ -295,9 +295,11 @@ def decode(codes: Any, *, model: Any = None, bpm: float | None = None,
             `Encoded` that knows it, e.g. read from a codes file); bars are true-peak
             limited either way.
         progress: called as ``progress("bar", done, n)`` as bars are rendered.
-        input_phase: an `Encoded` that still holds its bars (`waveforms`, in memory) starts
-            each bar's Griffin-Lim from its bar's phase (`reconstruct`'s option).
-        retime: see `bpm` (docs/evaluation.md measures both; off until it measures better).
+        input_phase: an `Encoded` that still holds its bars (`waveforms`, in memory) and is
+            rendered at its own tempo (`bpm` its tempo, or `retime`) starts each bar's
+            Griffin-Lim from its bar's phase (default, as `reconstruct` and `interpolate`'s
+            endpoints; docs/model.md 'Tempo changes'); False: the seeded random phases.
+        retime: see `bpm` (docs/model.md 'Tempo changes' measures both: level, so opt-in).
         output_rate: the rate of the result in Hz (default: the rate of the recording an
             `Encoded` came from, else the model's).
 
@@ -315,7 +317,7 @@ def decode(codes: Any, *, model: Any = None, bpm: float | None = None,
         native = codes.bpm
         lufs = codes.lufs
         if input_phase and codes.waveforms is not None and len(codes.waveforms) == len(
-                codes.codes):
+                codes.codes) and (retime or abs(float(bpm) - float(codes.bpm)) < 1e-6):
             phase = list(codes.waveforms)
         rate = codes.source.sample_rate if codes.source is not None else rate
         codes = codes.codes
@@ -421,7 +423,7 @@ def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any 
                 iters: int | None = None, seed: int = 0,
                 match_loudness: bool = True, refine: int | None = None,
                 fill: str = "error", progress: ProgressFn | None = None,
-                output_rate: int | None = None, input_phase: bool = False,
+                output_rate: int | None = None, input_phase: bool = True,
                 blend_labels: bool = False, retime: bool = False,
                 on_tempo: TempoFn | None = None) -> Interpolation:
     """Morph one bar of `src` into one bar of `tgt` through the latent space.
@@ -450,17 +452,18 @@ def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any 
         output_rate: the steps' rate in Hz (default: the source's own rate; the model
             renders at its rate and each step is resampled to exactly one bar here).
         input_phase: start Griffin-Lim of the alpha = 0 and alpha = 1 steps from the phase
-            of the source and target bars (deterministic); False (default): every step from
-            the seeded random phases.
+            of the source and target bars where the step is rendered at that bar's own tempo
+            (default; deterministic; measured better there: docs/model.md, 'Tempo
+            changes'); False: every step from the seeded random phases.
         blend_labels: a conditional generator's label for step a is (1 - a) p(k | z_src) +
             a p(k | z_tgt), moving with alpha instead of flipping where p(k | z) does;
             False (default): p(k | z(a)).
         retime: render each step at the tempo its code was made at (the endpoints' tempi
             blended like the codes) and re-time it by slices onto `tempo`
             (`drumaae.audio.retime`: decays keep their length in seconds); False (default):
-            render each step at `tempo` directly. These three options are measured in
-            docs/evaluation.md ("The morph at the source's tempo") and stay off until they
-            measure better than the defaults.
+            render each step at `tempo` directly. Measured in docs/model.md ('Tempo
+            changes'): closer to the same loop played at `tempo` by mel distance, level with
+            direct rendering by envelope correlation and onset F, so it stays opt-in.
 
     Returns:
         An `Interpolation`.
@@ -483,12 +486,12 @@ def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any 
     targets = [target_loudness(a.lufs[0], b.lufs[0], float(al)) for al in alphas]
     rate = _output_rate(output_rate, a.source.sample_rate if a.source else
                         backend.audio.sample_rate)
+    native = step_tempos(alphas, "blend", a.bpm, b.bpm) if retime else bpms
     out = render_codes(
-        codes, model=backend, bpms=bpms,
-        native_bpms=step_tempos(alphas, "blend", a.bpm, b.bpm) if retime else bpms,
+        codes, model=backend, bpms=bpms, native_bpms=native,
         lufs=targets, match_loudness=match_loudness, iters=iters, seed=limits.check_seed(seed),
-        phase_from=endpoint_phases(alphas, a.waveforms[0], b.waveforms[0]) if input_phase
-        else None,
+        phase_from=endpoint_phases(alphas, a.waveforms[0], b.waveforms[0], native, a.bpm,
+                                   b.bpm) if input_phase else None,
         labels=path_labels(backend, codes, alphas) if blend_labels else None,
         output_rate=rate, progress=progress, what="step")
     waves, levels = out.bars, out.loudness
@@ -507,13 +510,14 @@ def reconstruct(audio: AudioInput, *, model: Any = None, bpm: float | None = Non
                 iters: int | None = None, seed: int = 0,
                 match_loudness: bool = True, refine: int | None = None,
                 progress: ProgressFn | None = None,
-                output_rate: int | None = None, input_phase: bool = False,
+                output_rate: int | None = None, input_phase: bool = True,
                 on_tempo: TempoFn | None = None) -> Reconstruction:
     """Encode and decode a recording bar by bar (what the model keeps of it); each output
     bar is brought to its input bar's loudness unless `match_loudness` is False, and
     true-peak limited; `progress("bar", done, n)` is called as bars are rendered. Output
-    comes at `output_rate` Hz (default: the recording's own rate). `input_phase`: each bar's
-    Griffin-Lim starts from its input bar's phase (default False: the seeded random phases).
+    comes at `output_rate` Hz (default: the recording's own rate). `input_phase` (default):
+    each bar's Griffin-Lim starts from its input bar's phase (deterministic; measured better
+    than random phases: docs/model.md, 'Tempo changes'); False: the seeded random phases.
 
     Returns:
         `Reconstruction`: `audio` float32, the chosen bars concatenated at their tempo.

@@ -246,12 +246,24 @@ def render_features(features, audio: AudioConfig, *, bpms: float | Sequence[floa
                   output_rate=output_rate)
 
 
-def endpoint_phases(alphas: Sequence[float], source: np.ndarray, target: np.ndarray
+def endpoint_phases(alphas: Sequence[float], source: np.ndarray, target: np.ndarray,
+                    native_bpms: Sequence[float] | None = None,
+                    source_bpm: float | None = None, target_bpm: float | None = None
                     ) -> list[np.ndarray | None]:
     """Per step the input bar whose phase starts its Griffin-Lim: the source bar at
-    alpha = 0, the target bar at alpha = 1, None (random phases) between."""
-    return [source if float(al) == 0.0 else target if float(al) == 1.0 else None
-            for al in alphas]
+    alpha = 0, the target bar at alpha = 1, None (random phases) between. Given the steps'
+    native tempi and the inputs' tempi, an endpoint rendered at another tempo than its
+    input's own also starts from random phases: the input phase was measured better only
+    where the bar is rendered at its own tempo (docs/model.md, 'Tempo changes')."""
+    n = len(alphas)
+    native = [None] * n if native_bpms is None else [float(b) for b in native_bpms]
+
+    def own(k: int, bpm: float | None) -> bool:
+        return native[k] is None or bpm is None or abs(native[k] - float(bpm)) < 1e-6
+
+    return [source if float(al) == 0.0 and own(k, source_bpm)
+            else target if float(al) == 1.0 and own(k, target_bpm) else None
+            for k, al in enumerate(alphas)]
 
 
 def path_labels(backend: Backend, codes: np.ndarray, alphas: Sequence[float]
