@@ -2,7 +2,8 @@
 
 Runs README's command on the bundled examples with the bundled default model:
 
-    drumaae interpolate examples/funk_127bpm.wav examples/house_83bpm.wav --steps 5 --out TMP
+    drumaae interpolate examples/funk_127bpm.wav examples/house_83bpm.wav --tgt-bars 1 \
+        --steps 5 --out TMP
 
 and rewrites the blocks of docs/cli.md between ``<!-- cli_example:NAME -->`` and
 ``<!-- /cli_example:NAME -->``: ``summary`` (what the command prints on stdout), ``manifest``
@@ -28,13 +29,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC = os.path.join(ROOT, "docs", "cli.md")
 INPUTS = ("examples/funk_127bpm.wav", "examples/house_83bpm.wav")
 STEPS = 5
+#: README's option: the house loop is one bar (the model alone reads it as two at 165.8 BPM).
+OPTIONS = ("--tgt-bars", "1")
 
 
 def run_example(folder: str) -> tuple[str, dict]:
     """The command's stdout (the temporary folder shown as ``morph/``) and its manifest."""
     out = os.path.join(folder, "morph")
     drumaae = os.path.join(os.path.dirname(sys.executable), "drumaae")
-    done = subprocess.run([drumaae, "interpolate", *INPUTS, "--steps", str(STEPS), "--out", out],
+    done = subprocess.run([drumaae, "interpolate", *INPUTS, *OPTIONS, "--steps", str(STEPS),
+                           "--out", out],
                           cwd=ROOT, capture_output=True, text=True,
                           env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     if done.returncode != 0:
