@@ -320,6 +320,13 @@ FORCE = click.option(
     "--force", is_flag=True,
     help="Overwrite existing outputs (in a folder: only the files drumaae's own manifest "
          "there lists).")
+INPUT_PHASE = click.option(
+    "--input-phase/--random-phase", "input_phase", default=True, show_default=True,
+    help="Start Griffin-Lim of a bar rendered at its input's own tempo (a reconstruction, "
+         "a morph's alpha 0 and 1) from the input bar's phase, or from the seeded random "
+         "phases. A served model (--server) always starts from random phases. Measured in "
+         "docs/model.md ('Tempo changes').")
+
 JSON = click.option(
     "--json", "as_json", is_flag=True,
     help="Print the result as JSON on stdout instead of text (progress and notes stay on "

@@ -20,14 +20,15 @@ from drumaae_cli.common import Progress, check_inputs, emit, make_backend, pass_
 @options.seed_option()
 @options.MATCH_LOUDNESS
 @options.SAMPLE_RATE
+@options.INPUT_PHASE
 @options.BACKEND
 @options.FORCE
 @options.JSON
 @options.QUIET
 @pass_errors
 def command(audio, out_path, bar_list, bpm, bars, iters, refine, seed, match_loudness,
-            output_rate, model_ref, tracking_uri, server, model_name, timeout, force, as_json,
-            quiet):
+            output_rate, input_phase, model_ref, tracking_uri, server, model_name, timeout, force,
+            as_json, quiet):
     """Pass AUDIO through the model bar by bar and write the result as one WAV; each bar
     is brought to its input bar's loudness as heard (ITU-R BS.1770 over its channels) and
     never clips; the WAV comes at AUDIO's sample rate (--sample-rate to choose).
@@ -49,7 +50,8 @@ def command(audio, out_path, bar_list, bpm, bars, iters, refine, seed, match_lou
     rec = inference.reconstruct(audio, model=backend, bpm=bpm, bars=bars,
                                 bar=list(bar_list) or None, iters=iters, seed=seed,
                                 match_loudness=match_loudness, refine=refine,
-                                output_rate=output_rate, on_tempo=tempo_notes(),
+                                output_rate=output_rate, input_phase=input_phase,
+                                on_tempo=tempo_notes(),
                                 progress=Progress("reconstruct", quiet))
     inference.save_bars([rec.audio], rec.sample_rate, out_path, force=force, inputs=[audio])
     enc = rec.encoded

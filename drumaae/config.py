@@ -54,7 +54,7 @@ def feature_span_db(audio: Mapping[str, Any]) -> float:
     settings): ``ref_db - min_db`` with the ``fixed`` reference, `floor_db` with ``peak``.
     Missing keys take `AudioConfig`'s defaults (models saved before the keys existed)."""
     if audio.get("feature_reference", "fixed") == "peak":
-        return float(audio.get("floor_db", 70.0))
+        return float(audio.get("floor_db", 90.0))
     return float(audio.get("ref_db", 50.0)) - float(audio.get("min_db", -50.0))
 
 
@@ -111,7 +111,7 @@ class AudioConfig:
     min_db: float = -50.0
     ref_db: float = 50.0
     feature_reference: str = "fixed"
-    floor_db: float = 70.0
+    floor_db: float = 90.0
     griffin_lim_iters: int = 64
     griffin_lim_momentum: float = 0.99
 

@@ -31,11 +31,11 @@ def test_interpolate_through_the_server_matches_local(server, exported, make_loo
                                  "--model-name", "drums", "--out", str(tmp_path / "remote")])
     assert remote.exit_code == 0, remote.output
     assert any(r.startswith("POST /v1/models/drums:predict") for r in server.requests)
-    # A served model cannot refine codes, so it takes none by default; the local model is
-    # asked for none too, to compare the same computation.
+    # A served model cannot refine codes, so it takes none by default, and starts Griffin-Lim
+    # from random phases; the local model is asked for the same, to compare one computation.
     local = runner.invoke(cli, ["interpolate", *common, "--model", str(exported.keras_path),
                                 "--gl-iters", str(exported.gl_iters), "--refine", "0",
-                                "--out", str(tmp_path / "local")])
+                                "--random-phase", "--out", str(tmp_path / "local")])
     assert local.exit_code == 0, local.output
 
     m_remote = json.load(open(tmp_path / "remote" / "manifest.json"))
