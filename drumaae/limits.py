@@ -90,7 +90,7 @@ REST_MAX_RESPONSE_BYTES = 256 * 2**20
 """Largest TF Serving answer read into memory; requests also bound it by what they expect."""
 MAX_REFINE = 500
 """Most code-refinement steps (`DrumAAE.refine`) one call may ask for."""
-DEFAULT_REFINE = 20
+DEFAULT_REFINE = 40
 """Code-refinement steps a local model takes when the caller names none (a served model takes
 none: it has no gradients). Its measured gain and cost: docs/model.md."""
 MIN_FREE_BYTES = 16 * 2**20
