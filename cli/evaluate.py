@@ -32,12 +32,13 @@ from drumaae_cli.common import Progress, claim_json_out, emit, pass_errors
 @click.option("--centroids", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Rhythm centroids (.npy) the model was trained with [default: "
                    "rhythm_centroids.npy beside the model file, else k-means of the bars].")
+@options.INPUT_PHASE
 @options.seed_option()
 @options.FORCE
 @options.QUIET
 @pass_errors
 def command(data, model_ref, as_json, json_out, pairs, max_bars, report_dir, report_pairs,
-            iters, refine, bpm, tempo, centroids, seed, force, quiet):
+            iters, refine, bpm, tempo, centroids, input_phase, seed, force, quiet):
     """Measure reconstruction, interpolation and prior fit of a model on bars of DATA.
 
     Prints tables: reconstruction (LSD, spectral convergence, onset F) beside Griffin-Lim of
@@ -60,7 +61,8 @@ def command(data, model_ref, as_json, json_out, pairs, max_bars, report_dir, rep
     results = evaluate(model_ref, list(data), pairs=pairs, max_bars=max_bars or None,
                        gl_iters=iters, seed=seed, bpm=bpm, centroids=centroids,
                        report=report_dir, report_pairs=report_pairs, force=force,
-                       progress=Progress("evaluate", quiet), refine=refine, tempo=tempo)
+                       progress=Progress("evaluate", quiet), refine=refine, tempo=tempo,
+                       input_phase=input_phase)
     emit(results, as_json, [format_table(results)], json_out=json_out, force=force,
          dumps=to_json)
 

@@ -242,7 +242,7 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
              report_pairs: int = 4, force: bool = False,
              progress: bool | Callable[[str, int, int], None] = False,
              eval_data: EvalData | None = None, refine: int | None = None,
-             tempo: str | float = limits.DEFAULT_TEMPO, input_phase: bool = False,
+             tempo: str | float = limits.DEFAULT_TEMPO, input_phase: bool = True,
              blend_labels: bool = False, retime: bool = False) -> dict[str, Any]:
     """Evaluate a model on bars of `data`; everything measured is in the returned dict.
 
