@@ -406,3 +406,19 @@ def test_best_reading_picks_the_reading_the_model_fits(default_recipe, make_loop
     assert fit.bar_length == audio.bar_samples(fit.bpm)
     given = inference.encode((loop, audio.sample_rate), model=ShortBarBackend(audio), bpm=86)
     assert given.n_bars == 1 and given.tempo.source == "bpm"
+
+
+def test_local_fit_errors_are_the_feature_error_of_the_encoders_code(backend, make_loop):
+    """`LocalBackend.fit_errors`, the score `best_reading` ranks readings by: per bar, the
+    mean |G(E(x)) - x| over the features (no refinement)."""
+    from drumaae.audio.features import bar_features
+
+    audio = backend.audio
+    n = audio.grid_samples(120)
+    bar = make_loop(audio.sample_rate, 120, 1)[:n]
+    bars = np.stack([bar, np.random.default_rng(0).uniform(-1, 1, n).astype(np.float32)])
+    errors = backend.fit_errors(bars)
+    assert errors.shape == (2,) and np.all(np.isfinite(errors)) and np.all(errors >= 0)
+    feats = np.asarray(bar_features(bars, audio))
+    recon = np.asarray(backend.model.decode(backend.model.encode(feats)))
+    np.testing.assert_allclose(errors, np.abs(recon - feats).mean(axis=(1, 2)), rtol=1e-5)
