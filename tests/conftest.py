@@ -60,3 +60,14 @@ def synthetic_features(n: int, frames: int, bins: int, n_patterns: int = 4, seed
             feats[i, :, lo:hi] = (level * env)[:, None]
         feats[i] += 0.05 * rng.random((frames, bins))
     return np.clip(feats, 0.0, 1.0), labels.astype("int32")
+
+
+@pytest.fixture
+def store_with_run(tmp_path):
+    """A new SQLite store holding one run (made by MLflow itself, as training does)."""
+    from mlflow.tracking import MlflowClient
+
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    run = client.create_run(client.create_experiment("tests"))
+    return uri, run.info.run_id

@@ -68,17 +68,6 @@ def test_unknown_registry_name_names_store(tmp_path, monkeypatch):
 
 
 # --- registration and listing: the one register() of training and `drumaae models` ---------
-@pytest.fixture
-def store_with_run(tmp_path):
-    """A new SQLite store holding one run (made by MLflow itself, as training does)."""
-    from mlflow.tracking import MlflowClient
-
-    uri = f"sqlite:///{tmp_path}/mlflow.db"
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    run = client.create_run(client.create_experiment("tests"))
-    return uri, run.info.run_id
-
-
 def test_register_versions_aliases_and_list(store_with_run):
     uri, run_id = store_with_run
     source = f"runs:/{run_id}/model"

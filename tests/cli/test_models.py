@@ -4,20 +4,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from click.testing import CliRunner
 
 from drumaae_cli.main import cli
-
-
-@pytest.fixture
-def store_with_run(tmp_path):
-    from mlflow.tracking import MlflowClient
-
-    uri = f"sqlite:///{tmp_path}/mlflow.db"
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-    run = client.create_run(client.create_experiment("tests"))
-    return uri, run.info.run_id
 
 
 def test_register_then_list(store_with_run):
