@@ -486,8 +486,10 @@ def _draw_pattern(family: str, rng: np.random.Generator, bars: int,
                     f"{', '.join(sorted(renderer.playable_roles)) or 'nothing'})")
 
 
-def _draw_family(rng: np.random.Generator, families: Sequence[str]) -> str:
-    weights = np.array([FAMILY_WEIGHTS[f] for f in families], dtype=np.float64)
+def _draw_family(rng: np.random.Generator, families: Sequence[str],
+                 table: dict[str, float] = FAMILY_WEIGHTS) -> str:
+    """One of `families`, drawn with their weights in `table`."""
+    weights = np.array([table[f] for f in families], dtype=np.float64)
     return families[int(rng.choice(len(families), p=weights / weights.sum()))]
 
 
@@ -631,9 +633,7 @@ def render_corpus(
     def synth_renderer(draw: np.random.Generator, held_out: bool) -> KitRenderer:
         """A fresh procedural kit (not cached: each is heard once): even seeds for
         training, odd ones held out."""
-        names = list(SYNTH_FAMILY_WEIGHTS)
-        p = np.array([SYNTH_FAMILY_WEIGHTS[f] for f in names])
-        family = names[int(draw.choice(len(names), p=p / p.sum()))]
+        family = _draw_family(draw, list(SYNTH_FAMILY_WEIGHTS), SYNTH_FAMILY_WEIGHTS)
         kit_seed = 2 * int(draw.integers(_SYNTH_SEEDS)) + int(held_out)
         return KitRenderer(synth_kit(kit_seed, family), sample_rate, synth_loader)
 
