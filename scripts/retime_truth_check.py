@@ -11,6 +11,10 @@ first file's bar as the target (tempo b) and the second's as the truth (tempo a)
 - ``stretched``: the target's code rendered directly at tempo a (every bar 128 frames, so
   decays scale with the tempo ratio; what `interpolate` does without `retime`);
 - ``retimed``: rendered at tempo b, then re-timed by slices to tempo a (`retime=True`);
+- ``retimed_ring``: the same, each slice that plays out early ringing on with the stretched
+  rendering's samples (`retime(..., tail=stretched)`) instead of grains of its own tail;
+- ``faster_only`` / ``faster_only_ring``: re-timed where the output is faster, stretched
+  (or re-timed with the stretched ring) where it is slower;
 - ``own``: rendered at tempo b against the target (the model's own ceiling);
 - ``audio_retimed``: the target's recording itself re-timed (the slicer without the model).
 
@@ -98,8 +102,13 @@ def check(corpus: str, per_bucket: int, model: str | None, seed: int = 0) -> dic
 
         own, stretched = at(bt), at(ba)
         own_phase = at(bt, phase_from=[tgt])
-        ways = {"truth": truth, "stretched": stretched,
-                "retimed": retime(own, truth.size, sr),
+        faster = truth.size < tgt.size
+        retimed = retime(own, truth.size, sr)
+        ringing = retime(own, truth.size, sr, tail=stretched)
+        ways = {"truth": truth, "stretched": stretched, "retimed": retimed,
+                "retimed_ring": ringing,
+                "faster_only": retimed if faster else stretched,
+                "faster_only_ring": retimed if faster else ringing,
                 "audio_retimed": retime(tgt, truth.size, sr)}
         row = {"bucket": p["bucket"], "ratio": max(bt, ba) / min(bt, ba), "bpm_target": bt,
                "bpm_truth": ba, "faster": truth.size < tgt.size,

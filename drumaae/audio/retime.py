@@ -87,7 +87,10 @@ def _slices(x: np.ndarray, sample_rate: int, mode: str, steps: int
             below = np.flatnonzero(env[lo: top + 1] < _RISE * env[top])
             rise = lo + (int(below[-1]) + 1 if below.size else 0)
             start = max(0, rise - pre)
-            if start - starts[-1] >= gap * hop and start < n:
+            # a cut in the bar's last `_MIN_GAP_S` holds no hit, only the bar's own edge
+            # (cut mid-decay it reads as a broadband rise): placed at the end of a slower
+            # output it would be a click
+            if start - starts[-1] >= gap * hop and start < n - gap * hop:
                 starts.append(start)
                 anchors.append(rise)
         if len(starts) > 1:
@@ -150,7 +153,26 @@ def slice_points(wave, sample_rate: int, mode: str = "onsets", steps: int = 16
     return _slices(np.asarray(wave, np.float32).ravel(), sample_rate, mode, steps)[0]
 
 
-def retime(wave, length: int, sample_rate: int, *, mode: str = "onsets") -> np.ndarray:
+def _ring_from(seg: np.ndarray, tail: np.ndarray, sample_rate: int) -> np.ndarray:
+    """`seg` continued by `tail` (the same output samples of the bar rendered directly at the
+    output tempo, whose decay of the same hit runs on there): `tail` scaled to `seg`'s level
+    over their last shared grain, never louder, crossfaded in over that grain."""
+    n = seg.size
+    g = max(8, min(int(round(_GRAIN_S * sample_rate)), n // 2)) // 2 * 2
+    if n < g or tail.size <= n:
+        return np.concatenate([seg, np.zeros(max(0, tail.size - n))])
+    r_seg = float(np.sqrt(np.mean(seg[-g:] ** 2)))
+    r_tail = float(np.sqrt(np.mean(tail[n - g: n] ** 2)))
+    gain = min(1.0, r_seg / r_tail) if r_tail > 0 else 0.0
+    out = tail.astype(np.float64) * gain
+    ramp = np.linspace(0.0, 1.0, g + 2)[1:-1]
+    out[: n - g] = seg[: n - g]
+    out[n - g: n] = seg[-g:] * ramp[::-1] + out[n - g: n] * ramp
+    return out
+
+
+def retime(wave, length: int, sample_rate: int, *, mode: str = "onsets",
+           tail=None) -> np.ndarray:
     """One bar at another tempo: `length` samples, each slice of `wave` at its bar position.
 
     Slice ``k`` (input samples ``starts[k] .. starts[k + 1]``, `slice_points`) is placed so
@@ -165,6 +187,10 @@ def retime(wave, length: int, sample_rate: int, *, mode: str = "onsets") -> np.n
         length: output samples (the bar at the new tempo, e.g. ``audio.bar_samples(bpm)``).
         sample_rate: Hz.
         mode: how slices are found (`slice_points`).
+        tail: optional float32 `(length,)`: the same bar rendered directly at the output
+            tempo (its decays scaled by the tempo ratio). Where a slice plays out before the
+            next one (a slower output), it rings on with these samples (`_ring_from`: the
+            same hit's longer decay, at the slice's level) instead of `_extend`'s grains.
 
     Returns:
         float32 `(length,)`; a copy of `wave` when the lengths agree.
@@ -177,6 +203,11 @@ def retime(wave, length: int, sample_rate: int, *, mode: str = "onsets") -> np.n
         return x.copy()
     if n == 0:
         return np.zeros(length, np.float32)
+    ring = None
+    if tail is not None:
+        ring = np.asarray(tail, np.float64).ravel()
+        if ring.size != length:
+            raise ValueError(f"tail must hold the output's {length} samples, got {ring.size}")
     starts, anchors = _slices(x, sample_rate, mode, 16)
     ratio = length / float(n)
     fade = max(1, int(round(_CROSSFADE_S * sample_rate)))
@@ -192,7 +223,10 @@ def retime(wave, length: int, sample_rate: int, *, mode: str = "onsets") -> np.n
         last = k + 1 == len(starts)
         if own < room:  # played out before the next slice: its tail goes on (`_extend`)
             take = min(room + (0 if last else fade), length - p)
-            seg = _extend(x[s: s + own].astype(np.float64), take - own, sample_rate)
+            seg = (_extend(x[s: s + own].astype(np.float64), take - own, sample_rate)
+                   if ring is None else
+                   _ring_from(x[s: s + own].astype(np.float64), ring[p: p + take],
+                              sample_rate))
             if not last and take > room:
                 f = take - room
                 seg[room:] *= ramp_in[::-1][:f] if f == fade else np.linspace(1, 0, f + 2)[1:-1]

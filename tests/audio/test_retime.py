@@ -63,3 +63,24 @@ def test_same_length_is_a_copy_and_silence_stays_silent():
     assert not np.any(retime(np.zeros(SR, np.float32), 2 * SR, SR))
     with pytest.raises(ValueError, match="length"):
         retime(x, 0, SR)
+
+
+def test_slower_output_rings_on_from_the_direct_rendering():
+    n = SR
+    x = _bar(n, hits=(0.0, 0.5), decay=0.3)     # a long decay cut by the next hit
+    length = 2 * n
+    direct = _bar(length, hits=(0.0, 0.5), decay=0.6)  # the same bar, decays stretched
+    y = retime(x, length, SR, tail=direct)
+    assert y.shape == (length,)
+    # the first slice is the input itself, then the direct rendering's decay at the slice's
+    # level: no jump at the seam and never louder than the hit
+    cut = slice_points(x, SR)[1]
+    np.testing.assert_allclose(y[: cut - 700], x[: cut - 700], atol=1e-6)  # a 30 ms seam
+    env = np.abs(y[: length // 2]).reshape(-1, 441).max(1)   # 20 ms frames
+    assert np.all(np.diff(env[2:-1]) <= 0.01) and env[1:].max() <= env[:2].max() + 1e-6
+    # it rings on to the next hit (not silent, as the grains' fade would go) ...
+    assert np.abs(y[length // 2 - 2000: length // 2 - 500]).max() > 0.01
+    # ... and still has the same onsets where they were
+    np.testing.assert_allclose(bar_onsets(y, SR), bar_onsets(x, SR), atol=0.4 / 16)
+    with pytest.raises(ValueError, match="tail"):
+        retime(x, length, SR, tail=direct[:-1])
