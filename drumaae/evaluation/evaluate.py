@@ -474,7 +474,12 @@ def _interpolation_step(backend, d: EvalData, codes: np.ndarray,
         z = latent_path(codes[i], codes[j], np.asarray(alphas, np.float32)).astype(np.float32)
         lufs_i, lufs_j = _lufs([d.waves[i], d.waves[j]], sr)
         targets = [target_loudness(lufs_i, lufs_j, al) for al in alphas]
-        phases = endpoint_phases(alphas, d.waves[i], d.waves[j]) if input_phase else None
+
+        def phases(tempi: list[float]) -> list | None:
+            # as `interpolate`: an endpoint starts from its bar's phase only where it is
+            # rendered at that bar's own tempo
+            return endpoint_phases(alphas, d.waves[i], d.waves[j], tempi, d.bpms[i],
+                                   d.bpms[j]) if input_phase else None
         mag = np.asarray(features_to_magnitude(d.features[[i, j]], audio))
         mixed = (1.0 - a) * mag[0][None] + a * mag[1][None]
         fade_feats = np.asarray(magnitude_to_features(mixed, audio), np.float32)
@@ -482,9 +487,10 @@ def _interpolation_step(backend, d: EvalData, codes: np.ndarray,
 
         def raw_at(tempi: list[float]) -> dict[str, list[np.ndarray]]:
             return {"model": native_codes(z, model=backend, native_bpms=tempi, iters=iters,
-                                          seed=seed, phase_from=phases, labels=labels),
+                                          seed=seed, phase_from=phases(tempi), labels=labels),
                     "crossfade": native_features(fade_feats, audio, native_bpms=tempi,
-                                                 iters=iters, seed=seed, phase_from=phases)}
+                                                 iters=iters, seed=seed,
+                                                 phase_from=phases(tempi))}
 
         shared = raw_at(native) if retime else None
         for mode in modes:

@@ -161,6 +161,36 @@ def test_interpolation_steps_at_blended_or_source_tempo(tiny_model, tiny_recipe,
     np.testing.assert_array_equal(ex["blend"]["model"][0], ex["source"]["model"][0])
 
 
+def test_morph_endpoints_start_from_input_phase_only_at_their_own_tempo(
+        tiny_model, tiny_recipe, loop_dir, monkeypatch):
+    """As `interpolate`: at the source's tempo alpha = 0 starts from the source bar's phase
+    and alpha = 1 (the target rendered at another tempo) from random phases; at blended
+    tempi both endpoints start from their bars' phases."""
+    import numpy as np
+
+    from drumaae.evaluation import evaluate as ev
+    from drumaae.inference import load_backend
+
+    seen = []
+    real = ev.native_codes
+
+    def spy(*args, **kw):
+        seen.append(kw.get("phase_from"))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(ev, "native_codes", spy)
+    audio = tiny_recipe.audio
+    backend = load_backend(tiny_model)
+    d = load_eval_data([loop_dir], audio)
+    i, j = d.bpms.index(90.0), d.bpms.index(128.0)
+    codes = np.asarray(tiny_model.encode(d.features), np.float32)
+    _interpolation_step(backend, d, codes, [(i, j)], audio, 1, 0, [0.0, 0.5, 1.0], 0,
+                        "source", input_phase=True)
+    source, blend = seen
+    assert source[0] is d.waves[i] and source[1] is None and source[2] is None
+    assert blend[0] is d.waves[i] and blend[1] is None and blend[2] is d.waves[j]
+
+
 def test_reconstruction_is_rendered_as_reconstruct_renders(tiny_model_path, tiny_recipe,
                                                             loop_dir):
     """evaluate's model render of a bar is, sample for sample, `render_codes` (the route
