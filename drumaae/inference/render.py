@@ -9,7 +9,9 @@ target and optionally the input bar whose phase starts Griffin-Lim. Each bar is:
    ``audio.bar_samples(native)`` samples;
 2. re-timed by slices onto the wanted tempo where the two differ
    (`drumaae.audio.retime.retime`), so every hit keeps its attack and its decay in seconds
-   (never a stretched bar), exactly ``audio.bar_samples(bpm)`` samples;
+   (never a stretched bar), exactly ``audio.bar_samples(bpm)`` samples; where the wanted
+   bar is longer, a slice that plays out before the next rings on with the bar rendered
+   directly at the wanted tempo (`ring_tails`);
 3. brought to its loudness target and true-peak limited (the operations' leveling step,
    optionally at another output rate).
 
@@ -29,7 +31,8 @@ from drumaae.config import AudioConfig
 from drumaae.inference.backend import Backend, load_backend
 
 __all__ = ["RENDER_CHUNK", "Rendered", "render_codes", "render_features", "native_codes",
-           "native_features", "finish", "endpoint_phases", "path_labels"]
+           "native_features", "finish", "slower_bars", "ring_tails", "endpoint_phases",
+           "path_labels"]
 
 RENDER_CHUNK = 8
 """Bars per render call: long inputs render in chunks (progress after each), the same
@@ -102,23 +105,27 @@ def _native(decode: Callable[[list[int], int, np.ndarray | None], np.ndarray], n
 def finish(native_waves: Sequence[np.ndarray], audio: AudioConfig, *,
            bpms: float | Sequence[float], native_bpms: float | Sequence[float],
            lufs: Sequence[float | None] | None = None, match_loudness: bool = True,
-           slicing: str = "onsets", output_rate: int | None = None) -> Rendered:
+           slicing: str = "onsets", output_rate: int | None = None,
+           tails: Sequence[np.ndarray | None] | None = None) -> Rendered:
     """Steps 2-3 for bars rendered at their native tempo (`native_codes`,
     `native_features`): each re-timed by slices onto its wanted tempo where the two differ
     (`drumaae.audio.retime.retime`), then brought to its loudness target and true-peak
     limited (the operations' leveling, at `output_rate` if given). Calling it once per
-    wanted tempo on one native render gives what users get at each tempo."""
+    wanted tempo on one native render gives what users get at each tempo. `tails`: per bar
+    None or the bar rendered directly at its wanted tempo, whose decays a slice rings on
+    with where it plays out before the next (`retime`'s `tail`; `ring_tails`)."""
     from drumaae.audio.retime import retime
     from drumaae.inference.operations import _level_bars  # above us; imported on use
 
     n = len(native_waves)
     bpms = [float(b) for b in _per_bar(bpms, n, "bpms")]
     native = [float(b) for b in _per_bar(native_bpms, n, "native_bpms")]
+    rings = [None] * n if tails is None else _per_bar(tails, n, "tails")
     waves = []
-    for wave, bpm in zip(native_waves, bpms):
+    for wave, bpm, ring in zip(native_waves, bpms, rings):
         want = audio.bar_samples(bpm)
         w = np.asarray(wave, np.float32)
-        waves.append(retime(w, want, audio.sample_rate, mode=slicing)
+        waves.append(retime(w, want, audio.sample_rate, mode=slicing, tail=ring)
                      if want != w.shape[-1] else w)
     match = match_loudness
     targets = [None] * n if lufs is None else _per_bar(lufs, n, "lufs")
@@ -131,6 +138,30 @@ def finish(native_waves: Sequence[np.ndarray], audio: AudioConfig, *,
         rate = audio.sample_rate
     return Rendered(bars=list(bars), bpms=bpms, native_bpms=native,
                     loudness=list(levels), sample_rate=rate)
+
+
+def slower_bars(audio: AudioConfig, bpms: Sequence[float], native_bpms: Sequence[float]
+                ) -> list[int]:
+    """The bars wanted longer than they are rendered (a slower output): where re-timing's
+    slices play out before the next one and ring on (`ring_tails`)."""
+    return [i for i, (b, nb) in enumerate(zip(bpms, native_bpms))
+            if audio.bar_samples(float(b)) > audio.bar_samples(float(nb))]
+
+
+def ring_tails(render_direct: Callable[[list[int], list[float]], list[np.ndarray]], n: int,
+               audio: AudioConfig, bpms: Sequence[float], native_bpms: Sequence[float]
+               ) -> list[np.ndarray | None] | None:
+    """`finish`'s `tails`: each slower bar (`slower_bars`) rendered directly at its wanted
+    tempo by ``render_direct(indices, tempi)``, whose longer decays its slices ring on with
+    (measured closer to the same loop played at that tempo than grains of a slice's own
+    tail: docs/model.md, 'Tempo changes'); None where no bar is slower."""
+    idx = slower_bars(audio, bpms, native_bpms)
+    if not idx:
+        return None
+    out: list[np.ndarray | None] = [None] * n
+    for i, w in zip(idx, render_direct(idx, [float(bpms[i]) for i in idx])):
+        out[i] = w
+    return out
 
 
 def native_codes(codes, *, model: Any = None, native_bpms: float | Sequence[float],
@@ -186,8 +217,9 @@ def render_codes(codes, *, model: Any = None, bpms: float | Sequence[float],
                  iters: int, seed: int = 0,
                  phase_from: Sequence[np.ndarray | None] | None = None,
                  labels: np.ndarray | None = None, slicing: str = "onsets",
-                 output_rate: int | None = None, progress: ProgressFn | None = None,
-                 what: str = "bar", done: int = 0, total: int | None = None) -> Rendered:
+                 ring: bool = True, output_rate: int | None = None,
+                 progress: ProgressFn | None = None, what: str = "bar", done: int = 0,
+                 total: int | None = None) -> Rendered:
     """Codes -> the bars users get (module docstring: native render, re-timing, leveling).
 
     Args:
@@ -207,6 +239,9 @@ def render_codes(codes, *, model: Any = None, bpms: float | Sequence[float],
         labels: `(n, K)` label weights of a conditional generator (None: p(k | z) of each
             code, as the model decides).
         slicing: how re-timing finds slices (`drumaae.audio.retime.SLICE_MODES`).
+        ring: a bar re-timed onto a slower tempo is also rendered directly at it, and its
+            slices ring on with that rendering's decays (`ring_tails`); False: with grains
+            of each slice's own tail (one rendering per bar).
         output_rate: resample the leveled bars to this rate (Hz); None: the model's.
         progress: ``progress(what, done, total)`` after each rendered chunk.
 
@@ -219,9 +254,18 @@ def render_codes(codes, *, model: Any = None, bpms: float | Sequence[float],
     waves = native_codes(codes, model=backend, native_bpms=native, iters=iters, seed=seed,
                          phase_from=phase_from, labels=labels, progress=progress, what=what,
                          done=done, total=total)
+    z = np.asarray(codes, np.float32)
+    lab = None if labels is None else np.asarray(labels, np.float32)
+
+    def direct(idx: list[int], tempi: list[float]) -> list[np.ndarray]:
+        return native_codes(z[idx], model=backend, native_bpms=tempi, iters=iters, seed=seed,
+                            labels=None if lab is None else lab[idx])
+
+    tails = ring_tails(direct, n, backend.audio, _per_bar(bpms, n, "bpms"),
+                       _per_bar(native, n, "native_bpms")) if ring else None
     return finish(waves, backend.audio, bpms=_per_bar(bpms, n, "bpms"), native_bpms=native,
                   lufs=lufs, match_loudness=match_loudness, slicing=slicing,
-                  output_rate=output_rate)
+                  output_rate=output_rate, tails=tails)
 
 
 def render_features(features, audio: AudioConfig, *, bpms: float | Sequence[float],
@@ -229,7 +273,8 @@ def render_features(features, audio: AudioConfig, *, bpms: float | Sequence[floa
                     lufs: Sequence[float | None] | None = None, match_loudness: bool = True,
                     iters: int, seed: int = 0,
                     phase_from: Sequence[np.ndarray | None] | None = None,
-                    slicing: str = "onsets", output_rate: int | None = None,
+                    slicing: str = "onsets", ring: bool = True,
+                    output_rate: int | None = None,
                     progress: ProgressFn | None = None, what: str = "bar", done: int = 0,
                     total: int | None = None) -> Rendered:
     """Model features `(n, bar_frames, n_bins)` -> the bars users would get from a model
@@ -241,9 +286,16 @@ def render_features(features, audio: AudioConfig, *, bpms: float | Sequence[floa
     waves = native_features(features, audio, native_bpms=native, iters=iters, seed=seed,
                             phase_from=phase_from, progress=progress, what=what, done=done,
                             total=total)
+    f = np.asarray(features, np.float32)
+
+    def direct(idx: list[int], tempi: list[float]) -> list[np.ndarray]:
+        return native_features(f[idx], audio, native_bpms=tempi, iters=iters, seed=seed)
+
+    tails = ring_tails(direct, n, audio, _per_bar(bpms, n, "bpms"),
+                       _per_bar(native, n, "native_bpms")) if ring else None
     return finish(waves, audio, bpms=_per_bar(bpms, n, "bpms"), native_bpms=native,
                   lufs=lufs, match_loudness=match_loudness, slicing=slicing,
-                  output_rate=output_rate)
+                  output_rate=output_rate, tails=tails)
 
 
 def endpoint_phases(alphas: Sequence[float], source: np.ndarray, target: np.ndarray,

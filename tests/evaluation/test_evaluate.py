@@ -191,6 +191,28 @@ def test_morph_endpoints_start_from_input_phase_only_at_their_own_tempo(
     assert blend[0] is d.waves[i] and blend[1] is None and blend[2] is d.waves[j]
 
 
+def test_retimed_morph_renders_steps_at_their_codes_tempo(tiny_model, tiny_recipe,
+                                                          loop_dir):
+    """With `retime`, steps rendered at the blend of the endpoints' tempi are re-timed onto
+    the source's tempo (exact bars); alpha = 0, made at the source's tempo, is unchanged."""
+    import numpy as np
+
+    from drumaae.inference import load_backend
+
+    audio = tiny_recipe.audio
+    backend = load_backend(tiny_model)
+    d = load_eval_data([loop_dir], audio)
+    i, j = d.bpms.index(128.0), d.bpms.index(90.0)  # output slower than alpha > 0: rings
+    codes = np.asarray(tiny_model.encode(d.features), np.float32)
+    alphas = [0.0, 0.5, 1.0]
+    ex = {r: _interpolation_step(backend, d, codes, [(j, i)], audio, 1, 0, alphas, 1,
+                                 "source", retime=r)[1][0] for r in (False, True)}
+    for r in (False, True):
+        assert [w.shape[-1] for w in ex[r]["model"]] == [audio.bar_samples(90.0)] * 3
+    np.testing.assert_array_equal(ex[True]["model"][0], ex[False]["model"][0])
+    assert not np.array_equal(ex[True]["model"][2], ex[False]["model"][2])
+
+
 def test_reconstruction_is_rendered_as_reconstruct_renders(tiny_model_path, tiny_recipe,
                                                             loop_dir):
     """evaluate's model render of a bar is, sample for sample, `render_codes` (the route
