@@ -15,11 +15,7 @@ from drumaae_cli.common import Progress, emit, make_backend, pass_errors, plural
 @click.option("--out", "-o", "out_path", required=True, type=click.Path(dir_okay=False),
               help="WAV file to write (the bars one after another).")
 @options.bpm_option(help="Output tempo  [default: the tempo stored with the codes].")
-@click.option("--retime", is_flag=True,
-              help="Change tempo by slices: render each bar at the tempo its code was made "
-                   "at, then re-place its hits on the output bar's grid (decays keep their "
-                   "length in seconds). Default: render at the output tempo (decays scale with "
-                   "the tempo ratio). Measured in docs/model.md ('Tempo changes').")
+@options.RETIME
 @options.GL_ITERS
 @options.seed_option()
 @options.MATCH_LOUDNESS

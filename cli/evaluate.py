@@ -33,12 +33,15 @@ from drumaae_cli.common import Progress, claim_json_out, emit, pass_errors
               help="Rhythm centroids (.npy) the model was trained with [default: "
                    "rhythm_centroids.npy beside the model file, else k-means of the bars].")
 @options.INPUT_PHASE
+@options.RETIME
+@options.BLEND_LABELS
 @options.seed_option()
 @options.FORCE
 @options.QUIET
 @pass_errors
 def command(data, model_ref, as_json, json_out, pairs, max_bars, report_dir, report_pairs,
-            iters, refine, bpm, tempo, centroids, input_phase, seed, force, quiet):
+            iters, refine, bpm, tempo, centroids, input_phase, retime, blend_labels, seed, force,
+            quiet):
     """Measure reconstruction, interpolation and prior fit of a model on bars of DATA.
 
     Prints tables: reconstruction (LSD, spectral convergence, onset F) beside Griffin-Lim of
@@ -62,7 +65,7 @@ def command(data, model_ref, as_json, json_out, pairs, max_bars, report_dir, rep
                        gl_iters=iters, seed=seed, bpm=bpm, centroids=centroids,
                        report=report_dir, report_pairs=report_pairs, force=force,
                        progress=Progress("evaluate", quiet), refine=refine, tempo=tempo,
-                       input_phase=input_phase)
+                       input_phase=input_phase, retime=retime, blend_labels=blend_labels)
     emit(results, as_json, [format_table(results)], json_out=json_out, force=force,
          dumps=to_json)
 

@@ -88,11 +88,8 @@ def _out_dirs(pairs: list[tuple[str, str]], out_dir: str | None) -> list[str]:
 @options.SAMPLE_RATE
 @click.option("--no-figure", is_flag=True, help="Skip the spectrogram PNG.")
 @options.INPUT_PHASE
-@click.option("--retime", is_flag=True,
-              help="Change tempo by slices: render each bar at the tempo its code was made "
-                   "at, then re-place its hits on the output bar's grid (decays keep their "
-                   "length in seconds). Default: render at the output tempo (decays scale with "
-                   "the tempo ratio). Measured in docs/model.md ('Tempo changes').")
+@options.RETIME
+@options.BLEND_LABELS
 @options.GL_ITERS
 @options.REFINE
 @options.seed_option()
@@ -103,8 +100,8 @@ def _out_dirs(pairs: list[tuple[str, str]], out_dir: str | None) -> list[str]:
 @pass_errors
 def command(src, tgt, listing, steps, out_dir, tempo, bar, src_bar, tgt_bar, bpm, src_bpm,
             tgt_bpm, bars, src_bars, tgt_bars, fill, repeat, match_loudness, output_rate,
-            no_figure, input_phase, retime, iters, refine, seed, model_ref, tracking_uri, server,
-            model_name, timeout, force, as_json, quiet):
+            no_figure, input_phase, retime, blend_labels, iters, refine, seed, model_ref,
+            tracking_uri, server, model_name, timeout, force, as_json, quiet):
     """Morph a bar of SRC into a bar of TGT in STEPS steps.
 
     Writes to --out one WAV per step named by index and alpha (00_alpha0.00.wav ...
@@ -162,7 +159,7 @@ def command(src, tgt, listing, steps, out_dir, tempo, bar, src_bar, tgt_bar, bpm
             tgt_bars=bars if tgt_bars is None else tgt_bars,
             iters=iters, seed=seed, refine=refine, fill=fill, match_loudness=match_loudness,
             output_rate=output_rate, retime=retime, input_phase=input_phase,
-            on_tempo=tempo_notes(),
+            blend_labels=blend_labels, on_tempo=tempo_notes(),
             progress=progress if len(pairs) == 1 else None)
         manifest = inference.save_interpolation(result, out, force=force,
                                                 figure=not no_figure, model_ref=backend.ref,

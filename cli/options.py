@@ -326,6 +326,18 @@ INPUT_PHASE = click.option(
          "a morph's alpha 0 and 1) from the input bar's phase, or from the seeded random "
          "phases. A served model (--server) always starts from random phases. Measured in "
          "docs/model.md ('Tempo changes').")
+RETIME = click.option(
+    "--retime", is_flag=True,
+    help="Change tempo by slices: render each bar at the tempo its code was made at, then "
+         "re-place its hits on the output bar's grid (decays keep their length in seconds; "
+         "where the output is slower, a hit rings on with its decay rendered at the output "
+         "tempo). Default: render at the output tempo (decays scale with the tempo ratio). "
+         "Measured in docs/model.md ('Tempo changes').")
+BLEND_LABELS = click.option(
+    "--blend-labels", is_flag=True,
+    help="Condition the generator on the endpoints' rhythm labels blended along alpha "
+         "instead of each step's own (which flips from one cluster to the other in one "
+         "step). A local model only. Measured in docs/model.md ('Tempo changes').")
 
 JSON = click.option(
     "--json", "as_json", is_flag=True,

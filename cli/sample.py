@@ -18,11 +18,7 @@ from drumaae_cli.common import Progress, emit, pass_errors, plural
 @click.option("--component", type=click.IntRange(min=0), default=None,
               help="Draw from this mixture component (rhythm cluster)  [default: any].")
 @options.bpm_option(default=128.0, help="Tempo of the bars.")
-@click.option("--retime", is_flag=True,
-              help="Change tempo by slices: render each bar at the tempo its code was made "
-                   "at, then re-place its hits on the output bar's grid (decays keep their "
-                   "length in seconds). Default: render at the output tempo (decays scale with "
-                   "the tempo ratio). Measured in docs/model.md ('Tempo changes').")
+@options.RETIME
 @options.seed_option(default=None)
 @options.GL_ITERS
 @options.SAMPLE_RATE

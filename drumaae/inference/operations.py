@@ -487,18 +487,21 @@ def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any 
     rate = _output_rate(output_rate, a.source.sample_rate if a.source else
                         backend.audio.sample_rate)
     native = step_tempos(alphas, "blend", a.bpm, b.bpm) if retime else bpms
+    phases = endpoint_phases(alphas, a.waveforms[0], b.waveforms[0], native, a.bpm,
+                             b.bpm) if input_phase else None
+    labels = path_labels(backend, codes, alphas) if blend_labels else None
     out = render_codes(
         codes, model=backend, bpms=bpms, native_bpms=native,
         lufs=targets, match_loudness=match_loudness, iters=iters, seed=limits.check_seed(seed),
-        phase_from=endpoint_phases(alphas, a.waveforms[0], b.waveforms[0], native, a.bpm,
-                                   b.bpm) if input_phase else None,
-        labels=path_labels(backend, codes, alphas) if blend_labels else None,
-        output_rate=rate, progress=progress, what="step")
+        phase_from=phases, labels=labels, output_rate=rate, progress=progress, what="step")
+    rendering = {"input_phase": [k for k, w in enumerate(phases or []) if w is not None],
+                 "retime": bool(retime), "native_bpm": [round(float(x), 4) for x in native],
+                 "blend_labels": labels is not None}
     waves, levels = out.bars, out.loudness
     return Interpolation(alphas=alphas, codes=codes, bars=waves, bpms=bpms, tempo=tempo,
                          source=a, target=b, sample_rate=rate,
                          model=backend.ref, iters=iters, seed=int(seed), loudness=levels,
-                         model_identity=backend.identity)
+                         model_identity=backend.identity, rendering=rendering)
 
 
 def _label(audio: AudioInput, role: str) -> str | None:

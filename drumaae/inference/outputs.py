@@ -129,6 +129,9 @@ class Interpolation:
         model_identity: the model's provenance (see `Encoded`).
         loudness: per step, what loudness matching measured and did
             (`drumaae.audio.loudness.Leveled.summary`).
+        rendering: how the steps were rendered: ``input_phase`` (steps whose Griffin-Lim
+            started from an input bar's phase), ``retime``, ``native_bpm`` (per step, the
+            tempo it was rendered at before re-timing), ``blend_labels``.
     """
 
     alphas: np.ndarray
@@ -144,6 +147,7 @@ class Interpolation:
     seed: int
     loudness: list[dict] = field(default_factory=list)
     model_identity: dict[str, str] | None = None
+    rendering: dict[str, Any] = field(default_factory=dict)
 
     @property
     def steps(self) -> int:
@@ -579,6 +583,7 @@ def interpolation_manifest(result: Interpolation, files: list[dict], figure: str
         sample_rate=result.sample_rate,
         griffin_lim_iters=result.iters,
         seed=result.seed,
+        rendering=result.rendering,
         files=files,
         joined=joined,
         figure=figure,

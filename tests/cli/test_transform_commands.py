@@ -62,6 +62,10 @@ def test_interpolate_writes_steps_figure_and_manifest(model, loops, tmp_path):
     assert np.array(manifest["codes"]).shape == (5, 4)
     assert manifest["codes"][0] == pytest.approx(src_in["code"])
     assert manifest["codes"][-1] == pytest.approx(tgt_in["code"])
+    # how the steps were rendered: all at the source's tempo, only alpha = 0 (at its own
+    # tempo) from its input's phase
+    assert manifest["rendering"] == {"input_phase": [0], "retime": False,
+                                     "native_bpm": [SRC_BPM] * 5, "blend_labels": False}
 
 
 def test_interpolate_tempo_bar_and_default_out(model, loops, tmp_path, monkeypatch):
@@ -186,3 +190,18 @@ def test_retime_flag_renders_at_the_codes_tempo_then_slices(model, loops, tmp_pa
             "--bpm", 100, "--seed", 3, "--gl-iters", 2, *flag)
     a, b = sf.read(tmp_path / "s0.wav")[0], sf.read(tmp_path / "s1.wav")[0]
     assert a.shape == b.shape == (AUDIO.bar_samples(100),) and not np.allclose(a, b)
+    # interpolate: each step made at the blend of the inputs' tempi, both endpoints at their
+    # own tempo (so from their inputs' phases), re-timed onto the source's
+    out = tmp_path / "morph"
+    manifest = json.loads(run("interpolate", loops["src"], loops["tgt"], "--steps", 3,
+                              "--out", out, "--model", model, "--src-bpm", SRC_BPM,
+                              "--tgt-bpm", TGT_BPM, "--gl-iters", 2, "--retime",
+                              "--blend-labels", "--no-figure", "--json").stdout)
+    assert manifest["bpm"] == [SRC_BPM] * 3
+    assert manifest["rendering"]["native_bpm"] == pytest.approx(
+        [SRC_BPM, (SRC_BPM + TGT_BPM) / 2, TGT_BPM])
+    assert manifest["rendering"]["input_phase"] == [0, 2]
+    assert manifest["rendering"]["retime"] is True
+    # the tiny model's generator is unconditioned: there is no label to blend
+    assert manifest["rendering"]["blend_labels"] is False
+    assert sf.info(out / "02_alpha1.00.wav").frames == out_bar(SR, SRC_BPM)
