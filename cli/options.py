@@ -327,12 +327,12 @@ INPUT_PHASE = click.option(
          "phases. A served model (--server) always starts from random phases. Measured in "
          "docs/model.md ('Tempo changes').")
 RETIME = click.option(
-    "--retime", is_flag=True,
+    "--retime/--no-retime", "retime", default=limits.DEFAULT_RETIME, show_default=True,
     help="Change tempo by slices: render each bar at the tempo its code was made at, then "
          "re-place its hits on the output bar's grid (decays keep their length in seconds; "
          "where the output is slower, a hit rings on with its decay rendered at the output "
-         "tempo). Default: render at the output tempo (decays scale with the tempo ratio). "
-         "Measured in docs/model.md ('Tempo changes').")
+         "tempo). --no-retime: render at the output tempo (decays scale with the tempo "
+         "ratio). Measured in docs/model.md ('Tempo changes').")
 BLEND_LABELS = click.option(
     "--blend-labels", is_flag=True,
     help="Condition the generator on the endpoints' rhythm labels blended along alpha "

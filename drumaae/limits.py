@@ -19,6 +19,7 @@ from drumaae.errors import LimitError
 __all__ = [
     "TEMPO_MODES",
     "DEFAULT_TEMPO",
+    "DEFAULT_RETIME",
     "MIN_BPM",
     "MAX_BPM",
     "MAX_STEPS",
@@ -69,6 +70,11 @@ DEFAULT_TEMPO = "source"
 """A morph's tempo when none is given, everywhere: `drumaae.inference.interpolate`,
 `drumaae.evaluation.evaluate` and the CLI's ``--tempo`` of ``interpolate`` and ``evaluate``
 (so evaluate measures the steps users get)."""
+DEFAULT_RETIME = False
+"""Whether a bar wanted at another tempo than its code was made at is re-timed by slices
+(`drumaae.audio.retime`) when the caller does not say, everywhere: `decode`, `interpolate`,
+`sample`, `evaluate` and the CLI's ``--retime/--no-retime``. Measured against the same loop
+played at the other tempo: docs/model.md, 'Tempo changes'."""
 
 MIN_BPM = 20.0
 """Slowest tempo of an input or output bar: one 4/4 bar at 20 BPM lasts 12 s."""

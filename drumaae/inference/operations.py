@@ -278,7 +278,7 @@ def decode(codes: Any, *, model: Any = None, bpm: float | None = None,
            iters: int | None = None, seed: int = 0,
            match_loudness: bool = True, progress: ProgressFn | None = None,
            output_rate: int | None = None, input_phase: bool = True,
-           retime: bool = False) -> np.ndarray:
+           retime: bool = limits.DEFAULT_RETIME) -> np.ndarray:
     """Decode codes to audio: one bar per code at `bpm`, concatenated.
 
     Args:
@@ -424,7 +424,7 @@ def interpolate(src: AudioInput, tgt: AudioInput, *, steps: int = 5, model: Any 
                 match_loudness: bool = True, refine: int | None = None,
                 fill: str = "error", progress: ProgressFn | None = None,
                 output_rate: int | None = None, input_phase: bool = True,
-                blend_labels: bool = False, retime: bool = False,
+                blend_labels: bool = False, retime: bool = limits.DEFAULT_RETIME,
                 on_tempo: TempoFn | None = None) -> Interpolation:
     """Morph one bar of `src` into one bar of `tgt` through the latent space.
 
@@ -548,7 +548,7 @@ def reconstruct(audio: AudioInput, *, model: Any = None, bpm: float | None = Non
 def sample(n: int, *, component: int | None = None, bpm: float = 128.0,
            seed: int | None = None, model: Any = None, iters: int | None = None,
            progress: ProgressFn | None = None, output_rate: int | None = None,
-           retime: bool = False) -> Sampled:
+           retime: bool = limits.DEFAULT_RETIME) -> Sampled:
     """Decode `n` bars from codes drawn from the model's Gaussian-mixture prior.
 
     Args:
