@@ -3,7 +3,7 @@ rhythm centroids, and the model card with the measured figures.
 
     drumaae train --recipe default --data corpus/ --out runs/v2 --cache-dir fcache/ --no-mlflow
     drumaae evaluate --data corpus/val --model runs/v2/model.keras --max-bars 240 --pairs 24 \
-        --json-out eval_v2.json                      # the default: 20 refinement steps
+        --json-out eval_v2.json                      # the defaults (limits.DEFAULT_REFINE steps)
     drumaae evaluate --data corpus/val --model runs/v1.keras --max-bars 240 --pairs 24 \
         --json-out eval_v1.json
     drumaae evaluate ... --model runs/v2/model.keras --refine 0 --pairs 0 \
@@ -29,6 +29,18 @@ import numpy as np
 from drumaae.models import load_model, model_recipe, save_model
 
 FAMILIES = ("acoustic", "electronic", "hand_percussion", "processed", "realism")
+
+
+def _machine() -> str:
+    """This machine, in words: its CPU count and model name (no GPU assumed)."""
+    name = "CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            name = next((ln.split(":", 1)[1].strip() for ln in f
+                         if ln.startswith("model name")), name)
+    except OSError:
+        pass
+    return f"a {os.cpu_count()}-core CPU ({name}, no GPU)"
 
 
 def _fmt(x, nd=3):
@@ -142,6 +154,8 @@ def main() -> None:
     p.add_argument("--corpus-manifest", required=True)
     p.add_argument("--wall-minutes", type=float, required=True,
                    help="measured wall time of the training run")
+    p.add_argument("--machine", default=_machine(),
+                   help="where the run trained (default: this machine's CPU)")
     p.add_argument("--note", default=None, help="a paragraph on how the run went (Training)")
     p.add_argument("--out", default="drumaae/assets")
     args = p.parse_args()
@@ -209,8 +223,7 @@ def main() -> None:
         f"{len(history['step'])} epochs of {recipe.training.steps_per_epoch or 'all'} steps, "
         f"{steps:,} steps of batch {recipe.training.batch_size} "
         f"({steps * recipe.training.batch_size:,} bars), {args.wall_minutes:.0f} min wall time "
-        f"({bars_per_s:.0f} bars/s) on a 2-core CPU (AMD EPYC, no GPU, float32), shared with "
-        "other jobs all the time (the figure is a floor, not the machine's speed).",
+        f"({bars_per_s:.0f} bars/s) on {args.machine} (float32; what ran beside it: below).",
         "",
         "| epoch | step | train recon/loss | val recon/loss | adv/d_acc | val adv/d_acc |",
         "|---|---|---|---|---|---|",
