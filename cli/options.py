@@ -334,10 +334,11 @@ RETIME = click.option(
          "tempo). --no-retime: render at the output tempo (decays scale with the tempo "
          "ratio). Measured in docs/model.md ('Tempo changes').")
 BLEND_LABELS = click.option(
-    "--blend-labels", is_flag=True,
-    help="Condition the generator on the endpoints' rhythm labels blended along alpha "
-         "instead of each step's own (which flips from one cluster to the other in one "
-         "step). A local model only. Measured in docs/model.md ('Tempo changes').")
+    "--blend-labels/--no-blend-labels", "blend_labels", default=limits.DEFAULT_BLEND_LABELS,
+    show_default=True,
+    help="Condition the generator on the endpoints' rhythm labels blended along alpha, or "
+         "on each step's own (which flips from one cluster to the other in one step). A "
+         "local model only. Measured in docs/model.md ('Tempo changes').")
 
 JSON = click.option(
     "--json", "as_json", is_flag=True,

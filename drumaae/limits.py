@@ -20,6 +20,7 @@ __all__ = [
     "TEMPO_MODES",
     "DEFAULT_TEMPO",
     "DEFAULT_RETIME",
+    "DEFAULT_BLEND_LABELS",
     "MIN_BPM",
     "MAX_BPM",
     "MAX_STEPS",
@@ -70,11 +71,16 @@ DEFAULT_TEMPO = "source"
 """A morph's tempo when none is given, everywhere: `drumaae.inference.interpolate`,
 `drumaae.evaluation.evaluate` and the CLI's ``--tempo`` of ``interpolate`` and ``evaluate``
 (so evaluate measures the steps users get)."""
-DEFAULT_RETIME = False
+DEFAULT_RETIME = True
 """Whether a bar wanted at another tempo than its code was made at is re-timed by slices
 (`drumaae.audio.retime`) when the caller does not say, everywhere: `decode`, `interpolate`,
-`sample`, `evaluate` and the CLI's ``--retime/--no-retime``. Measured against the same loop
-played at the other tempo: docs/model.md, 'Tempo changes'."""
+`sample`, `evaluate` and the CLI's ``--retime/--no-retime``. On: closer to the same loop
+played at the other tempo than rendering there directly (docs/model.md, 'Tempo changes')."""
+DEFAULT_BLEND_LABELS = True
+"""Whether a conditional generator's label along a morph is the endpoints' labels blended by
+alpha (True) or each step's own p(k | z), which flips from one cluster to the other in one
+step, when the caller does not say: `interpolate`, `evaluate` and the CLI's
+``--blend-labels/--no-blend-labels``. Measured in docs/model.md, 'Tempo changes'."""
 
 MIN_BPM = 20.0
 """Slowest tempo of an input or output bar: one 4/4 bar at 20 BPM lasts 12 s."""

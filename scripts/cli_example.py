@@ -116,14 +116,18 @@ def numbers(manifest: dict) -> str:
     """The first and last steps' loudness in words."""
     first, last = manifest["files"][0]["loudness"], manifest["files"][-1]["loudness"]
     src, tgt = manifest["inputs"]
+
+    def moved(gain: float) -> str:
+        return f"{'raised' if gain >= 0 else 'lowered'} {abs(gain):.2f} dB"
+
     text = (
         f"The numbers above are from that command with the bundled default model, written by "
         f"`python scripts/cli_example.py` (drumaae {manifest['drumaae_version']}): the "
         f"source bar measures {src['lufs']:.2f} LUFS, the model's reconstruction of it came out "
-        f"at {first['lufs_before']:.2f} LUFS and was raised {first['gain_db']:.2f} dB (the "
+        f"at {first['lufs_before']:.2f} LUFS and was {moved(first['gain_db'])} (the "
         f"limiter took at most {first['limited_db']:.2f} dB off its peaks; it reads "
         f"{first['lufs']:.2f} LUFS, true peak {first['true_peak_dbtp']:.1f} dBTP). The "
-        f"α = 1 step was raised {last['gain_db']:.2f} dB toward the target's "
+        f"α = 1 step was {moved(last['gain_db'])} toward the target's "
         f"{tgt['lufs']:.2f} LUFS; its peaks needed up to {last['limited_db']:.2f} dB of "
         f"limiting, so it reads {last['lufs']:.2f} LUFS")
     text += (": the ceiling wins over the loudness target." if last["limited_db"] > 1.0

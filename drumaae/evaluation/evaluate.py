@@ -243,7 +243,8 @@ def evaluate(model: Any = None, data: Any = None, *, pairs: int = 8,
              progress: bool | Callable[[str, int, int], None] = False,
              eval_data: EvalData | None = None, refine: int | None = None,
              tempo: str | float = limits.DEFAULT_TEMPO, input_phase: bool = True,
-             blend_labels: bool = False, retime: bool = limits.DEFAULT_RETIME) -> dict[str, Any]:
+             blend_labels: bool = limits.DEFAULT_BLEND_LABELS,
+             retime: bool = limits.DEFAULT_RETIME) -> dict[str, Any]:
     """Evaluate a model on bars of `data`; everything measured is in the returned dict.
 
     Args:
@@ -445,7 +446,8 @@ def _interpolation_step(backend, d: EvalData, codes: np.ndarray,
                         alphas: list[float], report_pairs: int,
                         tempo: str | float = limits.DEFAULT_TEMPO,
                         tick: Callable[[int], None] | None = None, input_phase: bool = False,
-                        blend_labels: bool = False, retime: bool = limits.DEFAULT_RETIME
+                        blend_labels: bool = limits.DEFAULT_BLEND_LABELS,
+                        retime: bool = limits.DEFAULT_RETIME
                         ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Morph each chosen pair (model) beside a spectrogram crossfade as `interpolate` does:
     with `retime`, each step rendered once at the blend of the endpoints' tempi

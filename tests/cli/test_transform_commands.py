@@ -62,10 +62,12 @@ def test_interpolate_writes_steps_figure_and_manifest(model, loops, tmp_path):
     assert np.array(manifest["codes"]).shape == (5, 4)
     assert manifest["codes"][0] == pytest.approx(src_in["code"])
     assert manifest["codes"][-1] == pytest.approx(tgt_in["code"])
-    # how the steps were rendered: all at the source's tempo, only alpha = 0 (at its own
-    # tempo) from its input's phase
-    assert manifest["rendering"] == {"input_phase": [0], "retime": False,
-                                     "native_bpm": [SRC_BPM] * 5, "blend_labels": False}
+    # how the steps were rendered (the default: re-timed): each at the tempo its code was
+    # made at, so both endpoints at their own tempo, from their inputs' phases
+    step = (TGT_BPM - SRC_BPM) / 4
+    assert manifest["rendering"] == {
+        "input_phase": [0, 4], "retime": True, "blend_labels": False,
+        "native_bpm": pytest.approx([SRC_BPM + k * step for k in range(5)])}
 
 
 def test_interpolate_tempo_bar_and_default_out(model, loops, tmp_path, monkeypatch):
@@ -175,19 +177,20 @@ def test_server_option_without_client_is_one_line_error(loops, tmp_path, monkeyp
 
 
 def test_retime_flag_renders_at_the_codes_tempo_then_slices(model, loops, tmp_path):
-    """--retime on decode and sample: exact bars at --bpm, and not the direct render (each
-    bar rendered at the tempo its code was made at, then re-timed by slices)."""
+    """--retime (the default) on decode and sample: exact bars at --bpm, and not the direct
+    render of --no-retime (each bar rendered at the tempo its code was made at, then
+    re-timed by slices)."""
     codes = tmp_path / "src.npz"
     run("encode", loops["src"], "--out", codes, "--model", model, "--bpm", SRC_BPM)
     direct, sliced = tmp_path / "direct.wav", tmp_path / "sliced.wav"
-    run("decode", codes, "--out", direct, "--model", model, "--gl-iters", 2, "--bpm", 140)
-    run("decode", codes, "--out", sliced, "--model", model, "--gl-iters", 2, "--bpm", 140,
-        "--retime")
+    run("decode", codes, "--out", direct, "--model", model, "--gl-iters", 2, "--bpm", 140,
+        "--no-retime")
+    run("decode", codes, "--out", sliced, "--model", model, "--gl-iters", 2, "--bpm", 140)
     a, b = sf.read(direct)[0], sf.read(sliced)[0]
     assert a.shape == b.shape == (2 * out_bar(SR, 140),) and not np.allclose(a, b)
-    for flag in ([], ["--retime"]):
-        run("sample", "-n", 1, "--out", tmp_path / f"s{len(flag)}.wav", "--model", model,
-            "--bpm", 100, "--seed", 3, "--gl-iters", 2, *flag)
+    for k, flag in enumerate(["--no-retime", "--retime"]):
+        run("sample", "-n", 1, "--out", tmp_path / f"s{k}.wav", "--model", model,
+            "--bpm", 100, "--seed", 3, "--gl-iters", 2, flag)
     a, b = sf.read(tmp_path / "s0.wav")[0], sf.read(tmp_path / "s1.wav")[0]
     assert a.shape == b.shape == (AUDIO.bar_samples(100),) and not np.allclose(a, b)
     # interpolate: each step made at the blend of the inputs' tempi, both endpoints at their

@@ -185,10 +185,17 @@ def test_morph_endpoints_start_from_input_phase_only_at_their_own_tempo(
     i, j = d.bpms.index(90.0), d.bpms.index(128.0)
     codes = np.asarray(tiny_model.encode(d.features), np.float32)
     _interpolation_step(backend, d, codes, [(i, j)], audio, 1, 0, [0.0, 0.5, 1.0], 0,
-                        "source", input_phase=True)
+                        "source", input_phase=True, retime=False)
     source, blend = seen
     assert source[0] is d.waves[i] and source[1] is None and source[2] is None
     assert blend[0] is d.waves[i] and blend[1] is None and blend[2] is d.waves[j]
+    # re-timed (the default): every step is rendered once, at its code's own tempo, so both
+    # endpoints start from their bars' phases at every output tempo
+    seen.clear()
+    _interpolation_step(backend, d, codes, [(i, j)], audio, 1, 0, [0.0, 0.5, 1.0], 0,
+                        "source", input_phase=True)
+    native = seen[0]
+    assert native[0] is d.waves[i] and native[1] is None and native[2] is d.waves[j]
 
 
 def test_retimed_morph_renders_steps_at_their_codes_tempo(tiny_model, tiny_recipe,
