@@ -39,7 +39,8 @@ import numpy as np
 from drumaae import limits
 from drumaae.data.layout import file_families
 from drumaae.evaluation import latent, metrics
-from drumaae.inference.render import finish, native_codes, native_features, ring_tails
+from drumaae.inference.render import (code_tails, feature_tails, finish, native_codes,
+                                      native_features)
 from drumaae.latent import latent_path
 
 __all__ = ["DEFAULT_ALPHAS", "EvalData", "evaluate", "load_eval_data"]
@@ -504,18 +505,15 @@ def _interpolation_step(backend, d: EvalData, codes: np.ndarray,
                 "target": {"file": d.files[j], "bar": d.bars[j], "bpm": d.bpms[j]},
                 "bpms": bpms}
             renders = {}
-            direct: dict[str, Callable] = {
-                "model": lambda idx, tempi: native_codes(
-                    z[idx], model=backend, native_bpms=tempi, iters=iters, seed=seed,
-                    labels=None if labels is None else labels[idx]),
-                "crossfade": lambda idx, tempi: native_features(
-                    fade_feats[idx], audio, native_bpms=tempi, iters=iters, seed=seed)}
+            # as `render_codes`: slices of a slower step ring on with its direct render
+            tails = {"model": code_tails(z, model=backend, bpms=bpms, native_bpms=made_at,
+                                         iters=iters, seed=seed, labels=labels),
+                     "crossfade": feature_tails(fade_feats, audio, bpms=bpms,
+                                                native_bpms=made_at, iters=iters, seed=seed)
+                     } if retime else {"model": None, "crossfade": None}
             for key in ("model", "crossfade"):
-                # as `render_codes`: slices of a slower step ring on with its direct render
-                tails = (ring_tails(direct[key], len(alphas), audio, bpms, made_at)
-                         if retime else None)
                 waves = finish(raw[key], audio, bpms=bpms, native_bpms=made_at,
-                               lufs=targets, tails=tails).bars
+                               lufs=targets, tails=tails[key]).bars
                 renders[key] = waves
                 envs = [metrics.onset_envelope(w, sr) for w in waves]
                 to_src = [metrics.envelope_similarity(e, env(i)) for e in envs]

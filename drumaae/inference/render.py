@@ -31,8 +31,8 @@ from drumaae.config import AudioConfig
 from drumaae.inference.backend import Backend, load_backend
 
 __all__ = ["RENDER_CHUNK", "Rendered", "render_codes", "render_features", "native_codes",
-           "native_features", "finish", "slower_bars", "ring_tails", "endpoint_phases",
-           "path_labels"]
+           "native_features", "finish", "slower_bars", "ring_tails", "code_tails",
+           "feature_tails", "endpoint_phases", "path_labels"]
 
 RENDER_CHUNK = 8
 """Bars per render call: long inputs render in chunks (progress after each), the same
@@ -164,6 +164,39 @@ def ring_tails(render_direct: Callable[[list[int], list[float]], list[np.ndarray
     return out
 
 
+def code_tails(codes, *, model: Any = None, bpms: float | Sequence[float],
+               native_bpms: float | Sequence[float], iters: int, seed: int = 0,
+               labels: np.ndarray | None = None) -> list[np.ndarray | None] | None:
+    """`ring_tails` for codes: each slower bar's code rendered directly at its wanted tempo
+    (`native_codes`, with its row of `labels` if given)."""
+    backend: Backend = load_backend(model)
+    z = np.asarray(codes, np.float32)
+    lab = None if labels is None else np.asarray(labels, np.float32)
+
+    def direct(idx: list[int], tempi: list[float]) -> list[np.ndarray]:
+        return native_codes(z[idx], model=backend, native_bpms=tempi, iters=iters, seed=seed,
+                            labels=None if lab is None else lab[idx])
+
+    n = len(z)
+    return ring_tails(direct, n, backend.audio, _per_bar(bpms, n, "bpms"),
+                      _per_bar(native_bpms, n, "native_bpms"))
+
+
+def feature_tails(features, audio: AudioConfig, *, bpms: float | Sequence[float],
+                  native_bpms: float | Sequence[float], iters: int, seed: int = 0
+                  ) -> list[np.ndarray | None] | None:
+    """`ring_tails` for model features: each slower bar rendered directly at its wanted
+    tempo (`native_features`)."""
+    f = np.asarray(features, np.float32)
+
+    def direct(idx: list[int], tempi: list[float]) -> list[np.ndarray]:
+        return native_features(f[idx], audio, native_bpms=tempi, iters=iters, seed=seed)
+
+    n = len(f)
+    return ring_tails(direct, n, audio, _per_bar(bpms, n, "bpms"),
+                      _per_bar(native_bpms, n, "native_bpms"))
+
+
 def native_codes(codes, *, model: Any = None, native_bpms: float | Sequence[float],
                  iters: int, seed: int = 0,
                  phase_from: Sequence[np.ndarray | None] | None = None,
@@ -254,15 +287,8 @@ def render_codes(codes, *, model: Any = None, bpms: float | Sequence[float],
     waves = native_codes(codes, model=backend, native_bpms=native, iters=iters, seed=seed,
                          phase_from=phase_from, labels=labels, progress=progress, what=what,
                          done=done, total=total)
-    z = np.asarray(codes, np.float32)
-    lab = None if labels is None else np.asarray(labels, np.float32)
-
-    def direct(idx: list[int], tempi: list[float]) -> list[np.ndarray]:
-        return native_codes(z[idx], model=backend, native_bpms=tempi, iters=iters, seed=seed,
-                            labels=None if lab is None else lab[idx])
-
-    tails = ring_tails(direct, n, backend.audio, _per_bar(bpms, n, "bpms"),
-                       _per_bar(native, n, "native_bpms")) if ring else None
+    tails = code_tails(codes, model=backend, bpms=bpms, native_bpms=native, iters=iters,
+                       seed=seed, labels=labels) if ring else None
     return finish(waves, backend.audio, bpms=_per_bar(bpms, n, "bpms"), native_bpms=native,
                   lufs=lufs, match_loudness=match_loudness, slicing=slicing,
                   output_rate=output_rate, tails=tails)
@@ -286,13 +312,8 @@ def render_features(features, audio: AudioConfig, *, bpms: float | Sequence[floa
     waves = native_features(features, audio, native_bpms=native, iters=iters, seed=seed,
                             phase_from=phase_from, progress=progress, what=what, done=done,
                             total=total)
-    f = np.asarray(features, np.float32)
-
-    def direct(idx: list[int], tempi: list[float]) -> list[np.ndarray]:
-        return native_features(f[idx], audio, native_bpms=tempi, iters=iters, seed=seed)
-
-    tails = ring_tails(direct, n, audio, _per_bar(bpms, n, "bpms"),
-                       _per_bar(native, n, "native_bpms")) if ring else None
+    tails = feature_tails(features, audio, bpms=bpms, native_bpms=native, iters=iters,
+                          seed=seed) if ring else None
     return finish(waves, audio, bpms=_per_bar(bpms, n, "bpms"), native_bpms=native,
                   lufs=lufs, match_loudness=match_loudness, slicing=slicing,
                   output_rate=output_rate, tails=tails)
