@@ -19,6 +19,7 @@ import os
 import tempfile
 import time
 
+from drumaae import fileio
 from drumaae.config import load_recipe
 from drumaae.evaluation.evaluate import evaluate, load_eval_data
 from drumaae.training.trainer import train
@@ -59,8 +60,7 @@ def main() -> None:
                        ("rho_mean", "rho_ge_0.9_share", "mid_mix_share", "endpoint_env_target")},
             "mmd": ev["prior"]["mmd"]}
         print(json.dumps({name: results[name]}), flush=True)
-        with open(args.out, "w") as f:
-            json.dump(results, f, indent=1)
+        fileio.write_json(args.out, results, indent=1)  # atomic: a kill keeps the last
 
 
 if __name__ == "__main__":

@@ -162,8 +162,9 @@ def main(argv=None) -> int:
     result = check(args.data, args.pairs, args.model, args.seed)
     print(json.dumps(result["summary"], indent=1))
     if args.out:
-        with open(args.out, "w") as f:
-            json.dump(result, f, indent=1)
+        from drumaae import fileio
+
+        fileio.write_json(args.out, result, indent=1)
     return 0
 
 

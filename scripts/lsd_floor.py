@@ -23,7 +23,6 @@ docs/model.md ("What LSD <= 5 dB asks for") has the measured table.
 from __future__ import annotations
 
 import argparse
-import json
 from collections import defaultdict
 
 import numpy as np
@@ -122,8 +121,9 @@ def main(argv=None) -> int:
     result = floor_table(args.data, args.max_bars, args.seed, args.model, args.refine)
     print(markdown(result))
     if args.out:
-        with open(args.out, "w") as f:
-            json.dump(result, f, indent=1)
+        from drumaae import fileio
+
+        fileio.write_json(args.out, result, indent=1)
     return 0
 
 

@@ -160,8 +160,9 @@ def main(argv=None) -> int:
     result = check(args.corpus, args.per_bucket, args.model, args.seed)
     print(json.dumps(result["summary"], indent=1))
     if args.out:
-        with open(args.out, "w") as f:
-            json.dump(result, f, indent=1)
+        from drumaae import fileio
+
+        fileio.write_json(args.out, result, indent=1)
     return 0
 
 
